@@ -1,0 +1,105 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+ORG_KINDS = ("town", "village", "community", "department")
+ORG_KIND_LABELS = {"town": "镇", "village": "村", "community": "社区", "department": "部门"}
+USER_ROLES = ("resident", "cadre")
+ADMIN_ROLES = ("admin", "editor", "reviewer")
+ADMIN_ROLE_LABELS = {"admin": "管理员", "editor": "题库编辑", "reviewer": "只读审阅"}
+
+
+class OrgUnit(db.Model):
+    __tablename__ = "org_unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id])
+
+    __table_args__ = (CheckConstraint(f"kind IN {ORG_KINDS}", name="kind"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(db.Model):
+    """A person using the mini-program: a resident, or a cadre once bound to the roster."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    # Kept on the server only: needed to decrypt WeChat data, never sent to the client.
+    session_key: Mapped[str | None] = mapped_column(String(64))
+    nickname: Mapped[str] = mapped_column(String(64), default="")
+    avatar_url: Mapped[str] = mapped_column(String(500), default="")
+    real_name: Mapped[str] = mapped_column(String(64), default="")
+    role: Mapped[str] = mapped_column(String(20), default="resident")
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    points_balance: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    org_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("points_balance >= 0", name="balance_not_negative"),
+        CheckConstraint(f"role IN {USER_ROLES}", name="role"),
+    )
+
+    def __str__(self) -> str:
+        return self.real_name or self.nickname or f"用户{self.id}"
+
+
+class AdminUser(db.Model):
+    """Township staff using the admin panel."""
+
+    __tablename__ = "admin_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="admin")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint(f"role IN {ADMIN_ROLES}", name="role"),)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class AuditLog(db.Model):
+    """Who changed what in the admin panel, and when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(50), default="")
+    summary: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    admin: Mapped[AdminUser | None] = relationship(lazy="joined")

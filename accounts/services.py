@@ -1,0 +1,71 @@
+"""Login, profile and org units."""
+from flask import current_app
+from sqlalchemy import select, update
+
+from accounts.models import OrgUnit, User
+from accounts.wechat import WeChatClient
+from core.errors import ApiError
+from core.extensions import db
+from core.timeutil import utcnow
+from points.models import PointsTally
+
+DEV_OPENID_PREFIX = "dev:"
+
+
+def wechat_client() -> WeChatClient:
+    app = current_app
+    client = app.extensions.get("pufa_wechat")
+    if client is None:
+        cfg = app.config
+        client = WeChatClient(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"], cfg["WECHAT_API_BASE"], cfg["WECHAT_TIMEOUT"])
+        app.extensions["pufa_wechat"] = client
+    return client
+
+
+def dev_login_enabled() -> bool:
+    cfg = current_app.config
+    return not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
+
+
+def login(code: str) -> User:
+    """Exchange a wx.login code for our user, creating the user on first login."""
+    if dev_login_enabled():
+        # Development: the code itself names the user, so a demo login is repeatable.
+        openid, session_key = DEV_OPENID_PREFIX + code, None
+    else:
+        session = wechat_client().code_to_session(code)
+        openid, session_key = session.openid, session.session_key
+    user = db.session.scalar(select(User).where(User.openid == openid))
+    if user is None:
+        user = User(openid=openid, nickname=f"学法用户{openid[-4:]}")
+        db.session.add(user)
+    user.session_key = session_key
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ApiError(401, "unauthorized", "登录已失效，请重新登录。")
+    return user
+
+
+def update_profile(user: User, changes: dict) -> User:
+    if "org_unit_id" in changes:
+        unit_id = changes["org_unit_id"]
+        if unit_id is not None and db.session.get(OrgUnit, unit_id) is None:
+            raise ApiError(422, "validation_error", "所选单位不存在。", {"org_unit_id": ["所选单位不存在。"]})
+        if unit_id != user.org_unit_id:
+            # The unit's leaderboard follows the person.
+            db.session.execute(update(PointsTally).where(PointsTally.user_id == user.id).values(org_unit_id=unit_id))
+    for field in ("nickname", "avatar_url", "real_name", "org_unit_id"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    db.session.commit()
+    return user
+
+
+def org_units() -> list[OrgUnit]:
+    return list(db.session.scalars(select(OrgUnit).order_by(OrgUnit.id)))

@@ -1,0 +1,52 @@
+"""A real HTTP client for WeChat's jscode2session (mini-program login)."""
+from dataclasses import dataclass
+
+import requests
+
+from core.errors import ApiError
+
+# errcodes that mean "this code is no good": invalid, or already used.
+INVALID_CODE = {40029, 40163}
+# WeChat is busy or we are over quota: the phone should retry.
+RETRY_LATER = {-1, 45009, 45011}
+# WeChat flags the user as high risk and refuses the login.
+BLOCKED = {40226}
+
+
+@dataclass
+class WeChatSession:
+    openid: str
+    session_key: str
+    unionid: str | None = None
+
+
+class WeChatClient:
+    def __init__(self, appid: str, secret: str, api_base: str, timeout: float = 5.0):
+        self.appid = appid
+        self.secret = secret
+        self.api_base = api_base.rstrip("/")
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def code_to_session(self, code: str) -> WeChatSession:
+        params = {"appid": self.appid, "secret": self.secret, "js_code": code, "grant_type": "authorization_code"}
+        try:
+            resp = self.http.get(f"{self.api_base}/sns/jscode2session", params=params, timeout=self.timeout)
+        except requests.RequestException:
+            raise ApiError(503, "wechat_unavailable", "暂时无法连接微信服务，请稍后重试。")
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise ApiError(503, "wechat_unavailable", "微信服务繁忙，请稍后重试。")
+        try:
+            data = resp.json()
+        except ValueError:
+            raise ApiError(502, "wechat_error", "微信服务返回了无法识别的内容，请稍后重试。")
+        errcode = data.get("errcode") or 0
+        if errcode in INVALID_CODE:
+            raise ApiError(401, "invalid_code", "登录凭证无效或已使用，请重新登录。", {"errcode": errcode})
+        if errcode in RETRY_LATER:
+            raise ApiError(503, "wechat_busy", "微信服务繁忙，请稍后重试。", {"errcode": errcode})
+        if errcode in BLOCKED:
+            raise ApiError(403, "login_blocked", "微信判定当前账号存在风险，暂时无法登录。", {"errcode": errcode})
+        if errcode or not data.get("openid") or not data.get("session_key"):
+            raise ApiError(502, "wechat_error", "微信登录失败，请稍后重试。", {"errcode": errcode})
+        return WeChatSession(openid=data["openid"], session_key=data["session_key"], unionid=data.get("unionid"))

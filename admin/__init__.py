@@ -1,0 +1,25 @@
+"""The admin panel: Flask-Admin for CRUD, in Chinese, with every asset served locally."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import Babel
+
+from accounts.models import AuditLog
+from admin.auth import AuthView, DashboardView, load_admin
+from admin.views import AuditLogView, CategoryView, QuestionView
+from core.extensions import db, login_manager
+from quiz_bank.models import Category, Question
+
+
+def init_admin(app) -> None:
+    Babel(app, locale_selector=lambda: "zh_Hans_CN")
+    login_manager.user_loader(load_admin)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录管理后台。"
+    panel = Admin(
+        app, name="普法积分管理后台", theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
+        index_view=DashboardView(name="首页", url="/admin"),
+    )
+    panel.add_view(CategoryView(Category, db.session, name="法律分类", category="题库", endpoint="categories"))
+    panel.add_view(QuestionView(Question, db.session, name="题目", category="题库", endpoint="questions"))
+    panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", endpoint="audit"))
+    panel.add_view(AuthView(name="退出登录", endpoint="auth", url="/admin/auth"))

@@ -1,0 +1,69 @@
+"""Login for township staff, and what each role may do."""
+from flask import flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from accounts import admins
+from accounts.models import AdminUser, User
+from core.extensions import db
+from core.timeutil import local_midnight_utc, local_today
+from quiz_bank.models import Question, Quiz
+
+
+def load_admin(admin_id: str):
+    return db.session.get(AdminUser, int(admin_id))
+
+
+def has_role(*roles: str) -> bool:
+    return current_user.is_authenticated and current_user.role in roles
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名")])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码")])
+
+
+class DashboardView(AdminIndexView):
+    @expose("/")
+    def index(self):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        since = local_midnight_utc(local_today())
+        stats = {
+            "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
+            "注册用户": db.session.scalar(select(func.count()).select_from(User)),
+            "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(Quiz.started_at >= since)),
+        }
+        return self.render("admin/dashboard.html", stats=stats)
+
+
+class AuthView(BaseView):
+    def is_visible(self):
+        return current_user.is_authenticated
+
+    @expose("/", methods=["GET"])
+    def index(self):
+        return redirect(url_for(".logout"))
+
+    @expose("/login", methods=["GET", "POST"])
+    def login(self):
+        form = LoginForm()
+        if form.validate_on_submit():
+            admin = admins.authenticate(form.username.data, form.password.data)
+            if admin:
+                login_user(admin)
+                target = request.args.get("next") or ""
+                # Only redirect inside the panel, never to another site.
+                return redirect(target if target.startswith("/admin") else url_for("admin.index"))
+            flash("用户名或密码错误。", "error")
+        return self.render("admin/login.html", form=form)
+
+    @expose("/logout", methods=["GET"])
+    def logout(self):
+        logout_user()
+        flash("已退出登录。", "info")
+        return redirect(url_for(".login"))

@@ -1,0 +1,191 @@
+"""Admin CRUD views. Changes go through the domain services, and every one is audited."""
+from flask import flash
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from accounts import audit
+from admin.auth import has_role
+from core.extensions import db
+from core.timeutil import to_local
+from quiz_bank import questions as question_service
+from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
+
+ACTION_LABELS = {"create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本"}
+
+
+def _local_time(view, context, model, name):
+    value = getattr(model, name)
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class SecureModelView(ModelView):
+    """Staff only; `editors` may change, everyone signed in may read."""
+
+    editors: tuple[str, ...] = ("admin",)
+    readers: tuple[str, ...] = ("admin", "editor", "reviewer")
+    form_base_class = FlaskForm
+    page_size = 50
+    can_view_details = True
+    can_export = False
+
+    def is_accessible(self):
+        return has_role(*self.readers)
+
+    def inaccessible_callback(self, name, **kwargs):
+        from flask import redirect, request, url_for
+
+        if current_user.is_authenticated:
+            return ("<p>当前账号没有权限访问此页面。</p>", 403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @property
+    def can_create(self):
+        return has_role(*self.editors)
+
+    @property
+    def can_edit(self):
+        return has_role(*self.editors)
+
+    can_delete = False
+
+    def _audit(self, action_name: str, model, summary: str = "") -> None:
+        audit.record(current_user.id, action_name, self.model.__tablename__, model.id, summary)
+
+
+class CategoryView(SecureModelView):
+    editors = ("admin", "editor")
+    column_list = ("id", "name", "slug", "description", "sort_order")
+    column_labels = {"id": "编号", "name": "名称", "slug": "代码", "description": "说明", "sort_order": "排序"}
+    column_searchable_list = ("name",)
+    form_columns = ("name", "slug", "description", "sort_order")
+
+    def after_model_change(self, form, model, is_created):
+        self._audit("create" if is_created else "update", model, f"分类：{model.name}")
+        db.session.commit()
+
+
+class QuestionForm(FlaskForm):
+    category = QuerySelectField("分类", query_factory=lambda: db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all(),
+                                validators=[DataRequired("请选择分类")])
+    type = SelectField("题型", choices=list(TYPE_LABELS.items()))
+    stem = TextAreaField("题干", validators=[DataRequired("请输入题干"), Length(max=2000)])
+    option_a = StringField("选项A", validators=[Optional()])
+    option_b = StringField("选项B", validators=[Optional()])
+    option_c = StringField("选项C", validators=[Optional()])
+    option_d = StringField("选项D", validators=[Optional()])
+    option_e = StringField("选项E", validators=[Optional()])
+    option_f = StringField("选项F", validators=[Optional()])
+    option_g = StringField("选项G", validators=[Optional()])
+    option_h = StringField("选项H", validators=[Optional()])
+    answer = StringField("答案", description="如 B、ABD、A,B,D；判断题填 对/错 或 正确/错误", validators=[DataRequired("请输入答案")])
+    explanation = TextAreaField("解析")
+    source = StringField("出处", description="如《民法典》第一千零七十九条", validators=[DataRequired("请输入出处")])
+    difficulty = IntegerField("难度", default=1, validators=[NumberRange(1, 3, "难度须为 1 到 3")])
+    status = SelectField("状态", choices=list(STATUS_LABELS.items()), default="active")
+
+
+OPTION_FIELDS = [f"option_{k.lower()}" for k in question_service.OPTION_KEYS]
+
+
+def _form_to_data(form: QuestionForm) -> dict:
+    options = [{"key": f[-1].upper(), "text": getattr(form, f).data or ""} for f in OPTION_FIELDS]
+    return {
+        "category_id": form.category.data.id if form.category.data else None, "type": form.type.data,
+        "stem": form.stem.data, "options": options, "answer": question_service.parse_answer(form.answer.data, form.type.data),
+        "explanation": form.explanation.data, "source": form.source.data, "difficulty": form.difficulty.data,
+    }
+
+
+class QuestionView(SecureModelView):
+    editors = ("admin", "editor")
+    form = QuestionForm
+    column_list = ("id", "category", "type", "stem", "answer", "source", "difficulty", "status", "version", "updated_at")
+    column_details_list = column_list + ("options", "explanation", "previous_id", "created_at")
+    column_labels = {
+        "id": "编号", "category": "分类", "category.name": "分类", "type": "题型", "stem": "题干", "answer": "答案",
+        "source": "出处", "difficulty": "难度", "status": "状态", "version": "版本", "updated_at": "更新时间",
+        "options": "选项", "explanation": "解析", "previous_id": "上一版本", "created_at": "创建时间",
+    }
+    column_searchable_list = ("stem", "source")
+    column_filters = ("category.name", "type", "status", "difficulty")
+    column_choices = {"type": list(TYPE_LABELS.items()), "status": list(STATUS_LABELS.items())}
+    column_default_sort = ("id", True)
+    column_formatters = {
+        "stem": lambda v, c, m, n: (m.stem[:60] + "…") if len(m.stem) > 60 else m.stem,
+        "answer": lambda v, c, m, n: "".join(m.answer),
+        "options": lambda v, c, m, n: Markup("<br>").join(f"{o['key']}. {o['text']}" for o in m.options),
+        "updated_at": _local_time,
+        "created_at": _local_time,
+    }
+
+    def on_form_prefill(self, form, id):
+        model = self.get_one(id)
+        for option in model.options:
+            field = getattr(form, f"option_{option['key'].lower()}", None)
+            if field is not None and model.type != "true_false":
+                field.data = option["text"]
+        form.answer.data = "".join(model.answer)
+
+    def _save(self, form, model=None):
+        data = _form_to_data(form)
+        try:
+            if model is None:
+                question = question_service.create_question(data)
+                self._audit("create", question, f"新建题目：{question.stem[:80]}")
+            else:
+                question = question_service.edit_question(model, data)
+                if question is not model:
+                    self._audit("new_version", question, f"题目 {model.id} 已有人作答，修改保存为新版本 {question.id}，原版本停用")
+                    flash(f"该题已有人作答，修改已保存为新版本（编号 {question.id}），原题已停用。", "info")
+                else:
+                    self._audit("update", question, f"修改题目：{question.stem[:80]}")
+            if form.status.data == "retired" and question.status != "retired":
+                question_service.retire(question)
+                self._audit("retire", question, "停用题目")
+            elif form.status.data == "active" and question.status != "active" and question.id == getattr(model, "id", None):
+                question.status = "active"
+            db.session.commit()
+            return question
+        except question_service.QuestionInvalid as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(problem, "error")
+            return False
+
+    def create_model(self, form):
+        return self._save(form)
+
+    def update_model(self, form, model):
+        return bool(self._save(form, model))
+
+    @action("retire", "停用", "确定停用所选题目吗？停用后不再出现在新的答题中。")
+    def action_retire(self, ids):
+        if not has_role(*self.editors):
+            flash("当前账号没有权限停用题目。", "error")
+            return
+        for question in db.session.scalars(select(Question).where(Question.id.in_([int(i) for i in ids]))):
+            if question.status != "retired":
+                question_service.retire(question)
+                self._audit("retire", question, "停用题目")
+        db.session.commit()
+        flash(f"已停用 {len(ids)} 道题目。", "success")
+
+    def is_action_allowed(self, name):
+        return has_role(*self.editors) and super().is_action_allowed(name)
+
+
+class AuditLogView(SecureModelView):
+    readers = ("admin", "reviewer")
+    editors = ()
+    column_list = ("created_at", "admin", "action", "entity", "entity_id", "summary")
+    column_labels = {"created_at": "时间", "admin": "操作人", "action": "操作", "entity": "对象", "entity_id": "编号", "summary": "内容"}
+    column_default_sort = ("id", True)
+    column_filters = ("action", "entity")
+    column_formatters = {"created_at": _local_time, "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action)}

@@ -1,0 +1,6 @@
+"""The mini-program REST API: thin views over the domain services."""
+from apiflask import APIBlueprint
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
+
+from api import accounts, points, quizzes, service  # noqa: E402,F401  (register routes)

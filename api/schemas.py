@@ -1,0 +1,258 @@
+"""Marshmallow schemas: the shapes of API.md, and the source of /openapi.json."""
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Method, Nested, String
+from apiflask.validators import Length, OneOf, Range
+
+from api import messages  # noqa: F401  (Chinese validation messages)
+from core.timeutil import to_local
+from points.leaderboard import PERIODS, SCOPES
+from quiz_bank.models import QUESTION_TYPES, QUIZ_MODES
+
+# -- shared ------------------------------------------------------------------------
+
+
+class LocalDateTime(DateTime):
+    """Stored naive UTC, shown in Asia/Shanghai with its offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else to_local(value).isoformat(timespec="seconds")
+
+
+class PageQuery(Schema):
+    page = Integer(load_default=1, validate=Range(min=1, error="页码须大于等于 1。"))
+    per_page = Integer(load_default=20, validate=Range(min=1, max=100, error="每页条数须在 1 到 100 之间。"))
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """A page of items as API.md fixes it: items, page, per_page, total."""
+    return type(name, (Schema,), {
+        "items": List(Nested(item_schema)), "page": Integer(), "per_page": Integer(), "total": Integer(),
+    })
+
+
+def page_dict(pagination) -> dict:
+    return {"items": pagination.items, "page": pagination.page, "per_page": pagination.per_page, "total": pagination.total}
+
+
+class Error(Schema):
+    code = String()
+    message = String()
+    details = Dict()
+
+
+# -- accounts ----------------------------------------------------------------------
+
+
+class OrgUnitRef(Schema):
+    id = Integer()
+    name = String()
+
+
+class OrgUnitOut(OrgUnitRef):
+    kind = String()
+    parent_id = Integer(allow_none=True)
+
+
+class UserOut(Schema):
+    id = Integer()
+    nickname = String()
+    avatar_url = String()
+    real_name = String()
+    role = String()
+    org_unit = Nested(OrgUnitRef, allow_none=True)
+    points_balance = Integer()
+
+
+class LoginIn(Schema):
+    code = String(required=True, validate=Length(min=1, max=128, error="登录凭证长度须在 1 到 128 之间。"))
+
+
+class LoginOut(Schema):
+    token = String()
+    expires_in = Integer()
+    user = Nested(UserOut)
+
+
+class ProfileIn(Schema):
+    nickname = String(validate=Length(min=1, max=64, error="昵称长度须在 1 到 64 之间。"))
+    avatar_url = String(validate=Length(max=500, error="头像地址过长。"))
+    real_name = String(validate=Length(max=64, error="姓名过长。"))
+    org_unit_id = Integer(allow_none=True, strict=True)
+
+
+# -- questions and quizzes ------------------------------------------------------------
+
+
+class CategoryRef(Schema):
+    id = Integer()
+    name = String()
+
+
+class CategoryOut(CategoryRef):
+    description = String()
+    question_count = Integer()
+
+
+class Option(Schema):
+    key = String()
+    text = String()
+
+
+class QuestionPublic(Schema):
+    """A question as the phone sees it before answering: no answer, no explanation."""
+
+    id = Integer()
+    type = String(validate=OneOf(QUESTION_TYPES))
+    stem = String()
+    options = List(Nested(Option))
+    category = Nested(CategoryRef)
+
+
+class AnswerResult(Schema):
+    correct = Boolean()
+    correct_answer = List(String())
+    explanation = String()
+    source = String()
+    points_awarded = Integer()
+
+
+class ItemResult(AnswerResult):
+    answer = List(String())
+
+
+class QuizOut(Schema):
+    id = Integer()
+    mode = String()
+    status = String()
+    category_id = Integer(allow_none=True)
+    started_at = LocalDateTime()
+    finished_at = LocalDateTime(allow_none=True)
+    question_count = Integer()
+    correct_count = Integer()
+    points_awarded = Integer()
+    questions = Method("get_questions")
+    results = Method("get_results")
+
+    def get_questions(self, quiz):
+        return QuestionPublic(many=True).dump([i.question for i in quiz.items])
+
+    def get_results(self, quiz):
+        return {
+            str(i.question_id): {
+                "answer": i.answer, "correct": i.correct, "correct_answer": i.question.answer,
+                "explanation": i.question.explanation, "source": i.question.source, "points_awarded": i.points_awarded,
+            }
+            for i in quiz.items if i.answered_at is not None
+        }
+
+
+class QuizSummary(Schema):
+    id = Integer()
+    mode = String()
+    status = String()
+    category_id = Integer(allow_none=True)
+    started_at = LocalDateTime()
+    finished_at = LocalDateTime(allow_none=True)
+    question_count = Integer()
+    answered_count = Integer()
+    correct_count = Integer()
+    points_awarded = Integer()
+
+
+QuizPage = page_of(QuizSummary, "QuizPage")
+
+
+class QuizIn(Schema):
+    mode = String(required=True, validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice 或 challenge。"))
+    category_id = Integer(strict=True, allow_none=True)
+
+
+class QuizListQuery(PageQuery):
+    mode = String(validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice 或 challenge。"))
+
+
+class AnswerIn(Schema):
+    question_id = Integer(required=True, strict=True, validate=Range(min=1, max=2**31 - 1, error="题目编号无效。"))
+    answer = List(
+        String(validate=Length(min=1, max=1, error="选项须为单个字母。")), required=True,
+        validate=Length(min=1, max=8, error="请选择 1 到 8 个选项。"),
+    )
+
+
+class FinishOut(Schema):
+    correct_count = Integer()
+    total = Integer()
+    answered_count = Integer()
+    points_awarded = Integer()
+    status = String()
+
+
+class WrongAnswerOut(Schema):
+    question = Nested(QuestionPublic)
+    your_answer = List(String(), attribute="last_answer")
+    correct_answer = List(String(), attribute="question.answer")
+    explanation = String(attribute="question.explanation")
+    source = String(attribute="question.source")
+    wrong_count = Integer()
+    last_wrong_at = LocalDateTime()
+
+
+WrongAnswerPage = page_of(WrongAnswerOut, "WrongAnswerPage")
+
+
+class WrongAnswerQuery(PageQuery):
+    category_id = Integer()
+
+
+# -- points ----------------------------------------------------------------------------
+
+
+class PointsOut(Schema):
+    balance = Integer()
+    earned_today = Integer()
+
+
+class LedgerEntryOut(Schema):
+    delta = Integer()
+    reason = String()
+    note = String()
+    created_at = LocalDateTime()
+    balance_after = Integer()
+
+
+LedgerPage = page_of(LedgerEntryOut, "LedgerPage")
+
+
+class LeaderboardQuery(Schema):
+    period = String(load_default="week", validate=OneOf(PERIODS, error="周期须为 week、month 或 all。"))
+    scope = String(load_default="town", validate=OneOf(SCOPES, error="范围须为 town 或 org_unit。"))
+    limit = Integer(load_default=50, validate=Range(min=1, max=100, error="条数须在 1 到 100 之间。"))
+
+
+class BoardUser(Schema):
+    id = Integer()
+    nickname = String()
+    avatar_url = String()
+    org_unit = Nested(OrgUnitRef, allow_none=True)
+
+
+class BoardRow(Schema):
+    rank = Integer()
+    user = Nested(BoardUser)
+    points = Integer()
+
+
+class MyRank(Schema):
+    rank = Integer(allow_none=True)
+    points = Integer()
+
+
+class LeaderboardOut(Schema):
+    period = String()
+    scope = String()
+    items = List(Nested(BoardRow))
+    me = Nested(MyRank)
+
+
+class Health(Schema):
+    status = String()

@@ -1,0 +1,52 @@
+"""Configuration from the environment, with working development defaults."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Generate a secret once and keep it in instance/ so tokens survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def from_env(instance_path: str) -> dict:
+    env = os.environ
+    production = env.get("PUFA_ENV", "development") == "production"
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set in production")
+        secret = _instance_secret(instance_path)
+    db_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'pufa.sqlite3'}"
+    if db_url.startswith("postgresql://") or db_url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship.
+        db_url = "postgresql+psycopg://" + db_url.split("://", 1)[1]
+    redis_url = env.get("REDIS_URL")
+    return {
+        "PRODUCTION": production,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "WECHAT_APPID": env.get("WECHAT_APPID", ""),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", ""),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_ANSWER": env.get("RATELIMIT_ANSWER", "60 per minute"),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
+    }

@@ -1,0 +1,79 @@
+"""One error format for the whole API: {"code", "message", "details"}."""
+from apiflask import HTTPError
+from flask import request
+from markupsafe import escape
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from core.extensions import db
+
+DEFAULTS = {
+    400: ("bad_request", "请求格式有误，请检查后重试。"),
+    401: ("unauthorized", "请先登录。"),
+    403: ("forbidden", "没有权限进行此操作。"),
+    404: ("not_found", "请求的内容不存在。"),
+    405: ("method_not_allowed", "不支持此请求方式。"),
+    409: ("conflict", "操作与当前状态冲突，请刷新后重试。"),
+    413: ("payload_too_large", "上传的内容过大。"),
+    415: ("unsupported_media_type", "请以 JSON 格式提交。"),
+    422: ("validation_error", "提交的内容有误，请检查后重试。"),
+    429: ("too_many_requests", "操作太频繁，请稍后再试。"),
+    500: ("internal_error", "服务器出了点问题，请稍后再试。"),
+    502: ("upstream_error", "微信服务暂时不可用，请稍后再试。"),
+    503: ("service_unavailable", "服务繁忙，请稍后再试。"),
+}
+
+
+class ApiError(HTTPError):
+    """A domain error with a stable machine-readable code and a Chinese message."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        super().__init__(status, message=message, detail=details or {}, extra_data={"code": code})
+
+
+def error_body(error: HTTPError) -> dict:
+    default_code, default_message = DEFAULTS.get(error.status_code, ("error", "请求失败。"))
+    code = error.extra_data.get("code") or default_code
+    # Library errors carry English messages; residents get the Chinese text.
+    message = error.message if "code" in error.extra_data else default_message
+    details = error.detail or {}
+    if error.status_code == 422 and "code" not in error.extra_data:
+        details = _flatten_validation(details)
+    return {"code": code, "message": message, "details": details}
+
+
+def _flatten_validation(detail: dict) -> dict:
+    """APIFlask nests marshmallow errors by location ({"json": {...}}); the client
+    wants the offending fields."""
+    fields: dict = {}
+    for location, errors in detail.items():
+        if isinstance(errors, dict):
+            fields.update(errors)
+        else:
+            fields[location] = errors
+    return fields
+
+
+def register(app) -> None:
+    @app.error_processor
+    def process(error: HTTPError):
+        if not request.path.startswith("/api/") and error.status_code in (403, 404, 405, 500):
+            # The admin panel is a web page: give it a page, not JSON.
+            body = error_body(error)
+            html = (
+                f"<!doctype html><meta charset=utf-8><title>{escape(body['message'])}</title>"
+                f"<p>{escape(body['message'])}</p><p><a href='/admin/'>返回管理后台</a></p>"
+            )
+            return html, error.status_code, {"Content-Type": "text/html; charset=utf-8"}
+        return error_body(error), error.status_code, error.headers
+
+    @app.errorhandler(IntegrityError)
+    def integrity(error):
+        # A constraint caught a duplicate or a race the service did not foresee.
+        db.session.rollback()
+        return process(ApiError(409, "conflict", DEFAULTS[409][1]))
+
+    @app.errorhandler(OperationalError)
+    def operational(error):
+        db.session.rollback()
+        app.logger.exception("database unavailable")
+        return process(ApiError(503, "service_unavailable", DEFAULTS[503][1]))

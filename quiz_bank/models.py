@@ -1,0 +1,135 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+QUESTION_TYPES = ("single", "multiple", "true_false")
+TYPE_LABELS = {"single": "单选", "multiple": "多选", "true_false": "判断"}
+QUESTION_STATUSES = ("active", "retired")
+STATUS_LABELS = {"active": "启用", "retired": "停用"}
+TRUE_FALSE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
+QUIZ_MODES = ("daily", "practice", "challenge")
+QUIZ_STATUSES = ("in_progress", "finished")
+
+
+class Category(db.Model):
+    """One law or regulation the township teaches."""
+
+    __tablename__ = "category"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(db.Model):
+    """A question version. Once answered it is never rewritten: an edit makes a new
+    version and retires this one, so past answers keep what was asked."""
+
+    __tablename__ = "question"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    type: Mapped[str] = mapped_column(String(20))
+    stem: Mapped[str] = mapped_column(Text)
+    # [{"key": "A", "text": "..."}]; true_false questions carry T/F.
+    options: Mapped[list] = mapped_column(JSON)
+    answer: Mapped[list] = mapped_column(JSON)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200))
+    difficulty: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    version: Mapped[int] = mapped_column(default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"))
+    # Hash of the content, so importing the same question twice does not duplicate it.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint(f"type IN {QUESTION_TYPES}", name="type"),
+        CheckConstraint(f"status IN {QUESTION_STATUSES}", name="status"),
+        CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty"),
+        # Drawing quizzes walks this index from a random starting id.
+        Index("ix_question_draw", "status", "category_id", "id"),
+    )
+
+    def __str__(self) -> str:
+        return self.stem[:40]
+
+
+class Quiz(db.Model):
+    __tablename__ = "quiz"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    mode: Mapped[str] = mapped_column(String(20))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    # Local (Asia/Shanghai) date; set for daily quizzes only, so one set a person a day
+    # is enforced by the unique constraint below.
+    daily_date: Mapped[date | None]
+    question_count: Mapped[int] = mapped_column(default=0)
+    answered_count: Mapped[int] = mapped_column(default=0)
+    correct_count: Mapped[int] = mapped_column(default=0)
+    points_awarded: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    items: Mapped[list["QuizItem"]] = relationship(
+        order_by="QuizItem.position", back_populates="quiz", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "daily_date", name="uq_quiz_user_daily"),
+        Index("ix_quiz_user_started", "user_id", "id"),
+        CheckConstraint(f"mode IN {QUIZ_MODES}", name="mode"),
+        CheckConstraint(f"status IN {QUIZ_STATUSES}", name="status"),
+    )
+
+
+class QuizItem(db.Model):
+    """A question in a quiz and, once given, the answer and its result."""
+
+    __tablename__ = "quiz_item"
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), primary_key=True)
+    position: Mapped[int]
+    answer: Mapped[list | None] = mapped_column(JSON)
+    correct: Mapped[bool | None]
+    points_awarded: Mapped[int] = mapped_column(default=0)
+    answered_at: Mapped[datetime | None]
+
+    quiz: Mapped[Quiz] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship(lazy="joined")
+
+
+class SeenQuestion(db.Model):
+    """Which questions a person has been given, so daily sets prefer new ones."""
+
+    __tablename__ = "seen_question"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), primary_key=True)
+
+
+class WrongAnswer(db.Model):
+    """The wrong-answer book: a row while the person has not yet answered it right."""
+
+    __tablename__ = "wrong_answer"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    last_answer: Mapped[list] = mapped_column(JSON)
+    wrong_count: Mapped[int] = mapped_column(default=1)
+    last_wrong_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    question: Mapped[Question] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_wrong_answer_user_cat", "user_id", "category_id"),)

@@ -1,0 +1,136 @@
+"""Questions: the rules of a well-formed question, and editing without rewriting history."""
+import hashlib
+import json
+import re
+
+from sqlalchemy import exists, func, select
+
+from core.extensions import db
+from quiz_bank.models import QUESTION_TYPES, TRUE_FALSE_OPTIONS, Category, Question, QuizItem
+
+OPTION_KEYS = "ABCDEFGH"
+SOURCE_RE = re.compile(r"^《[^《》]+》第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?(第[一二三四五六七八九十]+款)?(第[一二三四五六七八九十]+项)?$")
+CONTENT_FIELDS = ("category_id", "type", "stem", "options", "answer", "explanation", "source", "difficulty")
+
+
+class QuestionInvalid(ValueError):
+    """Carries a list of Chinese messages, one per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("；".join(problems))
+        self.problems = problems
+
+
+def normalise(data: dict) -> dict:
+    """Check a question's parts and return them in canonical form, or raise QuestionInvalid."""
+    problems = []
+    qtype = data.get("type")
+    if qtype not in QUESTION_TYPES:
+        problems.append("题型必须是单选、多选或判断。")
+    stem = (data.get("stem") or "").strip()
+    if not stem:
+        problems.append("题干不能为空。")
+    if qtype == "true_false":
+        options = [dict(o) for o in TRUE_FALSE_OPTIONS]
+    else:
+        options = [{"key": o["key"].strip().upper(), "text": (o.get("text") or "").strip()} for o in data.get("options") or []]
+        options = [o for o in options if o["text"]]
+        keys = [o["key"] for o in options]
+        if len(options) < 2:
+            problems.append("至少需要两个选项。")
+        if keys != list(OPTION_KEYS[: len(keys)]):
+            problems.append("选项须从 A 起按顺序编号，最多到 H。")
+        if len({o["text"] for o in options}) != len(options):
+            problems.append("选项内容不能重复。")
+    keys = {o["key"] for o in options}
+    answer = sorted({str(a).strip().upper() for a in data.get("answer") or []})
+    if not answer:
+        problems.append("答案不能为空。")
+    elif not set(answer) <= keys:
+        problems.append(f"答案 {''.join(sorted(set(answer) - keys))} 不在选项中。")
+    elif qtype in ("single", "true_false") and len(answer) != 1:
+        problems.append("单选题和判断题只能有一个正确答案。")
+    elif qtype == "multiple" and len(answer) < 2:
+        problems.append("多选题至少要有两个正确答案。")
+    source = (data.get("source") or "").strip()
+    if not SOURCE_RE.match(source):
+        problems.append("出处须写成《法律简称》第X条，例如《民法典》第一千零七十九条。")
+    try:
+        difficulty = int(data.get("difficulty") or 1)
+    except (TypeError, ValueError):
+        difficulty = 0
+    if difficulty not in (1, 2, 3):
+        problems.append("难度须为 1、2 或 3。")
+    if problems:
+        raise QuestionInvalid(problems)
+    return {
+        "category_id": data.get("category_id"), "type": qtype, "stem": stem, "options": options,
+        "answer": answer, "explanation": (data.get("explanation") or "").strip(), "source": source,
+        "difficulty": difficulty,
+    }
+
+
+def fingerprint(category_id: int, qtype: str, stem: str, options: list, answer: list) -> str:
+    raw = json.dumps([category_id, qtype, stem, [o["text"] for o in options], answer], ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_question(data: dict) -> Question:
+    clean = normalise(data)
+    question = Question(**clean, fingerprint=fingerprint(clean["category_id"], clean["type"], clean["stem"], clean["options"], clean["answer"]))
+    db.session.add(question)
+    db.session.flush()
+    return question
+
+
+def has_been_given(question: Question) -> bool:
+    return db.session.scalar(select(exists().where(QuizItem.question_id == question.id)))
+
+
+def edit_question(question: Question, data: dict) -> Question:
+    """Apply an edit. A question already given to someone is not rewritten: the edit
+    becomes a new version and the old one is retired, so past answers stay true."""
+    clean = normalise({**{f: getattr(question, f) for f in CONTENT_FIELDS}, **data})
+    if all(getattr(question, f) == clean[f] for f in CONTENT_FIELDS):
+        return question
+    fp = fingerprint(clean["category_id"], clean["type"], clean["stem"], clean["options"], clean["answer"])
+    if not has_been_given(question):
+        for field, value in clean.items():
+            setattr(question, field, value)
+        question.fingerprint = fp
+        return question
+    new = Question(**clean, fingerprint=fp, status=question.status, version=question.version + 1, previous_id=question.id)
+    question.status = "retired"
+    db.session.add(new)
+    db.session.flush()
+    return new
+
+
+def retire(question: Question) -> None:
+    question.status = "retired"
+
+
+def categories_with_counts() -> list[tuple[Category, int]]:
+    counts = (
+        select(Question.category_id, func.count().label("n")).where(Question.status == "active").group_by(Question.category_id).subquery()
+    )
+    rows = db.session.execute(
+        select(Category, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.category_id == Category.id).order_by(Category.sort_order, Category.id)
+    ).all()
+    return [(c, n) for c, n in rows]
+
+
+TRUE_WORDS = {"T", "对", "正确", "√", "是", "TRUE", "Y"}
+FALSE_WORDS = {"F", "错", "错误", "×", "X", "否", "FALSE", "N"}
+
+
+def parse_answer(text: str, qtype: str) -> list[str]:
+    """Read an answer the way people write it: B, ABD, A,B,D, A、B, 对/错, 正确/错误, √/×."""
+    raw = (text or "").strip().upper()
+    if qtype == "true_false":
+        if raw in TRUE_WORDS:
+            return ["T"]
+        if raw in FALSE_WORDS:
+            return ["F"]
+        return [raw] if raw else []
+    return sorted({ch for ch in re.sub(r"[\s,，、;；/]+", "", raw)})

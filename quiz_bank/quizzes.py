@@ -1,0 +1,229 @@
+"""Quiz modes, grading and the wrong-answer book."""
+from dataclasses import dataclass
+
+from types import SimpleNamespace
+
+from flask import current_app
+
+from sqlalchemy import Integer, bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from core.errors import ApiError
+from core.extensions import db
+from core.sql import insert, prepared
+from core.timeutil import local_today, utcnow
+from points import ledger
+from points.rules import rule
+from quiz_bank.draw import draw
+from quiz_bank.models import Category, Question, Quiz, QuizItem, SeenQuestion, WrongAnswer
+
+QUIZ_SIZES = {"daily": 5, "practice": 10, "challenge": 30}
+
+
+def _not_found() -> ApiError:
+    # Someone else's quiz answers exactly like a missing one, so ids can't be probed.
+    return ApiError(404, "not_found", "答题记录不存在。")
+
+
+def get_quiz(user_id: int, quiz_id: int) -> Quiz:
+    quiz = db.session.scalar(
+        select(Quiz).where(Quiz.id == quiz_id, Quiz.user_id == user_id).options(selectinload(Quiz.items))
+    )
+    if quiz is None:
+        raise _not_found()
+    return quiz
+
+
+def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None) -> tuple[Quiz, bool]:
+    """Start a quiz; returns (quiz, created). A second daily request the same day
+    gives back the day's quiz so the phone can resume. `now` is for replaying history."""
+    now = now or utcnow()
+    daily_date = None
+    if mode == "daily":
+        daily_date = local_today(now)
+        existing = _daily_quiz(user_id, daily_date)
+        if existing:
+            return existing, False
+    if mode == "practice" and category_id is None:
+        raise ApiError(422, "validation_error", "专项练习请选择一个法律分类。", {"category_id": ["专项练习必须选择分类。"]})
+    if category_id is not None and db.session.get(Category, category_id) is None:
+        raise ApiError(404, "not_found", "所选分类不存在。", {"category_id": ["分类不存在。"]})
+    question_ids = draw(user_id, current_app.config["QUIZ_SIZES"][mode], category_id if mode != "daily" else None)
+    if not question_ids:
+        raise ApiError(409, "no_questions", "该分类暂时没有可用的题目。")
+    quiz = Quiz(user_id=user_id, mode=mode, category_id=category_id, daily_date=daily_date, question_count=len(question_ids), started_at=now)
+    db.session.add(quiz)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two taps raced to create today's set: the other one won; resume it.
+        db.session.rollback()
+        return _daily_quiz(user_id, daily_date), False
+    db.session.execute(insert(QuizItem.__table__), [
+        {"quiz_id": quiz.id, "question_id": qid, "position": i, "points_awarded": 0} for i, qid in enumerate(question_ids)
+    ])
+    db.session.execute(
+        insert(SeenQuestion.__table__).values([{"user_id": user_id, "question_id": q} for q in question_ids]).on_conflict_do_nothing()
+    )
+    db.session.commit()
+    return get_quiz(user_id, quiz.id), True
+
+
+def _daily_quiz(user_id: int, day) -> Quiz | None:
+    return db.session.scalar(
+        select(Quiz).where(Quiz.user_id == user_id, Quiz.daily_date == day).options(selectinload(Quiz.items))
+    )
+
+
+@dataclass
+class AnswerResult:
+    correct: bool
+    correct_answer: list
+    explanation: str
+    source: str
+    points_awarded: int
+    quiz_status: str
+
+
+@prepared
+def _answer_statements(dialect: str) -> SimpleNamespace:
+    q, item, quiz, wrong = Question.__table__, QuizItem.__table__, Quiz.__table__, WrongAnswer.__table__
+    load = (
+        select(quiz.c.mode, quiz.c.status, quiz.c.question_count, quiz.c.answered_count, quiz.c.correct_count,
+               item.c.answered_at, q.c.type, q.c.options, q.c.answer, q.c.explanation, q.c.source, q.c.category_id)
+        .select_from(quiz.join(item, item.c.quiz_id == quiz.c.id).join(q, q.c.id == item.c.question_id))
+        .where(quiz.c.id == bindparam("qz"), quiz.c.user_id == bindparam("uid"), item.c.question_id == bindparam("qn"))
+        # Serialises answers within one quiz on PostgreSQL (SQLite serialises writers anyway).
+        .with_for_update(of=quiz)
+    )
+    save = (
+        update(item)
+        .where(item.c.quiz_id == bindparam("qz"), item.c.question_id == bindparam("qn"), item.c.answered_at.is_(None))
+        .values(answer=bindparam("given"), correct=bindparam("ok"), answered_at=bindparam("now"), points_awarded=bindparam("points"))
+    )
+    progress = (
+        update(quiz).where(quiz.c.id == bindparam("qz")).values(
+            answered_count=bindparam("answered"), correct_count=bindparam("right_count"),
+            points_awarded=quiz.c.points_awarded + bindparam("points", type_=Integer),
+            status=bindparam("new_status"), finished_at=bindparam("end"),
+        )
+    )
+    right = delete(wrong).where(wrong.c.user_id == bindparam("uid"), wrong.c.question_id == bindparam("qn"))
+    upsert = insert(wrong, dialect)
+    wrong_again = upsert.on_conflict_do_update(
+        index_elements=["user_id", "question_id"],
+        set_={"wrong_count": wrong.c.wrong_count + 1, "last_answer": upsert.excluded.last_answer, "last_wrong_at": upsert.excluded.last_wrong_at},
+    )
+    return SimpleNamespace(load=load, save=save, progress=progress, right=right, wrong=wrong_again)
+
+
+def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
+    """Grade one answer. The hot path of the app: a fixed handful of prepared statements."""
+    sql = _answer_statements()
+    conn = db.session.connection()
+    keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
+    row = conn.execute(sql.load, keys).one_or_none()
+    if row is None:
+        if conn.execute(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)).scalar() is None:
+            raise _not_found()
+        raise ApiError(422, "question_not_in_quiz", "这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]})
+    if row.answered_at is not None:
+        raise ApiError(409, "already_answered", "这道题已经作答过了。")
+    if row.status != "in_progress":
+        if row.mode == "challenge":
+            raise ApiError(409, "challenge_over", "本轮挑战已结束，请重新开始挑战。")
+        raise ApiError(409, "quiz_finished", "本次答题已结束。")
+    given = _check_answer(row.type, row.options, given)
+    correct = given == sorted(row.answer)
+
+    answered = row.answered_count + 1
+    correct_count = row.correct_count + int(correct)
+    # A challenge run ends at the first wrong answer.
+    finished = answered == row.question_count or (row.mode == "challenge" and not correct)
+    now = now or utcnow()
+    points = _pay(user_id, quiz_id, question_id, row.mode, correct, finished, correct_count, row.question_count, now)
+
+    done = conn.execute(sql.save, {**keys, "given": given, "ok": correct, "now": now, "points": points})
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise ApiError(409, "already_answered", "这道题已经作答过了。")
+    status = "finished" if finished else "in_progress"
+    conn.execute(sql.progress, {"qz": quiz_id, "answered": answered, "right_count": correct_count, "points": points,
+                                "new_status": status, "end": now if finished else None})
+    if correct:
+        conn.execute(sql.right, keys)
+    else:
+        conn.execute(sql.wrong, {"user_id": user_id, "question_id": question_id, "category_id": row.category_id,
+                                 "last_answer": given, "wrong_count": 1, "last_wrong_at": now})
+    db.session.commit()
+    return AnswerResult(correct, sorted(row.answer), row.explanation, row.source, points, status)
+
+
+def _check_answer(qtype: str, options: list, given: list[str]) -> list[str]:
+    keys = {o["key"] for o in options}
+    clean = sorted({str(k).strip().upper() for k in given})
+    if not clean:
+        raise ApiError(422, "validation_error", "请选择答案。", {"answer": ["答案不能为空。"]})
+    unknown = [k for k in clean if k not in keys]
+    if unknown:
+        raise ApiError(422, "invalid_option", "所选选项不存在。", {"answer": [f"没有选项 {'、'.join(unknown)}。"]})
+    if qtype != "multiple" and len(clean) != 1:
+        raise ApiError(422, "validation_error", "这道题只能选一个答案。", {"answer": ["只能选一个答案。"]})
+    return clean
+
+
+def _pay(user_id, quiz_id, question_id, mode, correct, finished, correct_count, total, now) -> int:
+    """Points for one answer, by the rules in points.rules (their caps included)."""
+    key = f"quiz:{quiz_id}:q:{question_id}"
+    paid = 0
+    if mode == "daily":
+        if correct:
+            r = rule("daily_correct")
+            paid += ledger.credit(user_id, r, r.points, key, now=now)
+        if finished and correct_count == total:
+            r = rule("daily_perfect")
+            paid += ledger.credit(user_id, r, r.points, f"quiz:{quiz_id}:perfect", now=now)
+    elif mode == "practice" and correct:
+        r = rule("practice_correct")
+        paid += ledger.credit(user_id, r, r.points, key, now=now)
+    elif mode == "challenge" and finished:
+        paid += _pay_challenge(user_id, quiz_id, correct_count, now)
+    return paid
+
+
+def _pay_challenge(user_id: int, quiz_id: int, streak: int, now) -> int:
+    r = rule("challenge")
+    return ledger.credit(user_id, r, r.for_streak(streak), f"quiz:{quiz_id}:challenge", note=f"连续答对{streak}题", now=now)
+
+
+def finish(user_id: int, quiz_id: int, now=None) -> Quiz:
+    """End a quiz early (or confirm its end). A challenge run pays for its streak here
+    if it had not ended already."""
+    quiz = db.session.scalar(select(Quiz).where(Quiz.id == quiz_id, Quiz.user_id == user_id).with_for_update())
+    if quiz is None:
+        raise _not_found()
+    if quiz.status == "in_progress":
+        now = now or utcnow()
+        if quiz.mode == "challenge":
+            quiz.points_awarded += _pay_challenge(user_id, quiz.id, quiz.correct_count, now)
+        quiz.status = "finished"
+        quiz.finished_at = now
+        db.session.commit()
+    return quiz
+
+
+def my_quizzes(user_id: int, mode: str | None, page: int, per_page: int):
+    q = select(Quiz).where(Quiz.user_id == user_id)
+    if mode:
+        q = q.where(Quiz.mode == mode)
+    return db.paginate(q.order_by(Quiz.id.desc()), page=page, per_page=per_page, error_out=False)
+
+
+def wrong_answers(user_id: int, category_id: int | None, page: int, per_page: int):
+    q = select(WrongAnswer).where(WrongAnswer.user_id == user_id)
+    if category_id is not None:
+        q = q.where(WrongAnswer.category_id == category_id)
+    return db.paginate(q.order_by(WrongAnswer.last_wrong_at.desc()), page=page, per_page=per_page, error_out=False)
+
+
