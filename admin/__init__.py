@@ -1,4 +1,5 @@
 """The admin panel: Flask-Admin for CRUD, in Chinese, with every asset served locally."""
+from flask import Blueprint
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
@@ -11,6 +12,8 @@ from quiz_bank.models import Category, Question
 
 
 def init_admin(app) -> None:
+    # Our templates (login, dashboard) sit beside this module.
+    app.register_blueprint(Blueprint("panel", __name__, template_folder="templates"))
     Babel(app, locale_selector=lambda: "zh_Hans_CN")
     login_manager.user_loader(load_admin)
     login_manager.login_view = "auth.login"

@@ -8,7 +8,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from accounts import admins
-from accounts.models import AdminUser, User
+from accounts.models import ADMIN_ROLE_LABELS, AdminUser, User
 from core.extensions import db
 from core.timeutil import local_midnight_utc, local_today
 from quiz_bank.models import Question, Quiz
@@ -38,7 +38,7 @@ class DashboardView(AdminIndexView):
             "注册用户": db.session.scalar(select(func.count()).select_from(User)),
             "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(Quiz.started_at >= since)),
         }
-        return self.render("admin/dashboard.html", stats=stats)
+        return self.render("admin/dashboard.html", stats=stats, role_label=ADMIN_ROLE_LABELS[current_user.role])
 
 
 class AuthView(BaseView):

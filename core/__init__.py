@@ -43,6 +43,10 @@ def register_settings(app: APIFlask) -> None:
         VALIDATION_ERROR_SCHEMA=_error_schema(),
         HTTP_ERROR_SCHEMA=_error_schema(),
         AUTO_404_RESPONSE=True,
+        VALIDATION_ERROR_DESCRIPTION="提交的内容有误",
+        AUTH_ERROR_DESCRIPTION="未登录或令牌无效",
+        SUCCESS_DESCRIPTION="成功",
+        NOT_FOUND_DESCRIPTION="不存在",
         INFO={"description": "乡镇普法学习积分小程序后端接口。所有错误均返回 {code, message, details}。"},
         # Flask-Admin and the panel
         FLASK_ADMIN_SWATCH="cerulean",

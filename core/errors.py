@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from core.extensions import db
 
 DEFAULTS = {
-    400: ("bad_request", "请求格式有误，请检查后重试。"),
+    400: ("bad_request", "请求内容不是有效的 JSON 或格式有误，请检查后重试。"),
     401: ("unauthorized", "请先登录。"),
     403: ("forbidden", "没有权限进行此操作。"),
     404: ("not_found", "请求的内容不存在。"),

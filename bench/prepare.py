@@ -1,0 +1,167 @@
+"""Build a benchmark database and a file of fresh (quiz, question) answer pairs.
+
+    python bench/prepare.py DATABASE_URL NUM_PAIRS [--out FILE] [--questions N]
+
+* PostgreSQL: the database named in the URL is dropped and created again (its name
+  must contain "bench"; the test suite's `test` database is refused).
+  SQLite: the file is deleted and created again.
+* Schema by Alembic (`flask db upgrade`), the shipped bank (48 questions), plus
+  --questions generated, valid questions in a category of their own (slug "bench").
+* NUM_PAIRS answers are prepared through the app's own code: users, practice quizzes
+  (quiz_bank.quizzes.start_quiz, 10 questions each, one quiz per user, so every
+  correct answer also pays a point into the ledger as a resident's first set of
+  the day would), and a token per user (accounts.tokens.issue).
+* The pairs file has one line per answer: path <TAB> JSON body <TAB> token.
+  Lines are interleaved across quizzes (line i belongs to quiz i mod Q), so requests
+  in flight at the same time belong to different quizzes, like real users
+  answering one question at a time. Every answer is the question's correct answer.
+
+Run from the repository root with the app's venv; set SECRET_KEY (and PUFA_INSTANCE)
+the same way as for the server, or the tokens will not verify."""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUIZ_SIZE = 10  # practice
+LAWS = ["民法典", "宪法", "长江保护法", "治安管理处罚法", "道路交通安全法"]
+NUMERALS = "一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1..999 in Chinese numerals, good enough for an article number."""
+    hundreds, rest = divmod(n, 100)
+    tens, ones = divmod(rest, 10)
+    out = ""
+    if hundreds:
+        out += NUMERALS[hundreds - 1] + "百"
+        if rest and tens == 0:
+            out += "零"
+    if tens:
+        out += ("" if (tens == 1 and not hundreds) else NUMERALS[tens - 1]) + "十"
+    if ones:
+        out += NUMERALS[ones - 1]
+    return out
+
+
+def recreate_database(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise SystemExit(f"unsupported database URL: {url}")
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if "bench" not in name or name == "test":
+        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_question(i: int, category_id: int) -> dict:
+    law = LAWS[i % len(LAWS)]
+    article = chinese_number(i % 999 + 1)
+    kind = ("single", "single", "multiple", "true_false")[i % 4]
+    stem = f"压测题{i}：依照《{law}》第{article}条，下列说法中哪一项（或哪些项）是正确的？"
+    if kind == "true_false":
+        return {"category_id": category_id, "type": kind, "stem": stem.replace("下列说法中哪一项（或哪些项）是正确的？", "本条规定是否适用于乡镇？"),
+                "answer": ["T" if i % 2 else "F"], "explanation": f"压测题{i}的解析。", "source": f"《{law}》第{article}条", "difficulty": 1 + i % 3}
+    options = [{"key": k, "text": f"压测题{i}的选项{k}"} for k in "ABCD"]
+    answer = ["ABCD"[i % 4]] if kind == "single" else sorted({"ABCD"[i % 4], "ABCD"[(i + 1) % 4]})
+    return {"category_id": category_id, "type": kind, "stem": stem, "options": options, "answer": answer,
+            "explanation": f"压测题{i}的解析。", "source": f"《{law}》第{article}条", "difficulty": 1 + i % 3}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("database_url")
+    p.add_argument("pairs", type=int, help="number of fresh (quiz, question) answers to prepare")
+    p.add_argument("--out", default="/tmp/pufa-bench/pairs.tsv")
+    p.add_argument("--questions", type=int, default=3000, help="generated questions in the bench category")
+    args = p.parse_args()
+
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("RATELIMIT_ENABLED", "0")
+    if not os.environ.get("SECRET_KEY"):
+        raise SystemExit("set SECRET_KEY (the server must use the same one)")
+
+    t0 = time.monotonic()
+    recreate_database(args.database_url)
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from accounts import tokens
+    from accounts.models import User
+    from core import create_app
+    from core.extensions import db
+    from quiz_bank.loader import load_bank
+    from quiz_bank.models import Category, Question, QuizItem
+    from quiz_bank.questions import create_question
+    from quiz_bank.quizzes import start_quiz
+
+    app = create_app()
+    with app.app_context():
+        upgrade()  # = FLASK_APP=wsgi.py flask db upgrade
+        shipped = load_bank()
+        category = Category(name="压测分类", slug="bench", description="benchmark questions", sort_order=99)
+        db.session.add(category)
+        db.session.flush()
+        category_id = category.id
+        for i in range(args.questions):
+            create_question(bench_question(i, category_id))
+        db.session.commit()
+        print(f"questions: shipped {sum(shipped.values())}, generated {args.questions} "
+              f"({time.monotonic() - t0:.1f}s)", flush=True)
+
+        n_quizzes = -(-args.pairs // QUIZ_SIZE)
+        users = [User(openid=f"bench:{i}", nickname=f"压测用户{i}") for i in range(n_quizzes)]
+        db.session.add_all(users)
+        db.session.commit()
+        user_ids = [u.id for u in users]
+        db.session.expunge_all()
+
+        answers = dict(db.session.execute(select(Question.id, Question.answer).where(Question.category_id == category_id)).all())
+        quizzes = []  # (quiz_id, token, [(question_id, answer), ...])
+        for uid in user_ids:
+            quiz, created = start_quiz(uid, "practice", category_id)
+            assert created and quiz.question_count == QUIZ_SIZE, (created, quiz.question_count)
+            qids = [it.question_id for it in sorted(quiz.items, key=lambda it: it.position)]
+            quizzes.append((quiz.id, tokens.issue(uid)[0], [(q, answers[q]) for q in qids]))
+            db.session.expunge_all()
+        assert db.session.scalar(select(db.func.count()).select_from(QuizItem).where(QuizItem.answered_at.is_not(None))) == 0
+        print(f"users/quizzes: {n_quizzes} ({time.monotonic() - t0:.1f}s)", flush=True)
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    seen = set()
+    with out.open("w", encoding="utf-8") as f:
+        for position in range(QUIZ_SIZE):
+            for quiz_id, token, items in quizzes:
+                if written == args.pairs:
+                    break
+                qid, answer = items[position]
+                assert (quiz_id, qid) not in seen
+                seen.add((quiz_id, qid))
+                body = json.dumps({"question_id": qid, "answer": answer}, separators=(",", ":"))
+                f.write(f"/api/v1/quizzes/{quiz_id}/answers\t{body}\t{token}\n")
+                written += 1
+    print(f"pairs: {written} -> {out} ({time.monotonic() - t0:.1f}s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""WeChat login over real HTTP against a fake WeChat server on loopback."""
+import pytest
+
+from accounts.models import User
+from accounts.wechat import WeChatClient
+from core.errors import ApiError
+from core.extensions import db
+from tests.accounts.fake_wechat import FakeWeChat
+
+
+@pytest.fixture
+def wechat(app):
+    with FakeWeChat() as fake:
+        saved = {k: app.config[k] for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE", "WECHAT_TIMEOUT")}
+        app.config.update(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret, WECHAT_API_BASE=fake.base_url, WECHAT_TIMEOUT=1.0)
+        app.extensions.pop("pufa_wechat", None)
+        yield fake
+        app.config.update(saved)
+        app.extensions.pop("pufa_wechat", None)
+
+
+def test_login_exchanges_code_and_keeps_session_key_on_server(api, wechat):
+    r = api.post("/auth/login", json={"code": "abc123"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["token"] and body["expires_in"] > 0
+    assert "session_key" not in r.get_data(as_text=True) and "sk-abc123" not in r.get_data(as_text=True)
+    user = db.session.get(User, body["user"]["id"])
+    assert user.openid == "o-abc123" and user.session_key == "sk-abc123-secret"
+    assert wechat.requests[0]["js_code"] == "abc123"
+    # The same WeChat user logging in again is the same account.
+    again = api.post("/auth/login", json={"code": "abc123"}).get_json()
+    assert again["user"]["id"] == body["user"]["id"]
+
+
+@pytest.mark.parametrize("errcode,status,code", [
+    (40029, 401, "invalid_code"), (40163, 401, "invalid_code"),
+    (45011, 503, "wechat_busy"), (-1, 503, "wechat_busy"), (40226, 403, "login_blocked"),
+])
+def test_wechat_errors_are_mapped_to_clear_answers(api, wechat, errcode, status, code):
+    wechat.on("bad", body={"errcode": errcode, "errmsg": "nope"})
+    r = api.post("/auth/login", json={"code": "bad"})
+    assert r.status_code == status
+    assert r.get_json()["code"] == code
+    assert r.get_json()["message"]  # a Chinese sentence for the phone to show
+    assert db.session.query(User).count() == 0
+
+
+def test_wechat_server_error_or_garbage_is_retryable_or_upstream_error(api, wechat):
+    wechat.on("down", status=502, body="<html>bad gateway</html>")
+    assert api.post("/auth/login", json={"code": "down"}).status_code == 503
+    wechat.on("garbage", status=200, body="not json")
+    r = api.post("/auth/login", json={"code": "garbage"})
+    assert r.status_code == 502 and r.get_json()["code"] == "wechat_error"
+
+
+def test_unreachable_wechat_is_503(app):
+    # Nothing listens on this port: the client must say "try again", not crash.
+    client = WeChatClient("a", "b", "http://127.0.0.1:9", timeout=0.5)
+    with pytest.raises(ApiError) as err:
+        client.code_to_session("x")
+    assert err.value.status_code == 503
+
+
+def test_dev_login_refused_when_credentials_configured(api, wechat):
+    # With credentials set, a code is always checked with WeChat; an unknown code fails there.
+    wechat.on("demo-resident", body={"errcode": 40029, "errmsg": "invalid code"})
+    assert api.post("/auth/login", json={"code": "demo-resident"}).status_code == 401
+
+
+def test_dev_login_same_code_same_user(api):
+    a = api.post("/auth/login", json={"code": "demo-x"}).get_json()
+    b = api.post("/auth/login", json={"code": "demo-x"}).get_json()
+    assert a["user"]["id"] == b["user"]["id"]
+    assert api.post("/auth/login", json={"code": "demo-y"}).get_json()["user"]["id"] != a["user"]["id"]

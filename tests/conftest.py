@@ -1,0 +1,117 @@
+"""Test setup: one schema per run; each test in a transaction rolled back at its end.
+
+The database is SQLite by default; set TEST_DATABASE_URL to run on PostgreSQL.
+Tests marked `committing` use real, separate connections (races) and clean up after."""
+import os
+import tempfile
+
+import pytest
+from sqlalchemy import event
+
+from core import create_app
+from core.extensions import db
+from tests.factories import Factories
+
+_tmp = tempfile.mkdtemp(prefix="pufa-test-")
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_tmp}/test.sqlite3"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "committing: the test commits for real (concurrency); tables are emptied after it")
+
+
+@pytest.fixture(scope="session")
+def app():
+    os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "RATELIMIT_LOGIN": "10000 per minute",
+        "RATELIMIT_ANSWER": "10000 per minute",
+        "WECHAT_APPID": "",
+        "WECHAT_SECRET": "",
+        "UPLOAD_DIR": os.path.join(_tmp, "uploads"),
+    })
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Bind the app's session to one connection whose outer transaction is rolled back."""
+    ctx = app.app_context()
+    ctx.push()
+    if request.node.get_closest_marker("committing"):
+        yield
+        db.session.remove()
+        _empty_tables()
+        ctx.pop()
+        return
+    conn = db.engine.connect()
+    outer = conn.begin()
+    engines = db.engines
+    original = engines[None]
+    engines[None] = conn
+    db.session.remove()
+    db.session.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        db.session.remove()
+        engines[None] = original
+        outer.rollback()
+        conn.close()
+        ctx.pop()
+
+
+def _empty_tables():
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def make(app):
+    """Factories that build real rows (Faker data) in the test's database."""
+    return Factories()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client):
+    """A test client speaking the mini-program API, optionally as a logged-in user."""
+    from tests.helpers import ApiClient
+
+    return ApiClient(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Counts SQL statements sent while the block runs."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def before(conn, cursor, statement, params, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting

@@ -1,0 +1,50 @@
+"""Every error in the contract's format; the docs page works offline."""
+import re
+
+
+def test_unknown_route_and_wrong_method_are_json_errors(client):
+    r = client.get("/api/v1/no-such-thing")
+    assert r.status_code == 404 and set(r.get_json()) == {"code", "message", "details"}
+    assert r.get_json()["code"] == "not_found"
+    r = client.delete("/api/v1/healthz")
+    assert r.status_code == 405 and r.get_json()["code"] == "method_not_allowed"
+
+
+def test_malformed_json_is_a_clear_4xx(api, make):
+    me = api.as_user(make.user())
+    r = me.post("/quizzes", data="{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.get_json()["code"] == "bad_request" and "JSON" in r.get_json()["message"]
+
+
+def test_validation_errors_name_the_fields(api, make):
+    me = api.as_user(make.user())
+    r = me.post("/quizzes", json={"mode": "weekly", "category_id": "x"})
+    assert r.status_code == 422
+    body = r.get_json()
+    assert body["code"] == "validation_error" and set(body["details"]) == {"mode", "category_id"}
+    assert re.search(r"[\u4e00-\u9fff]", body["message"])
+
+
+def test_healthz(client):
+    assert client.get("/api/v1/healthz").get_json() == {"status": "ok"}
+
+
+def test_docs_page_serves_its_own_assets(client):
+    page = client.get("/docs").get_data(as_text=True)
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    for url in urls:
+        assert client.get(url).status_code == 200
+
+
+def test_openapi_documents_the_contract(client):
+    spec = client.get("/openapi.json").get_json()
+    paths = spec["paths"]
+    for path, method in [("/api/v1/auth/login", "post"), ("/api/v1/me", "patch"), ("/api/v1/quizzes/{quiz_id}/answers", "post"),
+                         ("/api/v1/leaderboard", "get"), ("/api/v1/wrong-answers", "get"), ("/api/v1/points/ledger", "get")]:
+        assert method in paths[path]
+    answer = paths["/api/v1/quizzes/{quiz_id}/answers"]["post"]
+    assert {"200", "401", "404", "409", "422"} <= set(answer["responses"])
+    assert spec["components"]["securitySchemes"]["BearerAuth"]["scheme"] == "bearer"
+    assert answer["security"] == [{"BearerAuth": []}]

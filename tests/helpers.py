@@ -1,0 +1,31 @@
+from accounts import tokens
+
+
+class ApiClient:
+    """Calls /api/v1 with JSON and, once `as_user` is set, a bearer token."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def as_user(self, user) -> "ApiClient":
+        other = ApiClient(self.client)
+        other.token = tokens.issue(user.id)[0]
+        return other
+
+    def _headers(self, headers):
+        h = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        h.update(headers or {})
+        return h
+
+    def get(self, path, headers=None, **kw):
+        return self.client.get("/api/v1" + path, headers=self._headers(headers), **kw)
+
+    def post(self, path, json=None, headers=None, **kw):
+        return self.client.post("/api/v1" + path, json=json, headers=self._headers(headers), **kw)
+
+    def patch(self, path, json=None, headers=None, **kw):
+        return self.client.patch("/api/v1" + path, json=json, headers=self._headers(headers), **kw)
+
+    def put(self, path, json=None, headers=None, **kw):
+        return self.client.put("/api/v1" + path, json=json, headers=self._headers(headers), **kw)
