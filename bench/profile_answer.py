@@ -92,6 +92,8 @@ def main() -> None:
         plain = (time.perf_counter() - t1, list(db_time))
         db_time[:] = db_time_profiled
 
+    if args.out:
+        prof.dump_stats(args.out)
     n = len(measured)
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
     print(f"profiled: {n} answers, {wall / n * 1000:.2f} ms each under cProfile; "
@@ -105,9 +107,7 @@ def main() -> None:
         s = io.StringIO()
         pstats.Stats(prof, stream=s).strip_dirs().sort_stats(key).print_stats(args.top)
         print(f"\n===== top {args.top} by {key} =====")
-        print(s.getvalue().split("\n", 6)[-1] if False else s.getvalue())
-    if args.out:
-        prof.dump_stats(args.out)
+        print(s.getvalue())
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 from accounts import tokens
+from core.extensions import db
 
 
 class ApiClient:
@@ -14,6 +15,9 @@ class ApiClient:
         return other
 
     def _headers(self, headers):
+        # Requests share the test's session (Flask reuses the pushed app context);
+        # expire it so each request reads the database as a fresh request would.
+        db.session.expire_all()
         h = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         h.update(headers or {})
         return h
