@@ -2,6 +2,7 @@
 import os
 
 from apiflask import APIFlask
+from flask import request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -22,6 +23,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    app.before_request(_lock_for_writes)
     return app
 
 
@@ -82,8 +84,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     # WAL lets readers run beside the writer; busy_timeout waits for the lock instead
-    # of failing; the driver's own transaction handling is replaced by BEGIN IMMEDIATE
-    # below so a read-then-write transaction never loses its snapshot.
+    # of failing; the driver's own transaction handling is replaced by ours below.
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -96,7 +97,16 @@ def _sqlite_pragmas(dbapi_connection, _record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that will write takes the write lock up front: upgrading a read
+        # transaction later fails at once if another writer committed in between.
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _lock_for_writes() -> None:
+    """Requests that change data start their SQLite transaction as a writer."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})
 
 
 def register_blueprints(app: APIFlask) -> None:

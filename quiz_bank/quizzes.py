@@ -94,8 +94,9 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
                item.c.answered_at, q.c.type, q.c.options, q.c.answer, q.c.explanation, q.c.source, q.c.category_id)
         .select_from(quiz.join(item, item.c.quiz_id == quiz.c.id).join(q, q.c.id == item.c.question_id))
         .where(quiz.c.id == bindparam("qz"), quiz.c.user_id == bindparam("uid"), item.c.question_id == bindparam("qn"))
-        # Serialises answers within one quiz on PostgreSQL (SQLite serialises writers anyway).
-        .with_for_update(of=quiz)
+        # Serialises answers within one quiz on PostgreSQL, and makes a waiting request
+        # re-read both rows once the first commits (SQLite serialises writers anyway).
+        .with_for_update(of=[quiz, item])
     )
     save = (
         update(item)

@@ -44,7 +44,7 @@ def test_missing_expired_and_forged_tokens_are_401(app, api, make):
     user = make.user()
     assert api.get("/me").status_code == 401
     expired = jwt.encode({"sub": str(user.id), "exp": int(time.time()) - 5}, app.config["SECRET_KEY"], "HS256")
-    forged = jwt.encode({"sub": str(user.id), "exp": int(time.time()) + 600}, "someone-elses-key", "HS256")
+    forged = jwt.encode({"sub": str(user.id), "exp": int(time.time()) + 600}, "someone-elses-key-that-is-long-enough-for-hs256", "HS256")
     for token in (expired, forged, "not-a-token", tokens.issue(user.id)[0] + "x"):
         r = api.get("/me", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401
