@@ -105,7 +105,7 @@ def _sqlite_begin(conn):
 
 def _lock_for_writes() -> None:
     """Requests that change data start their SQLite transaction as a writer."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
+    if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite" and not db.session().in_transaction():
         db.session.connection(execution_options={"sqlite_immediate": True})
 
 

@@ -5,11 +5,12 @@ Playwright) talks to it and to nothing else. Every request each page makes is
 recorded, and a test fails if one went anywhere but the local server: the panel
 must work in a township office with no internet (no CDN).
 
-Rows the browser is to see must be committed (mark the test `committing`). On
-SQLite every transaction starts with BEGIN IMMEDIATE, so the test thread must not
-sit in an open transaction while the browser works: use `db_rows` to read the
-database (it ends its transaction at once) instead of touching ORM objects after a
-commit.
+Rows the browser is to see must be committed (mark the test `committing`). The test
+thread must not sit in an open transaction while the browser works (on SQLite a
+transaction that has written, or was begun IMMEDIATE, holds the one write lock and
+the server's requests would wait for it): take plain values (ids, names) before
+the commit, and read the database with `db_rows`/`table_rows`, which end their
+transaction at once, instead of touching ORM objects after a commit.
 """
 import re
 import threading
