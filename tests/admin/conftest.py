@@ -140,7 +140,7 @@ def db_rows(stmt) -> list[dict]:
 
 def table_rows(model, *where) -> list[dict]:
     table = model.__table__
-    return db_rows(select(table).where(*where).order_by(table.c[list(table.primary_key.columns)[0].name]))
+    return db_rows(select(table).where(*where).order_by(*table.primary_key.columns))
 
 
 def csrf_token_from(html: str) -> str:

@@ -1,0 +1,41 @@
+"""The schema comes from the Alembic migrations, and they agree with the models."""
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from core import create_app
+from core.extensions import db
+from tests.conftest import DATABASE_URL
+
+pytestmark = pytest.mark.committing
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database of its own: a new SQLite file, or a new PostgreSQL database."""
+    if DATABASE_URL.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/migrated.sqlite3"
+        return
+    name = f"pufa_migrations_{uuid.uuid4().hex[:8]}"
+    url = DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_build_exactly_the_models(empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "migration-test"})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        db.engine.dispose()
+    assert diff == []
