@@ -53,7 +53,7 @@ def list_quizzes(query):
     return page_dict(quizzes.my_quizzes(current_user_id(), query.get("mode"), query["page"], query["per_page"]))
 
 
-@bp.get("/quizzes/<int:quiz_id>")
+@bp.get("/quizzes/<int(max=2147483647):quiz_id>")
 @bp.auth_required(auth)
 @bp.output(QuizOut)
 def get_quiz(quiz_id):
@@ -61,7 +61,7 @@ def get_quiz(quiz_id):
     return quizzes.get_quiz(current_user_id(), quiz_id)
 
 
-@bp.post("/quizzes/<int:quiz_id>/answers")
+@bp.post("/quizzes/<int(max=2147483647):quiz_id>/answers")
 @bp.auth_required(auth)
 @limiter.limit(_answer_limit, key_func=_per_user)
 @bp.input(AnswerIn, arg_name="body")
@@ -75,7 +75,7 @@ def answer(quiz_id, body):
     return quizzes.answer(current_user_id(), quiz_id, body["question_id"], body["answer"])
 
 
-@bp.post("/quizzes/<int:quiz_id>/finish")
+@bp.post("/quizzes/<int(max=2147483647):quiz_id>/finish")
 @bp.auth_required(auth)
 @bp.output(FinishOut)
 def finish(quiz_id):

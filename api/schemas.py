@@ -18,8 +18,16 @@ class LocalDateTime(DateTime):
         return None if value is None else to_local(value).isoformat(timespec="seconds")
 
 
+MAX_ID = 2**31 - 1
+
+
+def Id(**kw) -> Integer:
+    """A row id: a positive 32-bit integer, so no database sees an out-of-range number."""
+    return Integer(strict=True, validate=Range(min=1, max=MAX_ID, error="编号无效。"), **kw)
+
+
 class PageQuery(Schema):
-    page = Integer(load_default=1, validate=Range(min=1, error="页码须大于等于 1。"))
+    page = Integer(load_default=1, validate=Range(min=1, max=100_000, error="页码须在 1 到 100000 之间。"))
     per_page = Integer(load_default=20, validate=Range(min=1, max=100, error="每页条数须在 1 到 100 之间。"))
 
 
@@ -77,7 +85,7 @@ class ProfileIn(Schema):
     nickname = String(validate=Length(min=1, max=64, error="昵称长度须在 1 到 64 之间。"))
     avatar_url = String(validate=Length(max=500, error="头像地址过长。"))
     real_name = String(validate=Length(max=64, error="姓名过长。"))
-    org_unit_id = Integer(allow_none=True, strict=True)
+    org_unit_id = Id(allow_none=True)
 
 
 # -- questions and quizzes ------------------------------------------------------------
@@ -164,7 +172,7 @@ QuizPage = page_of(QuizSummary, "QuizPage")
 
 class QuizIn(Schema):
     mode = String(required=True, validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice 或 challenge。"))
-    category_id = Integer(strict=True, allow_none=True)
+    category_id = Id(allow_none=True)
 
 
 class QuizListQuery(PageQuery):
@@ -172,7 +180,7 @@ class QuizListQuery(PageQuery):
 
 
 class AnswerIn(Schema):
-    question_id = Integer(required=True, strict=True, validate=Range(min=1, max=2**31 - 1, error="题目编号无效。"))
+    question_id = Id(required=True)
     answer = List(
         String(validate=Length(min=1, max=1, error="选项须为单个字母。")), required=True,
         validate=Length(min=1, max=8, error="请选择 1 到 8 个选项。"),
@@ -201,7 +209,7 @@ WrongAnswerPage = page_of(WrongAnswerOut, "WrongAnswerPage")
 
 
 class WrongAnswerQuery(PageQuery):
-    category_id = Integer()
+    category_id = Integer(validate=Range(min=1, max=MAX_ID, error="编号无效。"))
 
 
 # -- points ----------------------------------------------------------------------------

@@ -9,8 +9,8 @@
 -- Thread k of T takes lines k+1, k+1+T, k+1+2T, ... so no two threads share a pair, and
 -- each thread sends each of its lines at most once. When a thread runs out it stops
 -- (wrk.thread:stop()) and its remaining sockets get a harmless GET of a path that is
--- never an answer, so no pair is ever sent twice; the run is then reported as
--- EXHAUSTED and must be redone with more pairs.
+-- never an answer, so no pair is ever sent twice. wrk still divides by the full -d
+-- duration, so the rps of a run that ran out (exhausted=YES) is a lower bound.
 -- Every response whose status is not 200 is counted per status and printed at the end,
 -- with the first few bodies.
 

@@ -90,7 +90,7 @@ def main() -> None:
     p.add_argument("database_url")
     p.add_argument("pairs", type=int, help="number of fresh (quiz, question) answers to prepare")
     p.add_argument("--out", default="/tmp/pufa-bench/pairs.tsv")
-    p.add_argument("--questions", type=int, default=3000, help="generated questions in the bench category")
+    p.add_argument("--questions", type=int, default=2000, help="generated questions in the bench category")
     args = p.parse_args()
 
     os.environ["DATABASE_URL"] = args.database_url
@@ -115,6 +115,18 @@ def main() -> None:
 
     app = create_app()
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            # Only this script's connections: start_quiz commits once per quiz, and
+            # waiting for a WAL flush on each would make preparing slow. The server's
+            # connections keep the database's settings.
+            from sqlalchemy import event
+
+            @event.listens_for(db.engine, "connect")
+            def _no_sync_commit(dbapi_connection, _record):
+                with dbapi_connection.cursor() as cur:
+                    cur.execute("SET synchronous_commit TO off")
+                dbapi_connection.commit()
+
         upgrade()  # = FLASK_APP=wsgi.py flask db upgrade
         shipped = load_bank()
         category = Category(name="压测分类", slug="bench", description="benchmark questions", sort_order=99)
