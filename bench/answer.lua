@@ -43,7 +43,9 @@ function init(args)
   end
   nreqs = #reqs
   next_req = 1
-  sent = 0
+  -- Before the run, wrk calls request() once on the first thread to check the script
+  -- (script_verify_request); that pair is used up but never sent: don't count it.
+  sent = (thread_index == 0) and -1 or 0
   exhausted = 0
   statuses = {}   -- non-200 status -> count
   non200 = 0
