@@ -7,10 +7,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from accounts import audit
+from accounts.models import ADMIN_ROLE_LABELS
 from admin.auth import has_role
 from core.extensions import db
 from core.timeutil import to_local
@@ -189,3 +190,31 @@ class AuditLogView(SecureModelView):
     column_default_sort = ("id", True)
     column_filters = ("action", "entity")
     column_formatters = {"created_at": _local_time, "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action)}
+
+
+class AdminUserForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    role = SelectField("角色", choices=list(ADMIN_ROLE_LABELS.items()))
+    active = BooleanField("启用", default=True)
+    password = PasswordField("新密码", description="新建时必填；修改时留空则不改", validators=[Optional(), Length(min=8, message="密码至少 8 位")])
+
+
+class AdminUserView(SecureModelView):
+    readers = ("admin",)
+    form = AdminUserForm
+    column_list = ("username", "role", "active", "created_at")
+    column_labels = {"username": "用户名", "role": "角色", "active": "启用", "created_at": "创建时间"}
+    column_choices = {"role": list(ADMIN_ROLE_LABELS.items())}
+    column_formatters = {"created_at": _local_time}
+    can_view_details = False
+
+    def on_model_change(self, form, model, is_created):
+        if is_created and not form.password.data:
+            raise ValidationError("新建账号须设置密码。")
+        if form.password.data:
+            model.set_password(form.password.data)
+
+    def after_model_change(self, form, model, is_created):
+        changed = "，已重设密码" if form.password.data and not is_created else ""
+        self._audit("create" if is_created else "update", model, f"账号 {model.username}，角色 {ADMIN_ROLE_LABELS[model.role]}{changed}")
+        db.session.commit()
