@@ -147,11 +147,9 @@ class QuestionView(SecureModelView):
                     flash(f"该题已有人作答，修改已保存为新版本（编号 {question.id}），原题已停用。", "info")
                 else:
                     self._audit("update", question, f"修改题目：{question.stem[:80]}")
-            if form.status.data == "retired" and question.status != "retired":
-                question_service.retire(question)
-                self._audit("retire", question, "停用题目")
-            elif form.status.data == "active" and question.status != "active" and question.id == getattr(model, "id", None):
-                question.status = "active"
+            if form.status.data != question.status:
+                question_service.set_status(question, form.status.data)
+                self._audit("retire" if form.status.data == "retired" else "update", question, f"状态改为{STATUS_LABELS[form.status.data]}")
             db.session.commit()
             return question
         except question_service.QuestionInvalid as exc:
@@ -173,7 +171,7 @@ class QuestionView(SecureModelView):
             return
         for question in db.session.scalars(select(Question).where(Question.id.in_([int(i) for i in ids]))):
             if question.status != "retired":
-                question_service.retire(question)
+                question_service.set_status(question, "retired")
                 self._audit("retire", question, "停用题目")
         db.session.commit()
         flash(f"已停用 {len(ids)} 道题目。", "success")

@@ -6,7 +6,7 @@ import re
 from sqlalchemy import exists, func, select
 
 from core.extensions import db
-from quiz_bank.models import QUESTION_TYPES, TRUE_FALSE_OPTIONS, Category, Question, QuizItem
+from quiz_bank.models import QUESTION_STATUSES, QUESTION_TYPES, TRUE_FALSE_OPTIONS, Category, Question, QuizItem
 
 OPTION_KEYS = "ABCDEFGH"
 SOURCE_RE = re.compile(r"^《[^《》]+》第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?(第[一二三四五六七八九十]+款)?(第[一二三四五六七八九十]+项)?$")
@@ -106,8 +106,11 @@ def edit_question(question: Question, data: dict) -> Question:
     return new
 
 
-def retire(question: Question) -> None:
-    question.status = "retired"
+def set_status(question: Question, status: str) -> None:
+    """Retiring hides a question from new quizzes; quizzes already drawn keep it."""
+    if status not in QUESTION_STATUSES:
+        raise QuestionInvalid(["状态须为启用或停用。"])
+    question.status = status
 
 
 def categories_with_counts() -> list[tuple[Category, int]]:
