@@ -1,5 +1,6 @@
 """Admin CRUD views. Changes go through the domain services, and every one is audited."""
-from flask import flash
+from flask import flash, g
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -19,11 +20,16 @@ from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
 
 ACTION_LABELS = {"create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本"}
+ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user": "后台账号"}
 
 
 def _local_time(view, context, model, name):
     value = getattr(model, name)
     return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _forbidden():
+    return "<p>当前账号没有权限进行此操作。</p><p><a href='/admin/'>返回管理后台</a></p>", 403
 
 
 class SecureModelView(ModelView):
@@ -43,7 +49,7 @@ class SecureModelView(ModelView):
         from flask import redirect, request, url_for
 
         if current_user.is_authenticated:
-            return ("<p>当前账号没有权限访问此页面。</p>", 403)
+            return _forbidden()
         return redirect(url_for("auth.login", next=request.full_path))
 
     @property
@@ -55,6 +61,19 @@ class SecureModelView(ModelView):
         return has_role(*self.editors)
 
     can_delete = False
+
+    # Flask-Admin would quietly redirect a reader away from these; say why instead.
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not self.can_create:
+            return _forbidden()
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if not self.can_edit:
+            return _forbidden()
+        return super().edit_view()
 
     def _audit(self, action_name: str, model, summary: str = "") -> None:
         audit.record(current_user.id, action_name, self.model.__tablename__, model.id, summary)
@@ -143,6 +162,8 @@ class QuestionView(SecureModelView):
             else:
                 question = question_service.edit_question(model, data)
                 if question is not model:
+                    # "Save and continue editing" must reopen the new version, not the retired one.
+                    g.newer_version = {model.id: question.id}
                     self._audit("new_version", question, f"题目 {model.id} 已有人作答，修改保存为新版本 {question.id}，原版本停用")
                     flash(f"该题已有人作答，修改已保存为新版本（编号 {question.id}），原题已停用。", "info")
                 else:
@@ -158,6 +179,9 @@ class QuestionView(SecureModelView):
                 flash(problem, "error")
             return False
 
+    def get_pk_value(self, model):
+        return g.get("newer_version", {}).get(model.id, model.id)
+
     def create_model(self, form):
         return self._save(form)
 
@@ -169,12 +193,14 @@ class QuestionView(SecureModelView):
         if not has_role(*self.editors):
             flash("当前账号没有权限停用题目。", "error")
             return
+        retired = 0
         for question in db.session.scalars(select(Question).where(Question.id.in_([int(i) for i in ids]))):
             if question.status != "retired":
                 question_service.set_status(question, "retired")
                 self._audit("retire", question, "停用题目")
+                retired += 1
         db.session.commit()
-        flash(f"已停用 {len(ids)} 道题目。", "success")
+        flash(f"已停用 {retired} 道题目。", "success")
 
     def is_action_allowed(self, name):
         return has_role(*self.editors) and super().is_action_allowed(name)
@@ -187,7 +213,11 @@ class AuditLogView(SecureModelView):
     column_labels = {"created_at": "时间", "admin": "操作人", "action": "操作", "entity": "对象", "entity_id": "编号", "summary": "内容"}
     column_default_sort = ("id", True)
     column_filters = ("action", "entity")
-    column_formatters = {"created_at": _local_time, "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action)}
+    column_formatters = {
+        "created_at": _local_time,
+        "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
+        "entity": lambda v, c, m, n: ENTITY_LABELS.get(m.entity, m.entity),
+    }
 
 
 class AdminUserForm(FlaskForm):

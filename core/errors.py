@@ -56,9 +56,11 @@ def _flatten_validation(detail: dict) -> dict:
 def register(app) -> None:
     @app.error_processor
     def process(error: HTTPError):
-        if not request.path.startswith("/api/") and error.status_code in (403, 404, 405, 500):
+        if not request.path.startswith("/api/") and error.status_code in (400, 403, 404, 405, 500):
             # The admin panel is a web page: give it a page, not JSON.
             body = error_body(error)
+            if error.status_code == 400:  # in the panel, almost always an expired CSRF token
+                body["message"] = "页面已过期或请求无效，请返回刷新后重试。"
             html = (
                 f"<!doctype html><meta charset=utf-8><title>{escape(body['message'])}</title>"
                 f"<p>{escape(body['message'])}</p><p><a href='/admin/'>返回管理后台</a></p>"

@@ -90,6 +90,9 @@ def has_been_given(question: Question) -> bool:
 def edit_question(question: Question, data: dict) -> Question:
     """Apply an edit. A question already given to someone is not rewritten: the edit
     becomes a new version and the old one is retired, so past answers stay true."""
+    newer = db.session.scalar(select(Question.id).where(Question.previous_id == question.id))
+    if newer is not None:
+        raise QuestionInvalid([f"该题已有新版本（编号 {newer}），请编辑新版本。"])
     clean = normalise({**{f: getattr(question, f) for f in CONTENT_FIELDS}, **data})
     if all(getattr(question, f) == clean[f] for f in CONTENT_FIELDS):
         return question
