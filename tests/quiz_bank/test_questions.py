@@ -63,3 +63,14 @@ def test_editing_a_question_someone_was_given_makes_a_new_version(make):
     # The past answer still reads as it was graded.
     result = quizzes.get_quiz(user.id, quiz.id).items[0]
     assert result.correct is True and result.question.answer == ["B"]
+
+
+def test_an_old_version_cannot_be_edited_again(make):
+    cat = make.category()
+    q = make.question(cat)
+    user = make.user()
+    quizzes.start_quiz(user.id, "practice", cat.id)
+    new = edit_question(q, {"stem": "第二版？"})
+    with pytest.raises(QuestionInvalid) as err:
+        edit_question(q, {"stem": "从旧版本再改一次？"})
+    assert f"编号 {new.id}" in err.value.problems[0]

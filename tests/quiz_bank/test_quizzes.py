@@ -104,6 +104,7 @@ def test_bad_answers_get_clear_4xx_and_change_nothing(api, make):
     q = make.question(cat, answer=["B"])
     tf = make.question(cat, type="true_false", answer=["F"])
     other_cat_q = make.question()
+    retired = make.question(make.category(), status="retired")
     owner = make.user()
     me = api.as_user(owner)
     quiz = me.post("/quizzes", json={"mode": "practice", "category_id": cat.id}).get_json()
@@ -118,6 +119,7 @@ def test_bad_answers_get_clear_4xx_and_change_nothing(api, make):
         ({"answer": ["B"]}, 422, "validation_error"),
         ({"question_id": other_cat_q.id, "answer": ["B"]}, 422, "question_not_in_quiz"),
         ({"question_id": 99999999, "answer": ["B"]}, 422, "question_not_in_quiz"),
+        ({"question_id": retired.id, "answer": ["B"]}, 422, "question_not_in_quiz"),
     ]
     for body, status, code in cases:
         r = me.post(url, json=body)
