@@ -122,10 +122,7 @@ class AnswerResult(Schema):
     explanation = String()
     source = String()
     points_awarded = Integer()
-
-
-class ItemResult(AnswerResult):
-    answer = List(String())
+    quiz_status = String(metadata={"description": "in_progress，或 finished（全部答完，或挑战答错而结束）"})
 
 
 class QuizOut(Schema):

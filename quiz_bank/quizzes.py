@@ -1,10 +1,8 @@
 """Quiz modes, grading and the wrong-answer book."""
 from dataclasses import dataclass
-
 from types import SimpleNamespace
 
 from flask import current_app
-
 from sqlalchemy import Integer, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -41,6 +39,7 @@ def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None
     now = now or utcnow()
     daily_date = None
     if mode == "daily":
+        category_id = None  # the day's set mixes every law
         daily_date = local_today(now)
         existing = _daily_quiz(user_id, daily_date)
         if existing:
@@ -49,7 +48,7 @@ def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None
         raise ApiError(422, "validation_error", "专项练习请选择一个法律分类。", {"category_id": ["专项练习必须选择分类。"]})
     if category_id is not None and db.session.get(Category, category_id) is None:
         raise ApiError(404, "not_found", "所选分类不存在。", {"category_id": ["分类不存在。"]})
-    question_ids = draw(user_id, current_app.config["QUIZ_SIZES"][mode], category_id if mode != "daily" else None)
+    question_ids = draw(user_id, current_app.config["QUIZ_SIZES"][mode], category_id)
     if not question_ids:
         raise ApiError(409, "no_questions", "该分类暂时没有可用的题目。")
     quiz = Quiz(user_id=user_id, mode=mode, category_id=category_id, daily_date=daily_date, question_count=len(question_ids), started_at=now)

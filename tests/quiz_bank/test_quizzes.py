@@ -80,6 +80,7 @@ def test_challenge_ends_at_first_wrong_answer(api, make):
     wrong = ["A"] if by_id[order[5]].answer != ["A"] else ["B"]
     r = me.post(f"/quizzes/{quiz['id']}/answers", json={"question_id": order[5], "answer": wrong})
     assert r.get_json()["correct"] is False and r.get_json()["points_awarded"] == 3
+    assert r.get_json()["quiz_status"] == "finished"
     r = me.post(f"/quizzes/{quiz['id']}/answers", json={"question_id": order[6], "answer": by_id[order[6]].answer})
     assert r.status_code == 409 and r.get_json()["code"] == "challenge_over"
     finish = me.post(f"/quizzes/{quiz['id']}/finish").get_json()
