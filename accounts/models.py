@@ -33,7 +33,8 @@ class User(db.Model):
 
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(primary_key=True)
-    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    # WeChat openids are 28 characters; development logins are "dev:" + a code of up to 128.
+    openid: Mapped[str] = mapped_column(String(160), unique=True)
     # Kept on the server only: needed to decrypt WeChat data, never sent to the client.
     session_key: Mapped[str | None] = mapped_column(String(64))
     nickname: Mapped[str] = mapped_column(String(64), default="")

@@ -50,7 +50,7 @@ def upgrade():
     )
     op.create_table('app_user',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('openid', sa.String(length=64), nullable=False),
+    sa.Column('openid', sa.String(length=160), nullable=False),
     sa.Column('session_key', sa.String(length=64), nullable=True),
     sa.Column('nickname', sa.String(length=64), nullable=False),
     sa.Column('avatar_url', sa.String(length=500), nullable=False),

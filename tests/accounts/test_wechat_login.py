@@ -73,3 +73,9 @@ def test_dev_login_same_code_same_user(api):
     b = api.post("/auth/login", json={"code": "demo-x"}).get_json()
     assert a["user"]["id"] == b["user"]["id"]
     assert api.post("/auth/login", json={"code": "demo-y"}).get_json()["user"]["id"] != a["user"]["id"]
+
+
+def test_longest_allowed_dev_code_logs_in_and_longer_is_422(api):
+    assert api.post("/auth/login", json={"code": "0" * 128}).status_code == 200
+    r = api.post("/auth/login", json={"code": "0" * 129})
+    assert r.status_code == 422 and "code" in r.get_json()["details"]
