@@ -21,7 +21,7 @@ def register(app) -> None:
 
     @app.cli.command("seed-demo")
     @click.option("--residents", default=300, show_default=True)
-    @click.option("--days", default=14, show_default=True, help="days of quiz history to replay")
+    @click.option("--days", default=7, show_default=True, help="days of quiz history to replay")
     def seed_demo(residents, days):
         """Fill the database with a demo town (Faker zh_CN) and the shipped question bank."""
         from demo.seed import seed
