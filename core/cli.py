@@ -28,3 +28,49 @@ def register(app) -> None:
 
         summary = seed(residents=residents, days=days, echo=click.echo)
         click.echo(summary)
+
+    questions = click.Group("questions", help="Import or export the question bank.")
+    app.cli.add_command(questions)
+
+    @questions.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--only-valid", is_flag=True, help="import the good questions even if others have problems")
+    @click.option("--category", help="category for formats that carry none (Aiken)")
+    def import_questions(path, only_valid, category):
+        """Import FILE (.xlsx .csv .gift .txt .json .yaml)."""
+        import os
+
+        from quiz_bank.formats import UnsupportedFormat
+        from quiz_bank.importer import apply_import, plan_import
+
+        name = os.path.basename(path)
+        try:
+            plan = plan_import(name, open(path, "rb").read(), category or os.path.splitext(name)[0])
+        except UnsupportedFormat as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"共 {plan.total} 道：新题 {len(plan.new)}，已存在 {plan.existing}，有问题 {len(plan.problems)}。")
+        for problem in plan.problems:
+            click.echo(f"  {problem}", err=True)
+        if plan.problems and not only_valid:
+            raise click.ClickException("文件有问题，未导入任何题目。请修改后重试，或加 --only-valid 只导入没有问题的题目。")
+        with click.progressbar(length=len(plan.new), label="导入中") as bar:
+            added = apply_import(plan, only_valid=only_valid, progress=bar.update)
+        click.echo(f"已导入 {added} 道题。")
+
+    @questions.command("export")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    @click.option("--include-retired", is_flag=True, help="also export retired questions")
+    def export_questions(path, include_retired):
+        """Export the bank to FILE; the format comes from its extension."""
+        import os
+
+        from quiz_bank.formats import UnsupportedFormat
+        from quiz_bank.importer import export_bank
+
+        try:
+            data = export_bank(os.path.basename(path), include_retired)
+        except UnsupportedFormat as exc:
+            raise click.ClickException(str(exc))
+        with open(path, "wb") as out:
+            out.write(data)
+        click.echo(f"已导出到 {path}。")

@@ -70,7 +70,7 @@ def normalise(data: dict) -> dict:
     }
 
 
-def fingerprint(category_id: int, qtype: str, stem: str, options: list, answer: list) -> str:
+def fingerprint(category_id: int | str, qtype: str, stem: str, options: list, answer: list) -> str:
     raw = json.dumps([category_id, qtype, stem, [o["text"] for o in options], answer], ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()
 

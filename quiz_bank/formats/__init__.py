@@ -1,0 +1,71 @@
+"""Question-bank file formats. Each reader turns a file into parsed questions plus
+the problems it found, each with its row or line number and a Chinese message;
+each writer writes the bank back out. The format comes from the file's extension."""
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Parsed:
+    """One question as read from a file, before it is checked against the bank's rules."""
+
+    line: int
+    category: str
+    data: dict  # type, stem, options [{key, text}], answer [keys], explanation, source, difficulty, status
+
+
+@dataclass
+class Problem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"第 {self.line} 行：{self.message}"
+
+
+@dataclass
+class ReadResult:
+    questions: list[Parsed] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    categories: list[dict] = field(default_factory=list)  # full category records (JSON only)
+
+
+class UnsupportedFormat(ValueError):
+    pass
+
+
+EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".gift": "gift", ".txt": "aiken", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+def format_for(filename: str) -> str:
+    ext = os.path.splitext(filename.lower())[1]
+    if ext not in EXTENSIONS:
+        raise UnsupportedFormat(f"不支持的文件类型 {ext or '（无扩展名）'}，请使用 .xlsx、.csv、.gift、.txt（Aiken）、.json 或 .yaml。")
+    return EXTENSIONS[ext]
+
+
+def read(filename: str, content: bytes, default_category: str | None = None) -> ReadResult:
+    from quiz_bank.formats import aiken, gift, jsonfmt, tabular, yamlfmt
+
+    fmt = format_for(filename)
+    if fmt == "yaml":
+        return yamlfmt.read(content)
+    if fmt == "xlsx":
+        return tabular.read_xlsx(content)
+    if fmt == "csv":
+        return tabular.read_csv(content)
+    if fmt == "gift":
+        return gift.read(content, default_category)
+    if fmt == "aiken":
+        return aiken.read(content, default_category)
+    return jsonfmt.read(content)
+
+
+def write(filename: str, categories: list[dict], questions: list[dict]) -> bytes:
+    """questions: dicts with category (name) and the question's fields."""
+    from quiz_bank.formats import aiken, gift, jsonfmt, tabular, yamlfmt
+
+    fmt = format_for(filename)
+    writer = {"xlsx": tabular.write_xlsx, "csv": tabular.write_csv, "gift": gift.write, "aiken": aiken.write,
+              "json": jsonfmt.write, "yaml": yamlfmt.write}[fmt]
+    return writer(categories, questions)
