@@ -6,6 +6,7 @@ from flask_babel import Babel
 
 from accounts.models import AdminUser, AuditLog
 from admin.auth import AuthView, DashboardView, load_admin
+from admin.imports import ImportView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
 from core.extensions import db, login_manager
 from quiz_bank.models import Category, Question
@@ -24,6 +25,7 @@ def init_admin(app) -> None:
     )
     panel.add_view(CategoryView(Category, db.session, name="法律分类", category="题库", endpoint="categories"))
     panel.add_view(QuestionView(Question, db.session, name="题目", category="题库", endpoint="questions"))
+    panel.add_view(ImportView(name="导入导出", category="题库", endpoint="imports", url="/admin/import"))
     panel.add_view(AdminUserView(AdminUser, db.session, name="后台账号", category="系统", endpoint="admins"))
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
     panel.add_view(AuthView(name="退出登录", endpoint="auth", url="/admin/auth"))

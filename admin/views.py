@@ -20,6 +20,7 @@ from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
 
 ACTION_LABELS = {"create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本"}
+ACTION_LABELS["import"] = "导入"
 ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user": "后台账号"}
 
 

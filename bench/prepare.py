@@ -156,6 +156,13 @@ def main() -> None:
             db.session.expunge_all()
         assert db.session.scalar(select(db.func.count()).select_from(QuizItem).where(QuizItem.answered_at.is_not(None))) == 0
         print(f"users/quizzes: {n_quizzes} ({time.monotonic() - t0:.1f}s)", flush=True)
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            # Statistics and visibility map as autovacuum would leave them, so that
+            # autovacuum does not start on these fresh tables in the middle of the run.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        db.engine.dispose()
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

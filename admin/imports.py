@@ -1,0 +1,105 @@
+"""Importing and exporting the question bank in the panel: upload, a preview listing
+every problem, then confirm."""
+import io
+import os
+import re
+import uuid
+
+from flask import current_app, flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+
+from accounts import audit
+from admin.auth import has_role
+from admin.views import _forbidden
+from flask_login import current_user
+from quiz_bank.formats import EXTENSIONS, UnsupportedFormat, format_for, tabular
+from quiz_bank.importer import apply_import, export_bank, plan_import
+from quiz_bank.questions import QuestionInvalid
+
+EXPORTS = {"xlsx": "Excel（.xlsx）", "csv": "CSV（.csv）", "gift": "Moodle GIFT（.gift）", "txt": "Aiken（.txt，仅单选和判断）", "json": "JSON（.json，完整）"}
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _upload_dir() -> str:
+    path = os.path.join(current_app.config["UPLOAD_DIR"], "imports")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _stored(token: str) -> str | None:
+    """The uploaded file behind a token: never a path the client chose."""
+    if not TOKEN.match(token or ""):
+        return None
+    for name in os.listdir(_upload_dir()):
+        if name.startswith(token + "."):
+            return os.path.join(_upload_dir(), name)
+    return None
+
+
+class ImportView(BaseView):
+    editors = ("admin", "editor")
+
+    def is_accessible(self):
+        return has_role("admin", "editor", "reviewer")
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/import.html", exports=EXPORTS, can_import=has_role(*self.editors))
+
+    @expose("/template.xlsx")
+    def template(self):
+        return send_file(io.BytesIO(tabular.template()), download_name="题库导入模板.xlsx", as_attachment=True)
+
+    @expose("/export/<fmt>")
+    def export(self, fmt):
+        if fmt not in EXPORTS:
+            return _forbidden()
+        data = export_bank(f"bank.{fmt}")
+        return send_file(io.BytesIO(data), download_name=f"普法题库.{fmt}", as_attachment=True)
+
+    @expose("/preview", methods=("POST",))
+    def preview(self):
+        if not has_role(*self.editors):
+            return _forbidden()
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("请选择要导入的文件。", "error")
+            return redirect(url_for(".index"))
+        try:
+            fmt = format_for(upload.filename)
+        except UnsupportedFormat as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
+        ext = next(e for e, f in EXTENSIONS.items() if f == fmt)
+        token = uuid.uuid4().hex
+        path = os.path.join(_upload_dir(), token + ext)
+        upload.save(path)
+        category = request.form.get("category", "").strip() or os.path.splitext(upload.filename)[0]
+        plan = plan_import(upload.filename, open(path, "rb").read(), category)
+        return self.render("admin/import_preview.html", plan=plan, token=token, filename=upload.filename, category=category)
+
+    @expose("/confirm", methods=("POST",))
+    def confirm(self):
+        if not has_role(*self.editors):
+            return _forbidden()
+        path = _stored(request.form.get("token", ""))
+        if path is None:
+            flash("上传的文件已失效，请重新上传。", "error")
+            return redirect(url_for(".index"))
+        filename = request.form.get("filename", os.path.basename(path))
+        plan = plan_import(os.path.basename(path), open(path, "rb").read(), request.form.get("category") or None)
+        try:
+            added = apply_import(plan, only_valid=bool(request.form.get("only_valid")))
+        except QuestionInvalid:
+            flash("文件中有问题，未导入任何题目。请修改后重新上传，或勾选“只导入没有问题的题目”。", "error")
+            return redirect(url_for(".index"))
+        audit.record(current_user.id, "import", "question", "", f"从 {filename} 导入 {added} 道题，跳过已存在 {plan.existing} 道，问题 {len(plan.problems)} 处")
+        from core.extensions import db
+
+        db.session.commit()
+        os.remove(path)
+        flash(f"已导入 {added} 道题（已存在而跳过 {plan.existing} 道）。", "success")
+        return redirect(url_for("questions.index_view"))
