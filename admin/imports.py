@@ -7,11 +7,12 @@ import uuid
 
 from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
+from flask_login import current_user
 
 from accounts import audit
 from admin.auth import has_role
 from admin.views import _forbidden
-from flask_login import current_user
+from core.extensions import db
 from quiz_bank.formats import EXTENSIONS, UnsupportedFormat, format_for, tabular
 from quiz_bank.importer import apply_import, export_bank, plan_import
 from quiz_bank.questions import QuestionInvalid
@@ -97,8 +98,6 @@ class ImportView(BaseView):
             flash("文件中有问题，未导入任何题目。请修改后重新上传，或勾选“只导入没有问题的题目”。", "error")
             return redirect(url_for(".index"))
         audit.record(current_user.id, "import", "question", "", f"从 {filename} 导入 {added} 道题，跳过已存在 {plan.existing} 道，问题 {len(plan.problems)} 处")
-        from core.extensions import db
-
         db.session.commit()
         os.remove(path)
         flash(f"已导入 {added} 道题（已存在而跳过 {plan.existing} 道）。", "success")

@@ -36,3 +36,24 @@ def test_seed_demo_builds_a_town_with_the_two_demo_logins(app, api):
     assert "已存在" in again.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 22
     assert db.session.scalar(select(func.count()).select_from(WrongAnswer)) > 0
+
+
+def test_questions_import_and_export_commands(app, tmp_path):
+    runner = app.test_cli_runner()
+    bad = tmp_path / "bank.csv"
+    bad.write_text("题型,分类,题干,选项A,选项B,答案,出处\n单选,宪法,好题？,甲,乙,A,《宪法》第一条\n单选,宪法,坏题？,甲,乙,C,《宪法》第二条\n", encoding="gbk")
+    result = runner.invoke(args=["questions", "import", str(bad)])
+    assert result.exit_code != 0 and "第 3 行" in result.output and "未导入任何题目" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Question)) == 0
+    result = runner.invoke(args=["questions", "import", str(bad), "--only-valid"])
+    assert result.exit_code == 0 and "已导入 1 道题" in result.output
+
+    shipped = runner.invoke(args=["questions", "import", "quiz_bank/data/xianfa.yaml"])
+    assert shipped.exit_code == 0, shipped.output
+    again = runner.invoke(args=["questions", "import", "quiz_bank/data/xianfa.yaml"])
+    assert "已导入 0 道题" in again.output
+
+    out = tmp_path / "out.json"
+    assert runner.invoke(args=["questions", "export", str(out)]).exit_code == 0
+    assert "《宪法》" in out.read_text(encoding="utf-8")
+    assert runner.invoke(args=["questions", "export", str(tmp_path / "out.doc")]).exit_code != 0
