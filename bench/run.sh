@@ -50,6 +50,14 @@ mkdir -p "$WORK" "$PUFA_INSTANCE"
 LOG=$WORK/logs
 mkdir -p "$LOG"
 
+# The app is being edited while benchmarks run: fingerprint its source so each result
+# can be tied to one state of the code (no git needed).
+source_fingerprint() {
+  find "$ROOT" -path "$ROOT/.venv" -prune -o -path "$ROOT/bench" -prune -o -path "$ROOT/tests" -prune \
+    -o -path "$ROOT/.git" -prune -o -type f \( -name '*.py' -o -name '*.yaml' \) -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
+}
+
 SERVER_PID=""
 stop_server() {
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -66,6 +74,7 @@ trap 'stop_server; exit 130' INT TERM
 # start_server NAME PORT CHDIR MODULE:app
 start_server() {
   local name=$1 port=$2 dir=$3 app=$4
+  : >"$LOG/gunicorn-$name.log"
   echo "+ gunicorn ${GUNICORN_ARGS[*]} --bind 127.0.0.1:$port --chdir $dir $app"
   "$GUNICORN" "${GUNICORN_ARGS[@]}" --bind "127.0.0.1:$port" --chdir "$dir" \
     --error-logfile "$LOG/gunicorn-$name.log" "$app" &
@@ -118,10 +127,15 @@ bench_db() {
   run_wrk "$dir/wrk-hello-1.txt" "$DURATION" "http://127.0.0.1:$PORT_HELLO" bench/hello.lua
   stop_server
 
+  local fp_before fp_after
+  fp_before=$(source_fingerprint)
   start_server app "$PORT_APP" "$ROOT" wsgi:app || return 1
   run_wrk "$dir/wrk-answer-warmup.txt" "$WARMUP" "http://127.0.0.1:$PORT_APP" bench/answer.lua -- "$dir/pairs-warmup.tsv" "$WRK_THREADS"
   run_wrk "$dir/wrk-answer.txt" "$DURATION" "http://127.0.0.1:$PORT_APP" bench/answer.lua -- "$dir/pairs-main.tsv" "$WRK_THREADS"
   stop_server
+  cp "$LOG/gunicorn-app.log" "$dir/gunicorn-app.log"
+  fp_after=$(source_fingerprint)
+  echo "    app source fingerprint: $fp_before$([[ $fp_before != "$fp_after" ]] && echo " -> $fp_after (CHANGED while the server ran: the numbers mix two versions)")"
   # Cross-check in the database: every pair wrk sent was answered exactly once.
   local sent answered
   sent=$(cat "$dir/wrk-answer-warmup.txt" "$dir/wrk-answer.txt" | sed -n 's/.*BENCH pairs_loaded=[0-9]* pairs_sent=\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
@@ -139,8 +153,9 @@ with create_engine(url).connect() as c:
   run_wrk "$dir/wrk-hello-2.txt" "$DURATION" "http://127.0.0.1:$PORT_HELLO" bench/hello.lua
   stop_server
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-  if grep -q "ERROR" "$LOG/gunicorn-app.log" 2>/dev/null; then
-    echo "    gunicorn app log has errors:"; grep -m5 "ERROR" "$LOG/gunicorn-app.log" | sed 's/^/    /'
+  if grep -q "ERROR" "$dir/gunicorn-app.log" 2>/dev/null; then
+    echo "    gunicorn app log ($dir/gunicorn-app.log) has errors; first one:"
+    grep -m1 -A200 "ERROR" "$dir/gunicorn-app.log" | grep -m1 -B3 -E "^[a-zA-Z_.]+(Error|Exception)" | sed 's/^/    /'
   fi
 }
 
@@ -219,6 +234,7 @@ EOF
 
 echo "Pufa answer benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "machine: nproc=$(nproc), memory=$(free -m | awk '/^Mem:/{print $2}') MiB, $(uname -sr)"
+echo "app source fingerprint: $(source_fingerprint)"
 echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app); wrk ${WRK_ARGS[*]} -d ${DURATION}s (warm-up ${WARMUP}s)"
 
 DBS=("$@")

@@ -7,7 +7,7 @@ from sqlalchemy import Integer, bindparam, case, func, select, update
 from accounts.models import User
 from core.errors import ApiError
 from core.extensions import db
-from core.sql import insert, prepared
+from core.sql import insert, prepared, values
 from core.timeutil import local_midnight_utc, local_today, period_keys, utcnow
 from points.models import DailyEarning, PointsEntry, PointsTally
 from points.rules import REASON_LABELS, Rule
@@ -15,7 +15,7 @@ from points.rules import REASON_LABELS, Rule
 
 @prepared
 def _statements(dialect: str) -> SimpleNamespace:
-    daily, tally, users = DailyEarning.__table__, PointsTally.__table__, User.__table__
+    daily, tally, users, entries = DailyEarning.__table__, PointsTally.__table__, User.__table__, PointsEntry.__table__
     # Take up to `wanted` points from today's allowance: the upsert locks the row and
     # last_grant records what this call took (SET sees the old row), so concurrent
     # calls never pass the cap.
@@ -24,7 +24,7 @@ def _statements(dialect: str) -> SimpleNamespace:
     take = case((room < wanted, room), else_=wanted)
     grant = (
         insert(daily, dialect)
-        .values(user_id=bindparam("user_id"), day=bindparam("day"), rule=bindparam("rule"),
+        .values(user_id=bindparam("uid"), day=bindparam("today"), rule=bindparam("rule_name"),
                 earned=bindparam("first"), last_grant=bindparam("first"))
         .on_conflict_do_update(index_elements=["user_id", "day", "rule"], set_={"last_grant": take, "earned": daily.c.earned + take})
         .returning(daily.c.last_grant)
@@ -35,48 +35,52 @@ def _statements(dialect: str) -> SimpleNamespace:
         .values(points_balance=users.c.points_balance + bindparam("delta", type_=Integer))
         .returning(users.c.points_balance, users.c.org_unit_id)
     )
-    upsert = insert(tally, dialect)
+    entry = entries.insert().values(
+        user_id=bindparam("uid"), delta=bindparam("points"), reason=bindparam("rule_name"), note=bindparam("why"),
+        idempotency_key=bindparam("key"), balance_after=bindparam("balance"), created_at=bindparam("at"),
+    )
+    upsert = insert(tally, dialect).values([
+        {"user_id": bindparam("uid"), "period": bindparam(f"period{i}"), "org_unit_id": bindparam("unit"), "points": bindparam("points")}
+        for i in range(3)
+    ])
     add_to_tally = upsert.on_conflict_do_update(
         index_elements=["user_id", "period"],
         set_={"points": tally.c.points + upsert.excluded.points, "org_unit_id": upsert.excluded.org_unit_id},
     )
-    return SimpleNamespace(grant=grant, move=move, entry=PointsEntry.__table__.insert(), tally=add_to_tally)
+    return SimpleNamespace(grant=grant, move=move, entry=entry, tally=add_to_tally)
 
 
 def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now: datetime | None = None) -> int:
     """Pay `points` under `rule` (capped per day), once per idempotency key.
 
-    Runs in the caller's transaction; returns the points actually paid."""
+    Runs in the caller's transaction; returns the points actually paid. A hot path:
+    it runs ready-compiled SQL (see core.sql.prepared)."""
     if points <= 0:
         return 0
     now = now or utcnow()
     today = local_today(now)
-    sql = _statements()
+    sql, val = _statements(), values()
     conn = db.session.connection()
     if rule.daily_cap is not None:
-        points = conn.execute(sql.grant, {
-            "user_id": user_id, "day": today, "rule": rule.name, "cap": rule.daily_cap,
+        points = sql.grant(conn, {
+            "uid": user_id, "today": val.day(today), "rule_name": rule.name, "cap": rule.daily_cap,
             "wanted": points, "first": min(points, rule.daily_cap),
         }).scalar_one()
         if points <= 0:
             return 0
-    balance, org_unit_id = _move_balance(user_id, points)
-    # A duplicate key raises IntegrityError and rolls the whole payment back.
-    conn.execute(sql.entry, {
-        "user_id": user_id, "delta": points, "reason": rule.name, "note": note or REASON_LABELS.get(rule.name, ""),
-        "idempotency_key": key, "balance_after": balance, "created_at": now,
-    })
-    conn.execute(sql.tally, [
-        {"user_id": user_id, "period": p, "org_unit_id": org_unit_id, "points": points} for p in period_keys(today).values()
-    ])
-    return points
-
-
-def _move_balance(user_id: int, delta: int) -> tuple[int, int | None]:
-    row = db.session.connection().execute(_statements().move, {"uid": user_id, "delta": delta}).one_or_none()
+    row = sql.move(conn, {"uid": user_id, "delta": points}).one_or_none()
     if row is None:
         raise ApiError(409, "insufficient_points", "积分不足。")
-    return row[0], row[1]
+    balance, org_unit_id = row
+    # A duplicate key raises IntegrityError and rolls the whole payment back.
+    sql.entry(conn, {
+        "uid": user_id, "points": points, "rule_name": rule.name, "why": note or REASON_LABELS.get(rule.name, ""),
+        "key": key, "balance": balance, "at": val.time(now),
+    })
+    periods = list(period_keys(today).values())
+    sql.tally(conn, {"uid": user_id, "unit": org_unit_id, "points": points,
+                                     **{f"period{i}": p for i, p in enumerate(periods)}})
+    return points
 
 
 def earned_today(user_id: int) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import ApiError
 from core.extensions import db
-from core.sql import insert, prepared
+from core.sql import insert, prepared, values
 from core.timeutil import local_today, utcnow
 from points import ledger
 from points.rules import rule
@@ -111,7 +111,10 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
         )
     )
     right = delete(wrong).where(wrong.c.user_id == bindparam("uid"), wrong.c.question_id == bindparam("qn"))
-    upsert = insert(wrong, dialect)
+    upsert = insert(wrong, dialect).values(
+        user_id=bindparam("uid"), question_id=bindparam("qn"), category_id=bindparam("cat"),
+        last_answer=bindparam("given"), wrong_count=1, last_wrong_at=bindparam("now"),
+    )
     wrong_again = upsert.on_conflict_do_update(
         index_elements=["user_id", "question_id"],
         set_={"wrong_count": wrong.c.wrong_count + 1, "last_answer": upsert.excluded.last_answer, "last_wrong_at": upsert.excluded.last_wrong_at},
@@ -120,45 +123,48 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
 
 
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
-    """Grade one answer. The hot path of the app: a fixed handful of prepared statements."""
-    sql = _answer_statements()
+    """Grade one answer. The hot path of the app: a fixed handful of ready-compiled
+    statements (see core.sql.prepared)."""
+    sql, val = _answer_statements(), values()
     conn = db.session.connection()
     keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
-    row = conn.execute(sql.load, keys).one_or_none()
+    row = sql.load(conn, keys).one_or_none()
     if row is None:
         if conn.execute(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)).scalar() is None:
             raise _not_found()
         raise ApiError(422, "question_not_in_quiz", "这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]})
-    if row.answered_at is not None:
+    mode, status, total, answered, right_so_far, answered_at, qtype, options, key, explanation, source, category_id = row
+    if answered_at is not None:
         raise ApiError(409, "already_answered", "这道题已经作答过了。")
-    if row.status != "in_progress":
-        if row.mode == "challenge":
+    if status != "in_progress":
+        if mode == "challenge":
             raise ApiError(409, "challenge_over", "本轮挑战已结束，请重新开始挑战。")
         raise ApiError(409, "quiz_finished", "本次答题已结束。")
-    given = _check_answer(row.type, row.options, given)
-    correct = given == sorted(row.answer)
+    key = sorted(val.read_json(key))
+    given = _check_answer(qtype, val.read_json(options), given)
+    correct = given == key
 
-    answered = row.answered_count + 1
-    correct_count = row.correct_count + int(correct)
+    answered += 1
+    right_so_far += int(correct)
     # A challenge run ends at the first wrong answer.
-    finished = answered == row.question_count or (row.mode == "challenge" and not correct)
+    finished = answered == total or (mode == "challenge" and not correct)
     now = now or utcnow()
-    points = _pay(user_id, quiz_id, question_id, row.mode, correct, finished, correct_count, row.question_count, now)
+    points = _pay(user_id, quiz_id, question_id, mode, correct, finished, right_so_far, total, now)
 
-    done = conn.execute(sql.save, {**keys, "given": given, "ok": correct, "now": now, "points": points})
+    at, given_json = val.time(now), val.json(given)
+    done = sql.save(conn, {**keys, "given": given_json, "ok": correct, "now": at, "points": points})
     if done.rowcount != 1:
         db.session.rollback()
         raise ApiError(409, "already_answered", "这道题已经作答过了。")
     status = "finished" if finished else "in_progress"
-    conn.execute(sql.progress, {"qz": quiz_id, "answered": answered, "right_count": correct_count, "points": points,
-                                "new_status": status, "end": now if finished else None})
+    sql.progress(conn, {"qz": quiz_id, "answered": answered, "right_count": right_so_far, "points": points,
+                                        "new_status": status, "end": at if finished else None})
     if correct:
-        conn.execute(sql.right, keys)
+        sql.right(conn, keys)
     else:
-        conn.execute(sql.wrong, {"user_id": user_id, "question_id": question_id, "category_id": row.category_id,
-                                 "last_answer": given, "wrong_count": 1, "last_wrong_at": now})
+        sql.wrong(conn, {**keys, "cat": category_id, "given": given_json, "now": at})
     db.session.commit()
-    return AnswerResult(correct, sorted(row.answer), row.explanation, row.source, points, status)
+    return AnswerResult(correct, key, explanation, source, points, status)
 
 
 def _check_answer(qtype: str, options: list, given: list[str]) -> list[str]:
