@@ -6,6 +6,7 @@ from functools import cache
 from types import SimpleNamespace
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.dialects.sqlite import pysqlite
 
@@ -33,7 +34,8 @@ def prepared(build):
     @cache
     def compiled(dialect: str) -> SimpleNamespace:
         target = _DIALECTS[dialect]()
-        return SimpleNamespace(**{name: Compiled(stmt.compile(dialect=target)) for name, stmt in vars(build(dialect)).items()})
+        dbapi = type(target).import_dbapi()
+        return SimpleNamespace(**{name: Compiled(stmt.compile(dialect=target), dbapi) for name, stmt in vars(build(dialect)).items()})
 
     def get():
         return compiled(dialect_name())
@@ -42,16 +44,32 @@ def prepared(build):
 
 
 class Compiled:
-    """SQL text and the values of its literal parameters; call it with a connection."""
+    """SQL text and the values of its literal parameters. Called with the driver's own
+    connection (see `driver_connection`), inside the session's transaction; returns
+    the driver's cursor."""
 
-    __slots__ = ("text", "defaults")
+    __slots__ = ("text", "defaults", "dbapi")
 
-    def __init__(self, compiled):
+    def __init__(self, compiled, dbapi):
         self.text = str(compiled)
         self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        self.dbapi = dbapi
 
-    def __call__(self, conn, params):
-        return conn.exec_driver_sql(self.text, {**self.defaults, **params})
+    def __call__(self, raw, params):
+        params = {**self.defaults, **params}
+        cursor = raw.cursor()
+        try:
+            cursor.execute(self.text, params)
+        except self.dbapi.Error as exc:
+            # The same exception SQLAlchemy would raise (IntegrityError, OperationalError, ...),
+            # so the app's error handlers treat both paths alike.
+            raise DBAPIError.instance(self.text, params, exc, self.dbapi.Error) from exc
+        return cursor
+
+
+def driver_connection():
+    """The DBAPI connection under the session's current transaction (begun if need be)."""
+    return db.session.connection().connection.driver_connection
 
 
 class Values:

@@ -7,7 +7,7 @@ from sqlalchemy import Integer, bindparam, case, func, select, update
 from accounts.models import User
 from core.errors import ApiError
 from core.extensions import db
-from core.sql import insert, prepared, values
+from core.sql import driver_connection, insert, prepared, values
 from core.timeutil import local_midnight_utc, local_today, period_keys, utcnow
 from points.models import DailyEarning, PointsEntry, PointsTally
 from points.rules import REASON_LABELS, Rule
@@ -60,15 +60,15 @@ def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now:
     now = now or utcnow()
     today = local_today(now)
     sql, val = _statements(), values()
-    conn = db.session.connection()
+    conn = driver_connection()
     if rule.daily_cap is not None:
         points = sql.grant(conn, {
             "uid": user_id, "today": val.day(today), "rule_name": rule.name, "cap": rule.daily_cap,
             "wanted": points, "first": min(points, rule.daily_cap),
-        }).scalar_one()
+        }).fetchone()[0]
         if points <= 0:
             return 0
-    row = sql.move(conn, {"uid": user_id, "delta": points}).one_or_none()
+    row = sql.move(conn, {"uid": user_id, "delta": points}).fetchone()
     if row is None:
         raise ApiError(409, "insufficient_points", "积分不足。")
     balance, org_unit_id = row

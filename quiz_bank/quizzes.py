@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import ApiError
 from core.extensions import db
-from core.sql import insert, prepared, values
+from core.sql import driver_connection, insert, prepared, values
 from core.timeutil import local_today, utcnow
 from points import ledger
 from points.rules import rule
@@ -126,11 +126,11 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     """Grade one answer. The hot path of the app: a fixed handful of ready-compiled
     statements (see core.sql.prepared)."""
     sql, val = _answer_statements(), values()
-    conn = db.session.connection()
+    conn = driver_connection()
     keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
-    row = sql.load(conn, keys).one_or_none()
+    row = sql.load(conn, keys).fetchone()
     if row is None:
-        if conn.execute(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)).scalar() is None:
+        if db.session.scalar(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)) is None:
             raise _not_found()
         raise ApiError(422, "question_not_in_quiz", "这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]})
     mode, status, total, answered, right_so_far, answered_at, qtype, options, key, explanation, source, category_id = row
