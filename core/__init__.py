@@ -1,8 +1,10 @@
 """The application factory."""
 import os
+import sqlite3
+import time
 
 from apiflask import APIFlask
-from flask import request
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -23,7 +25,6 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
-    app.before_request(_lock_for_writes)
     return app
 
 
@@ -68,6 +69,9 @@ def _error_schema() -> dict:
 
 
 def register_extensions(app: APIFlask) -> None:
+    from core.sessions import PanelOnlySessionInterface
+
+    app.session_interface = PanelOnlySessionInterface()
     import accounts.models  # noqa: F401  (every model known to Alembic)
     import points.models  # noqa: F401
     import quiz_bank.models  # noqa: F401
@@ -96,17 +100,34 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    if conn.dialect.name == "sqlite":
-        # A transaction that will write takes the write lock up front: upgrading a read
-        # transaction later fails at once if another writer committed in between.
-        immediate = conn.get_execution_options().get("sqlite_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _lock_for_writes() -> None:
-    """Requests that change data start their SQLite transaction as a writer."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite" and not db.session().in_transaction():
-        db.session.connection(execution_options={"sqlite_immediate": True})
+    if conn.dialect.name != "sqlite":
+        return
+    # A transaction that will write takes the write lock up front: upgrading a read
+    # transaction later fails at once if another writer committed in between. Requests
+    # that change data write; the lock is taken at their first statement, after the
+    # request has been authenticated and validated.
+    writes = conn.get_execution_options().get("sqlite_immediate") or (
+        has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"))
+    if not writes:
+        conn.exec_driver_sql("BEGIN")
+        return
+    # SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, which under load
+    # costs more than the transactions themselves: wait here in much finer steps.
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    deadline, pause = time.monotonic() + 10, 0.00005
+    try:
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+    finally:
+        cursor.execute("PRAGMA busy_timeout=10000")
 
 
 def register_blueprints(app: APIFlask) -> None:

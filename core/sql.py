@@ -1,6 +1,7 @@
 """Small portable SQL helpers for the statements SQLite and PostgreSQL spell differently,
 and for the hot paths, which run ready-compiled SQL text."""
 import json
+import sqlite3
 from datetime import date, datetime
 from functools import cache
 from types import SimpleNamespace
@@ -37,8 +38,8 @@ def prepared(build):
         dbapi = type(target).import_dbapi()
         return SimpleNamespace(**{name: Compiled(stmt.compile(dialect=target), dbapi) for name, stmt in vars(build(dialect)).items()})
 
-    def get():
-        return compiled(dialect_name())
+    def get(raw=None):
+        return compiled(driver_dialect(raw) if raw is not None else dialect_name())
 
     return get
 
@@ -72,6 +73,10 @@ def driver_connection():
     return db.session.connection().connection.driver_connection
 
 
+def driver_dialect(raw) -> str:
+    return "sqlite" if isinstance(raw, sqlite3.Connection) else "postgresql"
+
+
 class Values:
     """Python values as the driver must see them when SQLAlchemy's types are bypassed,
     stored exactly as the ORM stores them (so ORM reads of the same rows agree)."""
@@ -99,5 +104,5 @@ def _values(dialect: str) -> Values:
     return Values(dialect)
 
 
-def values() -> Values:
-    return _values(dialect_name())
+def values(raw=None) -> Values:
+    return _values(driver_dialect(raw) if raw is not None else dialect_name())

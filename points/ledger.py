@@ -50,17 +50,18 @@ def _statements(dialect: str) -> SimpleNamespace:
     return SimpleNamespace(grant=grant, move=move, entry=entry, tally=add_to_tally)
 
 
-def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now: datetime | None = None) -> int:
+def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now: datetime | None = None, conn=None) -> int:
     """Pay `points` under `rule` (capped per day), once per idempotency key.
 
-    Runs in the caller's transaction; returns the points actually paid. A hot path:
-    it runs ready-compiled SQL (see core.sql.prepared)."""
+    Runs in the caller's transaction (`conn`: its driver connection, if the caller has
+    it at hand); returns the points actually paid. A hot path: it runs ready-compiled
+    SQL (see core.sql.prepared)."""
     if points <= 0:
         return 0
     now = now or utcnow()
     today = local_today(now)
-    sql, val = _statements(), values()
-    conn = driver_connection()
+    conn = conn or driver_connection()
+    sql, val = _statements(conn), values(conn)
     if rule.daily_cap is not None:
         points = sql.grant(conn, {
             "uid": user_id, "today": val.day(today), "rule_name": rule.name, "cap": rule.daily_cap,

@@ -91,8 +91,13 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
     q, item, quiz, wrong = Question.__table__, QuizItem.__table__, Quiz.__table__, WrongAnswer.__table__
     load = (
         select(quiz.c.mode, quiz.c.status, quiz.c.question_count, quiz.c.answered_count, quiz.c.correct_count,
-               item.c.answered_at, q.c.type, q.c.options, q.c.answer, q.c.explanation, q.c.source, q.c.category_id)
-        .select_from(quiz.join(item, item.c.quiz_id == quiz.c.id).join(q, q.c.id == item.c.question_id))
+               item.c.answered_at, q.c.type, q.c.options, q.c.answer, q.c.explanation, q.c.source, q.c.category_id,
+               wrong.c.question_id.is_not(None))
+        .select_from(
+            quiz.join(item, item.c.quiz_id == quiz.c.id).join(q, q.c.id == item.c.question_id)
+            # Whether the question is in the person's wrong-answer book already.
+            .outerjoin(wrong, (wrong.c.user_id == quiz.c.user_id) & (wrong.c.question_id == q.c.id))
+        )
         .where(quiz.c.id == bindparam("qz"), quiz.c.user_id == bindparam("uid"), item.c.question_id == bindparam("qn"))
         # Serialises answers within one quiz on PostgreSQL, and makes a waiting request
         # re-read both rows once the first commits (SQLite serialises writers anyway).
@@ -125,15 +130,15 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
     """Grade one answer. The hot path of the app: a fixed handful of ready-compiled
     statements (see core.sql.prepared)."""
-    sql, val = _answer_statements(), values()
     conn = driver_connection()
+    sql, val = _answer_statements(conn), values(conn)
     keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
     row = sql.load(conn, keys).fetchone()
     if row is None:
         if db.session.scalar(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)) is None:
             raise _not_found()
         raise ApiError(422, "question_not_in_quiz", "这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]})
-    mode, status, total, answered, right_so_far, answered_at, qtype, options, key, explanation, source, category_id = row
+    mode, status, total, answered, right_so_far, answered_at, qtype, options, key, explanation, source, category_id, in_book = row
     if answered_at is not None:
         raise ApiError(409, "already_answered", "这道题已经作答过了。")
     if status != "in_progress":
@@ -149,7 +154,7 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     # A challenge run ends at the first wrong answer.
     finished = answered == total or (mode == "challenge" and not correct)
     now = now or utcnow()
-    points = _pay(user_id, quiz_id, question_id, mode, correct, finished, right_so_far, total, now)
+    points = _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, right_so_far, total, now)
 
     at, given_json = val.time(now), val.json(given)
     done = sql.save(conn, {**keys, "given": given_json, "ok": correct, "now": at, "points": points})
@@ -159,9 +164,9 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     status = "finished" if finished else "in_progress"
     sql.progress(conn, {"qz": quiz_id, "answered": answered, "right_count": right_so_far, "points": points,
                                         "new_status": status, "end": at if finished else None})
-    if correct:
+    if correct and in_book:
         sql.right(conn, keys)
-    else:
+    elif not correct:
         sql.wrong(conn, {**keys, "cat": category_id, "given": given_json, "now": at})
     db.session.commit()
     return AnswerResult(correct, key, explanation, source, points, status)
@@ -180,28 +185,28 @@ def _check_answer(qtype: str, options: list, given: list[str]) -> list[str]:
     return clean
 
 
-def _pay(user_id, quiz_id, question_id, mode, correct, finished, correct_count, total, now) -> int:
+def _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, correct_count, total, now) -> int:
     """Points for one answer, by the rules in points.rules (their caps included)."""
     key = f"quiz:{quiz_id}:q:{question_id}"
     paid = 0
     if mode == "daily":
         if correct:
             r = rule("daily_correct")
-            paid += ledger.credit(user_id, r, r.points, key, now=now)
+            paid += ledger.credit(user_id, r, r.points, key, now=now, conn=conn)
         if finished and correct_count == total:
             r = rule("daily_perfect")
-            paid += ledger.credit(user_id, r, r.points, f"quiz:{quiz_id}:perfect", now=now)
+            paid += ledger.credit(user_id, r, r.points, f"quiz:{quiz_id}:perfect", now=now, conn=conn)
     elif mode == "practice" and correct:
         r = rule("practice_correct")
-        paid += ledger.credit(user_id, r, r.points, key, now=now)
+        paid += ledger.credit(user_id, r, r.points, key, now=now, conn=conn)
     elif mode == "challenge" and finished:
-        paid += _pay_challenge(user_id, quiz_id, correct_count, now)
+        paid += _pay_challenge(user_id, quiz_id, correct_count, now, conn)
     return paid
 
 
-def _pay_challenge(user_id: int, quiz_id: int, streak: int, now) -> int:
+def _pay_challenge(user_id: int, quiz_id: int, streak: int, now, conn=None) -> int:
     r = rule("challenge")
-    return ledger.credit(user_id, r, r.for_streak(streak), f"quiz:{quiz_id}:challenge", note=f"连续答对{streak}题", now=now)
+    return ledger.credit(user_id, r, r.for_streak(streak), f"quiz:{quiz_id}:challenge", note=f"连续答对{streak}题", now=now, conn=conn)
 
 
 def finish(user_id: int, quiz_id: int, now=None) -> Quiz:
