@@ -20,6 +20,7 @@ Run from the repository root with the app's venv; set SECRET_KEY (and PUFA_INSTA
 the same way as for the server, or the tokens will not verify."""
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -85,12 +86,63 @@ def bench_question(i: int, category_id: int) -> dict:
             "explanation": f"压测题{i}的解析。", "source": f"《{law}》第{article}条", "difficulty": 1 + i % 3}
 
 
+def _fast_commits(db) -> None:
+    """Only this script's connections: start_quiz commits once per quiz, and waiting
+    for a WAL flush on each would make preparing slow. The server's connections keep
+    the database's settings."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(db.engine, "connect")
+    def _no_sync_commit(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cur:
+            cur.execute("SET synchronous_commit TO off")
+        dbapi_connection.commit()
+
+
+def _make_quizzes(job: tuple[list[int], int]) -> list[tuple[int, str, list]]:
+    """In a worker process: one practice quiz per user, through the app's own code.
+    Returns (quiz_id, token, [(question_id, correct answer), ...] in quiz order)."""
+    import random
+
+    from sqlalchemy import select
+
+    from accounts import tokens
+    from core import create_app
+    from core.extensions import db
+    from quiz_bank.models import Question
+    from quiz_bank.quizzes import start_quiz
+
+    random.seed(os.urandom(16))  # forked workers must not draw the same questions
+    user_ids, category_id = job
+    app = create_app()
+    out = []
+    with app.app_context():
+        _fast_commits(db)
+        answers = dict(db.session.execute(select(Question.id, Question.answer).where(Question.category_id == category_id)).all())
+        db.session.rollback()  # end this read transaction: each quiz starts its own
+        for uid in user_ids:
+            # As in the app: start_quiz runs inside a POST request (on SQLite the app
+            # takes the write lock up front for requests that write).
+            with app.test_request_context("/api/v1/quizzes", method="POST"):
+                quiz, created = start_quiz(uid, "practice", category_id)
+            assert created and quiz.question_count == QUIZ_SIZE, (created, quiz.question_count)
+            qids = [it.question_id for it in sorted(quiz.items, key=lambda it: it.position)]
+            out.append((quiz.id, tokens.issue(uid)[0], [(q, answers[q]) for q in qids]))
+            db.session.expunge_all()
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("database_url")
     p.add_argument("pairs", type=int, help="number of fresh (quiz, question) answers to prepare")
     p.add_argument("--out", default="/tmp/pufa-bench/pairs.tsv")
     p.add_argument("--questions", type=int, default=2000, help="generated questions in the bench category")
+    p.add_argument("--jobs", type=int, default=2, help="processes creating quizzes (start_quiz)")
     args = p.parse_args()
 
     os.environ["DATABASE_URL"] = args.database_url
@@ -104,29 +156,16 @@ def main() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from accounts import tokens
     from accounts.models import User
     from core import create_app
     from core.extensions import db
     from quiz_bank.loader import load_bank
-    from quiz_bank.models import Category, Question, QuizItem
+    from quiz_bank.models import Category, QuizItem
     from quiz_bank.questions import create_question
-    from quiz_bank.quizzes import start_quiz
 
     app = create_app()
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            # Only this script's connections: start_quiz commits once per quiz, and
-            # waiting for a WAL flush on each would make preparing slow. The server's
-            # connections keep the database's settings.
-            from sqlalchemy import event
-
-            @event.listens_for(db.engine, "connect")
-            def _no_sync_commit(dbapi_connection, _record):
-                with dbapi_connection.cursor() as cur:
-                    cur.execute("SET synchronous_commit TO off")
-                dbapi_connection.commit()
-
+        _fast_commits(db)
         upgrade()  # = FLASK_APP=wsgi.py flask db upgrade
         shipped = load_bank()
         category = Category(name="压测分类", slug="bench", description="benchmark questions", sort_order=99)
@@ -144,16 +183,15 @@ def main() -> None:
         db.session.add_all(users)
         db.session.commit()
         user_ids = [u.id for u in users]
-        db.session.expunge_all()
+        db.session.remove()
+        db.engine.dispose()  # no connection may cross the fork
 
-        answers = dict(db.session.execute(select(Question.id, Question.answer).where(Question.category_id == category_id)).all())
-        quizzes = []  # (quiz_id, token, [(question_id, answer), ...])
-        for uid in user_ids:
-            quiz, created = start_quiz(uid, "practice", category_id)
-            assert created and quiz.question_count == QUIZ_SIZE, (created, quiz.question_count)
-            qids = [it.question_id for it in sorted(quiz.items, key=lambda it: it.position)]
-            quizzes.append((quiz.id, tokens.issue(uid)[0], [(q, answers[q]) for q in qids]))
-            db.session.expunge_all()
+    chunks = [(user_ids[i::args.jobs], category_id) for i in range(args.jobs)]
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        quizzes = sorted((q for part in pool.map(_make_quizzes, chunks) for q in part), key=lambda q: q[0])
+    assert len(quizzes) == n_quizzes
+
+    with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(QuizItem).where(QuizItem.answered_at.is_not(None))) == 0
         print(f"users/quizzes: {n_quizzes} ({time.monotonic() - t0:.1f}s)", flush=True)
         db.session.remove()
