@@ -1,16 +1,17 @@
 """Build a benchmark database and a file of fresh (quiz, question) answer pairs.
 
-    python bench/prepare.py DATABASE_URL NUM_PAIRS [--out FILE] [--questions N]
+    python bench/prepare.py DATABASE_URL NUM_PAIRS [--out FILE] [--questions N] [--jobs J]
 
 * PostgreSQL: the database named in the URL is dropped and created again (its name
   must contain "bench"; the test suite's `test` database is refused).
   SQLite: the file is deleted and created again.
-* Schema by Alembic (`flask db upgrade`), the shipped bank (48 questions), plus
+* Schema by Alembic (`flask db upgrade`), the shipped bank (quiz_bank.loader.load_bank), plus
   --questions generated, valid questions in a category of their own (slug "bench").
 * NUM_PAIRS answers are prepared through the app's own code: users, practice quizzes
   (quiz_bank.quizzes.start_quiz, 10 questions each, one quiz per user, so every
   correct answer also pays a point into the ledger as a resident's first set of
-  the day would), and a token per user (accounts.tokens.issue).
+  the day would), and a token per user (accounts.tokens.issue). Quizzes are made in
+  --jobs processes, each start_quiz inside a POST request context as in the app.
 * The pairs file has one line per answer: path <TAB> JSON body <TAB> token.
   Lines are interleaved across quizzes (line i belongs to quiz i mod Q), so requests
   in flight at the same time belong to different quizzes, like real users
@@ -142,9 +143,12 @@ def main() -> None:
     p.add_argument("pairs", type=int, help="number of fresh (quiz, question) answers to prepare")
     p.add_argument("--out", default="/tmp/pufa-bench/pairs.tsv")
     p.add_argument("--questions", type=int, default=2000, help="generated questions in the bench category")
-    p.add_argument("--jobs", type=int, default=2, help="processes creating quizzes (start_quiz)")
+    p.add_argument("--jobs", type=int, help="processes creating quizzes (start_quiz); default 2 on "
+                   "PostgreSQL, 1 on SQLite (whose single writer makes a second process slower)")
     args = p.parse_args()
 
+    if args.jobs is None:
+        args.jobs = 1 if args.database_url.startswith("sqlite") else 2
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("RATELIMIT_ENABLED", "0")
     if not os.environ.get("SECRET_KEY"):

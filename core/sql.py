@@ -7,9 +7,9 @@ from functools import cache
 from types import SimpleNamespace
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.dialects.sqlite import pysqlite
+from sqlalchemy.exc import DBAPIError
 
 from core.extensions import db
 
@@ -28,9 +28,11 @@ def insert(table, dialect: str | None = None):
 def prepared(build):
     """Statements built and compiled to SQL text once per dialect.
 
-    The hot paths (answering, paying points) run this text with exec_driver_sql and
-    named parameters: no SQL expression is built, cached or compiled per request.
-    The values they pass go through `Values` below, since the driver sees them raw."""
+    The hot paths (answering, paying points) run this text on the driver's cursor with
+    named parameters: no SQL expression is built, cached or compiled per request, and
+    SQLAlchemy's per-statement bookkeeping is skipped. The values they pass go through
+    `Values` below, since the driver sees them raw. Call the result with the driver
+    connection to get the statements for its dialect."""
 
     @cache
     def compiled(dialect: str) -> SimpleNamespace:
@@ -38,8 +40,8 @@ def prepared(build):
         dbapi = type(target).import_dbapi()
         return SimpleNamespace(**{name: Compiled(stmt.compile(dialect=target), dbapi) for name, stmt in vars(build(dialect)).items()})
 
-    def get(raw=None):
-        return compiled(driver_dialect(raw) if raw is not None else dialect_name())
+    def get(raw):
+        return compiled(driver_dialect(raw))
 
     return get
 
@@ -104,5 +106,5 @@ def _values(dialect: str) -> Values:
     return Values(dialect)
 
 
-def values(raw=None) -> Values:
-    return _values(driver_dialect(raw) if raw is not None else dialect_name())
+def values(raw) -> Values:
+    return _values(driver_dialect(raw))

@@ -1,6 +1,4 @@
 """The resident's quiz loop through the API, as the phone sees it."""
-from core.extensions import db
-from quiz_bank.models import Question
 
 
 def test_daily_quiz_end_to_end(api, make):

@@ -2,7 +2,6 @@ import pytest
 
 from core.extensions import db
 from quiz_bank import quizzes
-from quiz_bank.models import Question
 from quiz_bank.questions import QuestionInvalid, edit_question, normalise, parse_answer
 
 
