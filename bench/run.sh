@@ -6,13 +6,21 @@
 #
 #   bench/run.sh                    # sqlite, then postgresql
 #   bench/run.sh sqlite             # one of them
-#   DURATION=20 CONNECTIONS=32 bench/run.sh
+#   ROUNDS=5 SEGMENT=6 CONNECTIONS=32 bench/run.sh
 #
-# Per database: prepare.py builds the database and WARM_PAIRS+MAIN_PAIRS fresh answer
-# pairs; then gunicorn (hello) -> warm-up -> wrk hello; gunicorn (app) -> warm-up with
-# its own pairs -> wrk answers with the other pairs; gunicorn (hello) again -> wrk
-# hello, so a change in machine load during the run shows up as two different hello
-# numbers.  The ratio is answer rps / mean of the two hello rps.
+# Per database:
+#   1. prepare.py builds the database and WARM_PAIRS + ROUNDS*ROUND_PAIRS fresh pairs;
+#   2. two gunicorns with identical settings start side by side: bench/hello.py and
+#      the app (wsgi:app);
+#   3. warm-up: wrk on hello, then on the answer endpoint (its own pairs);
+#   4. measurement, interleaved so that both sides see the same machine: hello, answer,
+#      hello, answer, ..., hello (ROUNDS answer segments of SEGMENT seconds, each with
+#      its own slice of pairs, and ROUNDS+1 hello segments around them);
+#   5. gunicorns stopped; the database must show exactly as many answered quiz items
+#      as wrk sent pairs.
+# Other processes on this 2-core machine (a test suite, say) slow the server down; the
+# interleaving gives both sides the same share of that, and the spread of the hello
+# segments shows how steady the machine was.  ratio = mean answer rps / mean hello rps.
 # Exit status: 0 if every database met its threshold with no error, 1 otherwise.
 set -uo pipefail
 
@@ -27,10 +35,11 @@ WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
 WRK_THREADS=${WRK_THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
-DURATION=${DURATION:-15}      # seconds per measured wrk run
+ROUNDS=${ROUNDS:-3}           # answer segments (and ROUNDS+1 hello segments)
+SEGMENT=${SEGMENT:-6}         # seconds per wrk segment
 WARMUP=${WARMUP:-3}           # seconds of warm-up per server
-WARM_PAIRS=${WARM_PAIRS:-1500}   # running out during warm-up is harmless
-MAIN_PAIRS=${MAIN_PAIRS:-12000}  # 800 answers/s for 15 s; if they run out, wrk stops early (reported)
+WARM_PAIRS=${WARM_PAIRS:-1500}     # running out during warm-up is harmless
+ROUND_PAIRS=${ROUND_PAIRS:-7200}   # 1200 answers/s for 6 s; running out is reported
 BANK_QUESTIONS=${BANK_QUESTIONS:-2000}
 SQLITE_URL=${SQLITE_URL:-sqlite:///$WORK/bench.sqlite3}
 PG_URL=${PG_URL:-postgresql://postgres@127.0.0.1:5432/pufa_bench}
@@ -58,101 +67,111 @@ source_fingerprint() {
     | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
 }
 
-SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
-  SERVER_PID=""
+SERVER_PIDS=()
+stop_servers() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${SERVER_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  SERVER_PIDS=()
 }
-trap 'stop_server' EXIT
-trap 'stop_server; exit 130' INT TERM
+trap 'stop_servers' EXIT
+trap 'stop_servers; exit 130' INT TERM
 
 # start_server NAME PORT CHDIR MODULE:app
 start_server() {
-  local name=$1 port=$2 dir=$3 app=$4
+  local name=$1 port=$2 dir=$3 app=$4 pid
   : >"$LOG/gunicorn-$name.log"
   echo "+ gunicorn ${GUNICORN_ARGS[*]} --bind 127.0.0.1:$port --chdir $dir $app"
   "$GUNICORN" "${GUNICORN_ARGS[@]}" --bind "127.0.0.1:$port" --chdir "$dir" \
     --error-logfile "$LOG/gunicorn-$name.log" "$app" &
-  SERVER_PID=$!
+  pid=$!
+  SERVER_PIDS+=("$pid")
   for _ in $(seq 100); do
     if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/__bench_ready__"; then return 0; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.2
   done
   echo "gunicorn ($name) did not come up; see $LOG/gunicorn-$name.log" >&2
   tail -20 "$LOG/gunicorn-$name.log" >&2
-  stop_server
   return 1
 }
 
 # run_wrk OUTFILE SECONDS URL SCRIPT [-- script args]
 run_wrk() {
-  local out=$1 secs=$2; shift 2
-  local url=$1 script=$2; shift 2
+  local out=$1 secs=$2 url=$3 script=$4
+  shift 4
   echo "+ wrk ${WRK_ARGS[*]} -d ${secs}s -s $script $url $*"
   timeout --signal=INT --kill-after=5 $((secs + 30)) \
     "$WRK" "${WRK_ARGS[@]}" -d "${secs}s" -s "$script" "$url" "$@" >"$out" 2>&1
   local rc=$?
-  grep -E "Requests/sec|BENCH (pairs|status|socket)" "$out" | sed 's/^/    /'
+  echo "    $(basename "$out" .txt): $(grep -E "Requests/sec" "$out" | tr -s ' ')" \
+       "$(grep -oE "non200=[0-9]+ exhausted=[A-Za-z]+" "$out")"
+  grep -E "BENCH status" "$out" | sed 's/^/    /'
   return $rc
 }
 
 bench_db() {
   local db=$1 url=$2
   local dir=$WORK/$db
+  rm -rf "$dir"
   mkdir -p "$dir"
   echo
   echo "=============== $db ($url) ==============="
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "+ python bench/prepare.py $url $((WARM_PAIRS + MAIN_PAIRS)) --questions $BANK_QUESTIONS --out $dir/pairs.tsv"
+  local total=$((WARM_PAIRS + ROUNDS * ROUND_PAIRS))
+  echo "+ python bench/prepare.py $url $total --questions $BANK_QUESTIONS --out $dir/pairs.tsv"
   local t0=$SECONDS
-  if ! "$PY" bench/prepare.py "$url" $((WARM_PAIRS + MAIN_PAIRS)) --questions "$BANK_QUESTIONS" \
+  if ! "$PY" bench/prepare.py "$url" "$total" --questions "$BANK_QUESTIONS" \
         --out "$dir/pairs.tsv" >"$LOG/prepare-$db.log" 2>&1; then
     echo "prepare failed:" >&2; tail -30 "$LOG/prepare-$db.log" >&2; return 1
   fi
   grep -E "^(questions|users/quizzes|pairs):" "$LOG/prepare-$db.log" | sed 's/^/    /'
   echo "    prepared in $((SECONDS - t0))s"
+  # Disjoint slices of the pairs file: warm-up, then one per round.
   head -n "$WARM_PAIRS" "$dir/pairs.tsv" >"$dir/pairs-warmup.tsv"
-  tail -n +"$((WARM_PAIRS + 1))" "$dir/pairs.tsv" >"$dir/pairs-main.tsv"
+  local r
+  for r in $(seq "$ROUNDS"); do
+    tail -n +"$((WARM_PAIRS + (r - 1) * ROUND_PAIRS + 1))" "$dir/pairs.tsv" | head -n "$ROUND_PAIRS" >"$dir/pairs-$r.tsv"
+  done
 
   export DATABASE_URL=$url
-
-  start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || return 1
-  run_wrk "$dir/wrk-hello-warmup.txt" "$WARMUP" "http://127.0.0.1:$PORT_HELLO" bench/hello.lua >/dev/null
-  run_wrk "$dir/wrk-hello-1.txt" "$DURATION" "http://127.0.0.1:$PORT_HELLO" bench/hello.lua
-  stop_server
-
   local fp_before fp_after
   fp_before=$(source_fingerprint)
-  start_server app "$PORT_APP" "$ROOT" wsgi:app || return 1
-  run_wrk "$dir/wrk-answer-warmup.txt" "$WARMUP" "http://127.0.0.1:$PORT_APP" bench/answer.lua -- "$dir/pairs-warmup.tsv" "$WRK_THREADS"
-  run_wrk "$dir/wrk-answer.txt" "$DURATION" "http://127.0.0.1:$PORT_APP" bench/answer.lua -- "$dir/pairs-main.tsv" "$WRK_THREADS"
-  stop_server
+  start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || { stop_servers; return 1; }
+  start_server app "$PORT_APP" "$ROOT" wsgi:app || { stop_servers; return 1; }
+  local hello_url=http://127.0.0.1:$PORT_HELLO app_url=http://127.0.0.1:$PORT_APP
+  run_wrk "$dir/warmup-hello.txt" "$WARMUP" "$hello_url" bench/hello.lua
+  run_wrk "$dir/warmup-answer.txt" "$WARMUP" "$app_url" bench/answer.lua -- "$dir/pairs-warmup.tsv" "$WRK_THREADS"
+  for r in $(seq "$ROUNDS"); do
+    run_wrk "$dir/hello-$r.txt" "$SEGMENT" "$hello_url" bench/hello.lua
+    run_wrk "$dir/answer-$r.txt" "$SEGMENT" "$app_url" bench/answer.lua -- "$dir/pairs-$r.tsv" "$WRK_THREADS"
+  done
+  run_wrk "$dir/hello-$((ROUNDS + 1)).txt" "$SEGMENT" "$hello_url" bench/hello.lua
+  stop_servers
   cp "$LOG/gunicorn-app.log" "$dir/gunicorn-app.log"
   fp_after=$(source_fingerprint)
-  echo "    app source fingerprint: $fp_before$([[ $fp_before != "$fp_after" ]] && echo " -> $fp_after (CHANGED while the server ran: the numbers mix two versions)")"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "    app source fingerprint: $fp_before$([[ $fp_before != "$fp_after" ]] && echo " -> $fp_after (CHANGED while the server ran: the numbers may mix two versions)")"
+
   # Cross-check in the database: every pair wrk sent was answered exactly once.
   local sent answered
-  sent=$(cat "$dir/wrk-answer-warmup.txt" "$dir/wrk-answer.txt" | sed -n 's/.*BENCH pairs_loaded=[0-9]* pairs_sent=\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
+  sent=$(cat "$dir"/warmup-answer.txt "$dir"/answer-*.txt | sed -n 's/.*BENCH pairs_loaded=[0-9]* pairs_sent=\([0-9]*\).*/\1/p' \
+         | awk '{s += $1} END {print s + 0}')
   answered=$("$PY" -c '
 import sys
 from sqlalchemy import create_engine, text
 url = sys.argv[1].replace("postgresql://", "postgresql+psycopg://", 1)
-with create_engine(url).connect() as c:
+engine = create_engine(url)
+with engine.connect() as c:
     print(c.execute(text("SELECT count(*) FROM quiz_item WHERE answered_at IS NOT NULL")).scalar())
+engine.dispose()
 ' "$url")
-  echo "    database check: pairs sent by wrk (warm-up + run) = $sent, answered quiz items = $answered"
+  echo "    database check: pairs sent by wrk (warm-up + rounds) = $sent, answered quiz items = $answered"
   echo "answered_check sent=$sent answered=$answered" >"$dir/db-check.txt"
-
-  start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || return 1
-  run_wrk "$dir/wrk-hello-2.txt" "$DURATION" "http://127.0.0.1:$PORT_HELLO" bench/hello.lua
-  stop_server
-  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   if grep -q "ERROR" "$dir/gunicorn-app.log" 2>/dev/null; then
     echo "    gunicorn app log ($dir/gunicorn-app.log) has errors; first one:"
     grep -m1 -A200 "ERROR" "$dir/gunicorn-app.log" | grep -m1 -B3 -E "^[a-zA-Z_.]+(Error|Exception)" | sed 's/^/    /'
@@ -160,26 +179,33 @@ with create_engine(url).connect() as c:
 }
 
 summarize() {
-  "$PY" - "$WORK" "$@" <<'EOF'
-import re, sys
+  "$PY" - "$WORK" "$ROUNDS" "$@" <<'EOF'
+import re
+import statistics
+import sys
 from pathlib import Path
 
-work = Path(sys.argv[1])
-dbs = sys.argv[2:]
+work, rounds, dbs = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 thresholds = {"sqlite": 0.25, "postgresql": 0.15}
+
+
+def ms(text):
+    """wrk latency ('812.00us', '37.70ms', '1.16s') in ms."""
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not m:
+        return None
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m.group(2)]
 
 
 def parse(path):
     text = path.read_text() if path.exists() else ""
-    out = {"rps": None, "p50": "-", "p75": "-", "p90": "-", "p99": "-", "requests": 0,
-           "non200": None, "socket": 0, "exhausted": "?", "statuses": {}}
+    out = {"rps": None, "requests": 0, "non200": None, "socket": 0, "exhausted": "?", "statuses": {}}
     m = re.search(r"Requests/sec:\s+([\d.]+)", text)
     if m:
         out["rps"] = float(m.group(1))
-    for pct in ("50", "75", "90", "99"):
+    for pct in ("50", "90", "99"):
         m = re.search(rf"^\s+{pct}%\s+(\S+)", text, re.M)
-        if m:
-            out["p" + pct] = m.group(1)
+        out["p" + pct] = ms(m.group(1)) if m else None
     m = re.search(r"(\d+) requests in", text)
     if m:
         out["requests"] = int(m.group(1))
@@ -189,45 +215,68 @@ def parse(path):
     m = re.search(r"BENCH socket_errors connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)", text)
     if m:
         out["socket"] = sum(int(x) for x in m.groups())
-    out["statuses"] = dict(re.findall(r"BENCH status (\d+): (\d+)", text))
+    for k, v in re.findall(r"BENCH status (\d+): (\d+)", text):
+        out["statuses"][k] = out["statuses"].get(k, 0) + int(v)
     return out
 
 
-def db_check(path):
-    m = re.search(r"sent=(\d+) answered=(\d+)", path.read_text()) if path.exists() else None
-    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+def fmt(v):
+    return "-" if v is None else (f"{v:.1f}ms" if v < 100 else f"{v:.0f}ms")
 
 
 ok_all = True
-print()
-print("| database | hello rps (before / after) | answer rps | ratio | target | result | answer p50 / p90 / p99 | hello p50 / p99 | answer requests | non-200 | socket errors |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+rows, details = [], []
 for db in dbs:
     d = work / db
-    h1, h2, a = parse(d / "wrk-hello-1.txt"), parse(d / "wrk-hello-2.txt"), parse(d / "wrk-answer.txt")
-    hellos = [x["rps"] for x in (h1, h2) if x["rps"]]
-    if not hellos or a["rps"] is None:
-        print(f"| {db} | run incomplete | | | | FAIL | | | | | |")
+    hellos = [parse(d / f"hello-{r}.txt") for r in range(1, rounds + 2)]
+    answers = [parse(d / f"answer-{r}.txt") for r in range(1, rounds + 1)]
+    if any(x["rps"] is None for x in hellos + answers):
+        rows.append(f"| {db} | run incomplete | | | | FAIL | | | | |")
         ok_all = False
         continue
-    hello = sum(hellos) / len(hellos)
-    ratio = a["rps"] / hello
-    errors = (a["non200"] if a["non200"] is not None else 1) + a["socket"] + (h1["non200"] or 0) + (h2["non200"] or 0) + h1["socket"] + h2["socket"]
-    sent, answered = db_check(d / "db-check.txt")
-    if sent is None or sent != answered:
-        print(f"{db}: pairs sent ({sent}) != answered quiz items in the database ({answered})")
+    h_rps = [x["rps"] for x in hellos]
+    a_rps = [x["rps"] for x in answers]
+    hello, answer = statistics.mean(h_rps), statistics.mean(a_rps)
+    ratio = answer / hello
+    per_round = [a / ((h_rps[i] + h_rps[i + 1]) / 2) for i, a in enumerate(a_rps)]
+    errors = sum((x["non200"] if x["non200"] is not None else 1) + x["socket"] for x in hellos + answers)
+    statuses = {}
+    for x in answers:
+        for k, v in x["statuses"].items():
+            statuses[k] = statuses.get(k, 0) + v
+    m = re.search(r"sent=(\d+) answered=(\d+)", (d / "db-check.txt").read_text()) if (d / "db-check.txt").exists() else None
+    if not m or m.group(1) != m.group(2):
+        details.append(f"{db}: pairs sent != answered quiz items in the database ({m.groups() if m else 'no check'})")
         errors += 1
     passed = ratio >= thresholds[db] and errors == 0
     verdict = "PASS" if passed else "FAIL"
-    if a["exhausted"] != "no":
+    if any(x["exhausted"] != "no" for x in answers):
         # wrk divides by the full -d duration even when the threads stopped early, so the
         # answer rps is a lower bound: a PASS stands, a FAIL is inconclusive.
-        verdict += " (pairs ran out: answer rps is a lower bound)" if passed else " INCONCLUSIVE (pairs ran out: raise MAIN_PAIRS)"
+        verdict += " (pairs ran out: answer rps is a lower bound)" if passed else " INCONCLUSIVE (pairs ran out: raise ROUND_PAIRS)"
     ok_all &= passed
-    statuses = ", ".join(f"{k}: {v}" for k, v in a["statuses"].items())
-    print(f"| {db} | {h1['rps'] or 0:.0f} / {h2['rps'] or 0:.0f} (mean {hello:.0f}) | {a['rps']:.0f} | {ratio:.1%} | {thresholds[db]:.0%} "
-          f"| {verdict} | {a['p50']} / {a['p90']} / {a['p99']} | {h1['p50']} / {h1['p99']} | {a['requests']} "
-          f"| {a['non200']}{' (' + statuses + ')' if statuses else ''} | {a['socket']} |")
+    p50 = statistics.median(x["p50"] for x in answers)
+    p90 = statistics.median(x["p90"] for x in answers)
+    p99 = max(x["p99"] for x in answers)
+    hp50 = statistics.median(x["p50"] for x in hellos)
+    hp99 = max(x["p99"] for x in hellos)
+    n_answers = sum(x["requests"] for x in answers)
+    non200 = sum(x["non200"] or 0 for x in answers + hellos)
+    st = " (" + ", ".join(f"{k}: {v}" for k, v in statuses.items()) + ")" if statuses else ""
+    rows.append(
+        f"| {db} | {hello:.0f} | {answer:.0f} | **{ratio:.1%}** | {thresholds[db]:.0%} | {verdict} "
+        f"| {fmt(p50)} / {fmt(p90)} / {fmt(p99)} | {fmt(hp50)} / {fmt(hp99)} | {n_answers} | {non200}{st} "
+        f"| {sum(x['socket'] for x in hellos + answers)} |")
+    details.append(f"{db}: hello segments rps {' / '.join(f'{v:.0f}' for v in h_rps)}; "
+                   f"answer segments rps {' / '.join(f'{v:.0f}' for v in a_rps)}; "
+                   f"per-round ratio {' / '.join(f'{v:.1%}' for v in per_round)}")
+print()
+print("| database | hello rps | answer rps | ratio | target | result | answer p50 / p90 / p99 | hello p50 / p99 | answers | non-200 | socket errors |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("\n".join(rows))
+print()
+print("\n".join(details))
+print("(rps: mean over segments; p50/p90: median over segments; p99: worst segment)")
 sys.exit(0 if ok_all else 1)
 EOF
 }
@@ -235,22 +284,22 @@ EOF
 echo "Pufa answer benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "machine: nproc=$(nproc), memory=$(free -m | awk '/^Mem:/{print $2}') MiB, $(uname -sr)"
 echo "app source fingerprint: $(source_fingerprint)"
-echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app); wrk ${WRK_ARGS[*]} -d ${DURATION}s (warm-up ${WARMUP}s)"
+echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app)"
+echo "wrk ${WRK_ARGS[*]}; $ROUNDS answer segments of ${SEGMENT}s interleaved with $((ROUNDS + 1)) hello segments; warm-up ${WARMUP}s each"
 
 DBS=("$@")
 [[ ${#DBS[@]} -eq 0 ]] && DBS=(sqlite postgresql)
-DONE=()
 for db in "${DBS[@]}"; do
   case $db in
-    sqlite) bench_db sqlite "$SQLITE_URL" && DONE+=(sqlite) ;;
+    sqlite) bench_db sqlite "$SQLITE_URL" ;;
     postgresql)
       if pg_isready -q -h 127.0.0.1 -p 5432; then
-        bench_db postgresql "$PG_URL" && DONE+=(postgresql)
+        bench_db postgresql "$PG_URL"
       else
         echo "PostgreSQL is not accepting connections on 127.0.0.1:5432: skipped" >&2
       fi ;;
     *) echo "unknown database '$db' (sqlite|postgresql)" >&2; exit 2 ;;
   esac
-  stop_server
+  stop_servers
 done
 summarize "${DBS[@]}"

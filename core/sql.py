@@ -46,6 +46,10 @@ def prepared(build):
     return get
 
 
+# Called with the text of every hot-path statement (tests count statements per request).
+statement_listeners: list = []
+
+
 class Compiled:
     """SQL text and the values of its literal parameters. Called with the driver's own
     connection (see `driver_connection`), inside the session's transaction; returns
@@ -60,6 +64,8 @@ class Compiled:
 
     def __call__(self, raw, params):
         params = {**self.defaults, **params}
+        for listen in statement_listeners:
+            listen(self.text)
         cursor = raw.cursor()
         try:
             cursor.execute(self.text, params)

@@ -2,7 +2,7 @@
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Integer, bindparam, case, func, select, update
+from sqlalchemy import Integer, bindparam, case, func, select, text, update
 
 from accounts.models import User
 from core.errors import ApiError
@@ -47,7 +47,32 @@ def _statements(dialect: str) -> SimpleNamespace:
         index_elements=["user_id", "period"],
         set_={"points": tally.c.points + upsert.excluded.points, "org_unit_id": upsert.excluded.org_unit_id},
     )
-    return SimpleNamespace(grant=grant, move=move, entry=entry, tally=add_to_tally)
+    statements = {"grant": grant, "move": move, "entry": entry, "tally": add_to_tally}
+    if dialect == "postgresql":
+        # One round trip instead of three: the balance, the ledger entry and the tallies
+        # move together (PostgreSQL runs data-changing CTEs; SQLite does not).
+        statements["pay"] = text(PAY_IN_ONE)
+    return SimpleNamespace(**statements)
+
+
+PAY_IN_ONE = """
+WITH moved AS (
+    UPDATE app_user SET points_balance = points_balance + :points
+    WHERE id = :uid AND points_balance + :points >= 0
+    RETURNING points_balance, org_unit_id
+), entry AS (
+    INSERT INTO points_entry (user_id, delta, reason, note, idempotency_key, balance_after, created_at)
+    SELECT :uid, :points, :rule_name, :why, :key, points_balance, :at FROM moved
+    RETURNING balance_after
+), tallied AS (
+    INSERT INTO points_tally (user_id, period, org_unit_id, points)
+    SELECT :uid, periods.period, moved.org_unit_id, :points
+    FROM moved, (VALUES (:period0), (:period1), (:period2)) AS periods (period)
+    ON CONFLICT (user_id, period)
+    DO UPDATE SET points = points_tally.points + excluded.points, org_unit_id = excluded.org_unit_id
+)
+SELECT balance_after FROM entry
+"""
 
 
 def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now: datetime | None = None, conn=None) -> int:
@@ -69,18 +94,20 @@ def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now:
         }).fetchone()[0]
         if points <= 0:
             return 0
+    # A duplicate key raises IntegrityError and rolls the whole payment back.
+    entry = {"uid": user_id, "points": points, "rule_name": rule.name, "why": note or REASON_LABELS.get(rule.name, ""),
+             "key": key, "at": val.time(now)}
+    periods = {f"period{i}": p for i, p in enumerate(period_keys(today).values())}
+    if hasattr(sql, "pay"):
+        if sql.pay(conn, {**entry, **periods}).fetchone() is None:
+            raise ApiError(409, "insufficient_points", "积分不足。")
+        return points
     row = sql.move(conn, {"uid": user_id, "delta": points}).fetchone()
     if row is None:
         raise ApiError(409, "insufficient_points", "积分不足。")
     balance, org_unit_id = row
-    # A duplicate key raises IntegrityError and rolls the whole payment back.
-    sql.entry(conn, {
-        "uid": user_id, "points": points, "rule_name": rule.name, "why": note or REASON_LABELS.get(rule.name, ""),
-        "key": key, "balance": balance, "at": val.time(now),
-    })
-    periods = list(period_keys(today).values())
-    sql.tally(conn, {"uid": user_id, "unit": org_unit_id, "points": points,
-                                     **{f"period{i}": p for i, p in enumerate(periods)}})
+    sql.entry(conn, {**entry, "balance": balance})
+    sql.tally(conn, {"uid": user_id, "unit": org_unit_id, "points": points, **periods})
     return points
 
 

@@ -8,7 +8,7 @@ import tempfile
 import pytest
 from sqlalchemy import event
 
-from core import create_app
+from core import create_app, sql
 from core.extensions import db
 from tests.factories import Factories
 
@@ -109,9 +109,12 @@ def count_queries(app):
                 statements.append(statement)
 
         event.listen(db.engine, "before_cursor_execute", before)
+        # The hot paths run ready-compiled SQL on the driver's cursor: count those too.
+        sql.statement_listeners.append(statements.append)
         try:
             yield statements
         finally:
             event.remove(db.engine, "before_cursor_execute", before)
+            sql.statement_listeners.remove(statements.append)
 
     return counting
