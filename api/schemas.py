@@ -2,6 +2,7 @@
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Method, Nested, String
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError
 
 from api import messages  # noqa: F401  (Chinese validation messages)
 from core.timeutil import to_local
@@ -24,6 +25,16 @@ MAX_ID = 2**31 - 1
 def Id(**kw) -> Integer:
     """A row id: a positive 32-bit integer, so no database sees an out-of-range number."""
     return Integer(strict=True, validate=Range(min=1, max=MAX_ID, error="编号无效。"), **kw)
+
+
+class Text(String):
+    """Text a person typed: no NUL characters (PostgreSQL cannot store them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("包含无效字符。")
+        return text
 
 
 class PageQuery(Schema):
@@ -72,7 +83,7 @@ class UserOut(Schema):
 
 
 class LoginIn(Schema):
-    code = String(required=True, validate=Length(min=1, max=128, error="登录凭证长度须在 1 到 128 之间。"))
+    code = Text(required=True, validate=Length(min=1, max=128, error="登录凭证长度须在 1 到 128 之间。"))
 
 
 class LoginOut(Schema):
@@ -82,9 +93,9 @@ class LoginOut(Schema):
 
 
 class ProfileIn(Schema):
-    nickname = String(validate=Length(min=1, max=64, error="昵称长度须在 1 到 64 之间。"))
-    avatar_url = String(validate=Length(max=500, error="头像地址过长。"))
-    real_name = String(validate=Length(max=64, error="姓名过长。"))
+    nickname = Text(validate=Length(min=1, max=64, error="昵称长度须在 1 到 64 之间。"))
+    avatar_url = Text(validate=Length(max=500, error="头像地址过长。"))
+    real_name = Text(validate=Length(max=64, error="姓名过长。"))
     org_unit_id = Id(allow_none=True)
 
 
@@ -179,7 +190,7 @@ class QuizListQuery(PageQuery):
 class AnswerIn(Schema):
     question_id = Id(required=True)
     answer = List(
-        String(validate=Length(min=1, max=1, error="选项须为单个字母。")), required=True,
+        Text(validate=Length(min=1, max=1, error="选项须为单个字母。")), required=True,
         validate=Length(min=1, max=8, error="请选择 1 到 8 个选项。"),
     )
 

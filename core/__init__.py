@@ -36,7 +36,9 @@ def register_settings(app: APIFlask) -> None:
     docs.configure(app)
 
     app.config.update(
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pre-ping: it costs a round trip on every request; a connection the server
+        # dropped fails one request with 503 (retry) and is then replaced.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_recycle": 1800},
         POINTS_RULES=rules_from_env(),
         QUIZ_SIZES=dict(QUIZ_SIZES),
         JSON_AS_ASCII=False,

@@ -2,7 +2,7 @@
 from apiflask import HTTPError
 from flask import request
 from markupsafe import escape
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.extensions import db
 
@@ -73,6 +73,12 @@ def register(app) -> None:
         # A constraint caught a duplicate or a race the service did not foresee.
         db.session.rollback()
         return process(ApiError(409, "conflict", DEFAULTS[409][1]))
+
+    @app.errorhandler(DataError)
+    def data(error):
+        # A value the database cannot store (a NUL character, a number out of range).
+        db.session.rollback()
+        return process(ApiError(422, "validation_error", "提交的内容包含无法保存的值。"))
 
     @app.errorhandler(OperationalError)
     def operational(error):

@@ -48,3 +48,10 @@ def test_openapi_documents_the_contract(client):
     assert {"200", "401", "404", "409", "422"} <= set(answer["responses"])
     assert spec["components"]["securitySchemes"]["BearerAuth"]["scheme"] == "bearer"
     assert answer["security"] == [{"BearerAuth": []}]
+
+
+def test_nul_characters_are_refused_not_stored(api, make):
+    r = api.post("/auth/login", json={"code": "dev\x00"})
+    assert r.status_code == 422 and "code" in r.get_json()["details"]
+    r = api.as_user(make.user()).patch("/me", json={"nickname": "张\x00三"})
+    assert r.status_code == 422 and "nickname" in r.get_json()["details"]
