@@ -124,7 +124,12 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
         index_elements=["user_id", "question_id"],
         set_={"wrong_count": wrong.c.wrong_count + 1, "last_answer": upsert.excluded.last_answer, "last_wrong_at": upsert.excluded.last_wrong_at},
     )
-    return SimpleNamespace(load=load, save=save, progress=progress, right=right, wrong=wrong_again)
+    statements = {"load": load, "save": save, "progress": progress, "right": right, "wrong": wrong_again}
+    if dialect == "postgresql":
+        # One round trip instead of two: the answer and the quiz's progress together.
+        saved = save.returning(item.c.quiz_id).cte("saved")
+        statements["save_and_progress"] = progress.where(quiz.c.id.in_(select(saved.c.quiz_id))).returning(quiz.c.id)
+    return SimpleNamespace(**statements)
 
 
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
@@ -157,13 +162,19 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     points = _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, right_so_far, total, now)
 
     at, given_json = val.time(now), val.json(given)
-    done = sql.save(conn, {**keys, "given": given_json, "ok": correct, "now": at, "points": points})
-    if done.rowcount != 1:
+    status = "finished" if finished else "in_progress"
+    saving = {**keys, "given": given_json, "ok": correct, "now": at, "points": points}
+    progress = {"qz": quiz_id, "answered": answered, "right_count": right_so_far, "points": points,
+                "new_status": status, "end": at if finished else None}
+    if hasattr(sql, "save_and_progress"):
+        saved = sql.save_and_progress(conn, {**saving, **progress}).rowcount == 1
+    else:
+        saved = sql.save(conn, saving).rowcount == 1
+        if saved:
+            sql.progress(conn, progress)
+    if not saved:
         db.session.rollback()
         raise ApiError(409, "already_answered", "这道题已经作答过了。")
-    status = "finished" if finished else "in_progress"
-    sql.progress(conn, {"qz": quiz_id, "answered": answered, "right_count": right_so_far, "points": points,
-                                        "new_status": status, "end": at if finished else None})
     if correct and in_book:
         sql.right(conn, keys)
     elif not correct:
