@@ -22,6 +22,11 @@ def has_role(*roles: str) -> bool:
     return current_user.is_authenticated and current_user.role in roles
 
 
+def forbidden():
+    """A page that says why, for a signed-in account whose role may not do this."""
+    return "<p>当前账号没有权限进行此操作。</p><p><a href='/admin/'>返回管理后台</a></p>", 403
+
+
 class LoginForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])

@@ -10,8 +10,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from accounts import audit
-from admin.auth import has_role
-from admin.views import _forbidden
+from admin.auth import forbidden, has_role
 from core.extensions import db
 from quiz_bank.formats import EXTENSIONS, UnsupportedFormat, format_for, tabular
 from quiz_bank.importer import apply_import, export_bank, plan_import
@@ -57,14 +56,14 @@ class ImportView(BaseView):
     @expose("/export/<fmt>")
     def export(self, fmt):
         if fmt not in EXPORTS:
-            return _forbidden()
+            return forbidden()
         data = export_bank(f"bank.{fmt}")
         return send_file(io.BytesIO(data), download_name=f"普法题库.{fmt}", as_attachment=True)
 
     @expose("/preview", methods=("POST",))
     def preview(self):
         if not has_role(*self.editors):
-            return _forbidden()
+            return forbidden()
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             flash("请选择要导入的文件。", "error")
@@ -85,7 +84,7 @@ class ImportView(BaseView):
     @expose("/confirm", methods=("POST",))
     def confirm(self):
         if not has_role(*self.editors):
-            return _forbidden()
+            return forbidden()
         path = _stored(request.form.get("token", ""))
         if path is None:
             flash("上传的文件已失效，请重新上传。", "error")

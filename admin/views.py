@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from accounts import audit
 from accounts.models import ADMIN_ROLE_LABELS
-from admin.auth import has_role
+from admin.auth import forbidden, has_role
 from core.extensions import db
 from core.timeutil import to_local
 from quiz_bank import questions as question_service
@@ -27,10 +27,6 @@ ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user":
 def _local_time(view, context, model, name):
     value = getattr(model, name)
     return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _forbidden():
-    return "<p>当前账号没有权限进行此操作。</p><p><a href='/admin/'>返回管理后台</a></p>", 403
 
 
 class SecureModelView(ModelView):
@@ -50,7 +46,7 @@ class SecureModelView(ModelView):
         from flask import redirect, request, url_for
 
         if current_user.is_authenticated:
-            return _forbidden()
+            return forbidden()
         return redirect(url_for("auth.login", next=request.full_path))
 
     @property
@@ -67,13 +63,13 @@ class SecureModelView(ModelView):
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
         if not self.can_create:
-            return _forbidden()
+            return forbidden()
         return super().create_view()
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         if not self.can_edit:
-            return _forbidden()
+            return forbidden()
         return super().edit_view()
 
     def _audit(self, action_name: str, model, summary: str = "") -> None:

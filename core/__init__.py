@@ -1,14 +1,9 @@
 """The application factory."""
 import os
-import sqlite3
-import time
 
 from apiflask import APIFlask
-from flask import has_request_context, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-from core import config
+from core import config, sqlite
 from core.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -79,57 +74,11 @@ def register_extensions(app: APIFlask) -> None:
     import quiz_bank.models  # noqa: F401
 
     db.init_app(app)
+    sqlite.install()
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     limiter.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    if type(dbapi_connection).__module__ != "sqlite3":
-        return
-    # WAL lets readers run beside the writer; busy_timeout waits for the lock instead
-    # of failing; the driver's own transaction handling is replaced by ours below.
-    dbapi_connection.isolation_level = None
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(conn):
-    if conn.dialect.name != "sqlite":
-        return
-    # A transaction that will write takes the write lock up front: upgrading a read
-    # transaction later fails at once if another writer committed in between. Requests
-    # that change data write; the lock is taken at their first statement, after the
-    # request has been authenticated and validated.
-    writes = conn.get_execution_options().get("sqlite_immediate") or (
-        has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"))
-    if not writes:
-        conn.exec_driver_sql("BEGIN")
-        return
-    # SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, which under load
-    # costs more than the transactions themselves: wait here in much finer steps.
-    cursor = conn.connection.driver_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")
-    deadline, pause = time.monotonic() + 10, 0.00005
-    try:
-        while True:
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.001)
-    finally:
-        cursor.execute("PRAGMA busy_timeout=10000")
 
 
 def register_blueprints(app: APIFlask) -> None:

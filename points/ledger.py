@@ -47,12 +47,11 @@ def _statements(dialect: str) -> SimpleNamespace:
         index_elements=["user_id", "period"],
         set_={"points": tally.c.points + upsert.excluded.points, "org_unit_id": upsert.excluded.org_unit_id},
     )
-    statements = {"grant": grant, "move": move, "entry": entry, "tally": add_to_tally}
     if dialect == "postgresql":
         # One round trip instead of three: the balance, the ledger entry and the tallies
         # move together (PostgreSQL runs data-changing CTEs; SQLite does not).
-        statements["pay"] = text(PAY_IN_ONE)
-    return SimpleNamespace(**statements)
+        return SimpleNamespace(grant=grant, pay=text(PAY_IN_ONE))
+    return SimpleNamespace(grant=grant, move=move, entry=entry, tally=add_to_tally)
 
 
 PAY_IN_ONE = """

@@ -124,12 +124,12 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
         index_elements=["user_id", "question_id"],
         set_={"wrong_count": wrong.c.wrong_count + 1, "last_answer": upsert.excluded.last_answer, "last_wrong_at": upsert.excluded.last_wrong_at},
     )
-    statements = {"load": load, "save": save, "progress": progress, "right": right, "wrong": wrong_again}
     if dialect == "postgresql":
         # One round trip instead of two: the answer and the quiz's progress together.
         saved = save.returning(item.c.quiz_id).cte("saved")
-        statements["save_and_progress"] = progress.where(quiz.c.id.in_(select(saved.c.quiz_id))).returning(quiz.c.id)
-    return SimpleNamespace(**statements)
+        save_and_progress = progress.where(quiz.c.id.in_(select(saved.c.quiz_id))).returning(quiz.c.id)
+        return SimpleNamespace(load=load, save_and_progress=save_and_progress, right=right, wrong=wrong_again)
+    return SimpleNamespace(load=load, save=save, progress=progress, right=right, wrong=wrong_again)
 
 
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
