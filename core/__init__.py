@@ -73,6 +73,9 @@ def register_extensions(app: APIFlask) -> None:
     import points.models  # noqa: F401
     import quiz_bank.models  # noqa: F401
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"], **sqlite.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    }
     db.init_app(app)
     sqlite.install()
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))

@@ -1,7 +1,8 @@
-"""SQLite as the embedded default: WAL, and write transactions that take the write
-lock up front, waiting for it in fine steps."""
+"""SQLite as the embedded default: WAL, and write transactions that queue for the
+write lock in the kernel instead of polling for it."""
+import fcntl
+import os
 import sqlite3
-import time
 
 from flask import has_request_context, request
 from sqlalchemy import event
@@ -18,6 +19,68 @@ def install() -> None:
         _installed = True
 
 
+def engine_options(uri: str) -> dict:
+    """Extra create_engine options for a SQLite URI (none for other databases)."""
+    return {"connect_args": {"factory": WriterQueueConnection}} if uri.startswith("sqlite") else {}
+
+
+class WriterQueueConnection(sqlite3.Connection):
+    """A connection whose write transactions first take an flock on a file beside the
+    database, and release it when they commit or roll back.
+
+    SQLite lets one writer in at a time and makes the others poll (its busy handler
+    sleeps 1, 2, 5, 10… ms between tries): under load the sleeping and retrying cost
+    more than the transactions themselves, and a waiter often sleeps past the moment
+    the lock came free. Waiting in flock instead puts the writers of every worker
+    process and thread in one kernel queue, woken the moment the lock is released.
+    Writers that do not take the queue (the command line, migrations) still meet
+    SQLite's own lock and its busy timeout, so correctness never rests on the queue."""
+
+    _queue_fd: int | None = None
+    _queued = False
+
+    def open_queue(self) -> None:
+        path = next((f for _, name, f in self.execute("PRAGMA database_list") if name == "main"), "")
+        if path:  # not for in-memory databases
+            self._queue_fd = os.open(path + "-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def begin_write(self) -> None:
+        if self._queue_fd is not None and not self._queued:
+            fcntl.flock(self._queue_fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+            self._queued = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._leave_queue()
+            raise
+
+    def _leave_queue(self) -> None:
+        if self._queued:
+            self._queued = False
+            fcntl.flock(self._queue_fd, fcntl.LOCK_UN)
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._leave_queue()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._leave_queue()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._leave_queue()
+            if self._queue_fd is not None:
+                os.close(self._queue_fd)
+                self._queue_fd = None
+
+
 def _pragmas(dbapi_connection, _record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -30,32 +93,22 @@ def _pragmas(dbapi_connection, _record):
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+    if isinstance(dbapi_connection, WriterQueueConnection):
+        dbapi_connection.open_queue()
 
 
 def _begin(conn):
     if conn.dialect.name != "sqlite":
         return
+    raw = conn.connection.driver_connection
     # A transaction that will write takes the write lock up front: upgrading a read
     # transaction later fails at once if another writer committed in between. Requests
     # that change data write; the lock is taken at their first statement, after the
     # request has been authenticated and validated.
-    if not (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")):
-        conn.exec_driver_sql("BEGIN")
-        return
-    # SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, which under load
-    # costs more than the transactions themselves: wait here in much finer steps.
-    cursor = conn.connection.driver_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")
-    deadline, pause = time.monotonic() + 10, 0.00005
-    try:
-        while True:
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.001)
-    finally:
-        cursor.execute("PRAGMA busy_timeout=10000")
+    if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if isinstance(raw, WriterQueueConnection):
+            raw.begin_write()
+        else:
+            raw.execute("BEGIN IMMEDIATE")
+    else:
+        raw.execute("BEGIN")
