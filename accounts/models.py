@@ -57,6 +57,31 @@ class User(db.Model):
         return self.real_name or self.nickname or f"用户{self.id}"
 
 
+class Cadre(db.Model):
+    """A cadre on the roster an admin imported. A logged-in user becomes this cadre by
+    giving the name and the personal binding code (once)."""
+
+    __tablename__ = "cadre"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # The roster's key: a re-import updates the row with the same phone number.
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    position: Mapped[str] = mapped_column(String(100), default="")
+    newly_promoted: Mapped[bool] = mapped_column(default=False)
+    binding_code: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), unique=True)
+    bound_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+    user: Mapped["User | None"] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.org_unit.name if self.org_unit else ''}）"
+
+
 class AdminUser(db.Model):
     """Township staff using the admin panel."""
 

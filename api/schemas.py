@@ -272,3 +272,108 @@ class LeaderboardOut(Schema):
 
 class Health(Schema):
     status = String()
+
+
+# -- cadres and exams ------------------------------------------------------------------
+
+
+class BindingIn(Schema):
+    real_name = Text(required=True, validate=Length(min=1, max=64, error="请填写 1 到 64 个字的姓名。"))
+    binding_code = Text(required=True, validate=Length(min=1, max=16, error="绑定码为 8 位字母和数字。"))
+
+
+class ExamOut(Schema):
+    id = Integer()
+    title = String()
+    kind = String(metadata={"description": "annual 年度考试，new_leader 新提拔领导干部任前考试，makeup 补考"})
+    opens_at = LocalDateTime()
+    closes_at = LocalDateTime()
+    duration_minutes = Integer()
+    pass_score = Integer()
+    total_score = Integer()
+    question_count = Integer()
+    attempts_allowed = Integer()
+    attempts_used = Integer()
+    best_score = Integer(allow_none=True)
+    status = String(validate=OneOf(("upcoming", "open", "closed")))
+
+
+class ExamQuestion(QuestionPublic):
+    """A question of my paper: options in the order I see them, and its points."""
+
+    points = Integer()
+
+
+class ReviewItem(Schema):
+    question_id = Integer()
+    answer = List(String(), allow_none=True, metadata={"description": "我的答案（未作答为 null）"})
+    correct_answer = List(String())
+    correct = Boolean()
+    score = Integer()
+    explanation = String()
+    source = String()
+
+
+class AttemptOut(Schema):
+    id = Integer()
+    exam_id = Integer()
+    number = Integer(metadata={"description": "第几次考试"})
+    status = String(validate=OneOf(("in_progress", "submitted", "expired")))
+    started_at = LocalDateTime()
+    deadline = LocalDateTime(metadata={"description": "服务器的截止时间（开始时间加时长，不晚于考试关闭时间）"})
+    submitted_at = LocalDateTime(allow_none=True)
+    score = Integer(allow_none=True)
+    passed = Boolean(allow_none=True)
+    total_score = Integer()
+    questions = Method("get_questions")
+    answers = Method("get_answers")
+    review = Method("get_review", metadata={"description": "按考试的公布答案规则，交卷后或考试结束后提供；否则为 null"})
+
+    def get_questions(self, attempt):
+        from quiz_bank.exams.attempts import display_options
+
+        return [
+            {"id": i.question.id, "type": i.question.type, "stem": i.question.stem, "options": display_options(i),
+             "category": {"id": i.question.category.id, "name": i.question.category.name}, "points": i.points}
+            for i in attempt.items
+        ]
+
+    def get_answers(self, attempt):
+        from quiz_bank.exams.attempts import to_display
+
+        return {str(i.question_id): to_display(i, i.answer) for i in attempt.items if i.answer is not None}
+
+    def get_review(self, attempt):
+        from quiz_bank.exams.attempts import show_review, to_display
+
+        if not show_review(attempt):
+            return None
+        return [
+            {"question_id": i.question_id, "answer": to_display(i, i.answer), "correct_answer": to_display(i, i.question.answer),
+             "correct": bool(i.correct), "score": i.score or 0, "explanation": i.question.explanation, "source": i.question.source}
+            for i in attempt.items
+        ]
+
+
+class ExamAnswerIn(Schema):
+    answer = List(
+        Text(validate=Length(min=1, max=1, error="选项须为单个字母。")), required=True,
+        validate=Length(min=1, max=8, error="请选择 1 到 8 个选项。"),
+    )
+
+
+class ExamAnswerSaved(Schema):
+    question_id = Integer()
+    saved_at = LocalDateTime()
+
+
+class SubmitOut(Schema):
+    score = Integer()
+    passed = Boolean()
+    total_score = Integer()
+    submitted_at = LocalDateTime()
+    status = String(metadata={"description": "submitted 已交卷；expired 超时，按已保存的答案自动交卷"})
+    review = Method("get_review")
+
+    def get_review(self, attempt):
+        return AttemptOut().get_review(attempt)

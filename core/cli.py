@@ -1,4 +1,4 @@
-"""Command-line entry points: `flask create-admin`, `flask seed-demo` (and Flask-Migrate's `flask db`)."""
+"""Command-line entry points: `flask create-admin`, `flask seed-demo`, `flask questions`, `flask exams` (and Flask-Migrate's `flask db`)."""
 import click
 
 from accounts.models import ADMIN_ROLES
@@ -74,3 +74,13 @@ def register(app) -> None:
         with open(path, "wb") as out:
             out.write(data)
         click.echo(f"已导出到 {path}。")
+
+    exams = click.Group("exams", help="The cadres' law exam.")
+    app.cli.add_command(exams)
+
+    @exams.command("finalize-expired")
+    def finalize_expired():
+        """Finalise every attempt whose time ran out, with the answers it saved (schedule it, e.g. every minute)."""
+        from quiz_bank.exams.attempts import finalise_expired
+
+        click.echo(f"已按保存的答案自动交卷：{finalise_expired()} 份。")

@@ -49,4 +49,11 @@ def from_env(instance_path: str) -> dict:
         "UPLOAD_DIR": env.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
+        # Answers and submissions arriving this long after an exam's deadline still count
+        # (the request was on its way); later ones get time_over.
+        "EXAM_GRACE_SECONDS": _int("EXAM_GRACE_SECONDS", 30),
+        "RATELIMIT_BINDING": env.get("RATELIMIT_BINDING", "10 per hour"),
+        # Debian's fonts-wqy-microhei, installed by scripts/bootstrap.
+        "CERT_FONT": env.get("CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        "CERT_ISSUER": env.get("CERT_ISSUER", "镇全面依法治镇委员会办公室"),
     }

@@ -84,7 +84,11 @@ def create_question(data: dict) -> Question:
 
 
 def has_been_given(question: Question) -> bool:
-    return db.session.scalar(select(exists().where(QuizItem.question_id == question.id)))
+    from quiz_bank.exams.models import AttemptItem
+
+    return db.session.scalar(select(
+        exists().where(QuizItem.question_id == question.id) | exists().where(AttemptItem.question_id == question.id)
+    ))
 
 
 def edit_question(question: Question, data: dict) -> Question:

@@ -1,10 +1,14 @@
 """Factories: real rows with Faker (zh_CN) data, each overridable per test."""
 import itertools
+from datetime import timedelta
 
 from faker import Faker
 
-from accounts.models import AdminUser, OrgUnit, User
+from accounts.models import AdminUser, Cadre, OrgUnit, User
+from accounts.roster import new_code
 from core.extensions import db
+from core.timeutil import utcnow
+from quiz_bank.exams.models import Exam, PaperRule
 from quiz_bank.models import Category, Question
 from quiz_bank.questions import create_question
 
@@ -63,3 +67,33 @@ class Factories:
         db.session.add(admin)
         db.session.flush()
         return admin
+
+    def cadre(self, user: User | None = None, **kw) -> Cadre:
+        """A cadre on the roster; with `user`, already bound to that account."""
+        unit = kw.pop("org_unit", None) or self.org_unit(kind="department", name=f"{fake.company_prefix()}办{next(_seq)}")
+        cadre = Cadre(name=kw.pop("name", None) or (user.real_name if user else fake.name()), phone=kw.pop("phone", f"139{next(_seq):08d}"),
+                      org_unit_id=unit.id, position=kw.pop("position", fake.job()[:100]), binding_code=kw.pop("binding_code", new_code()), **kw)
+        if user is not None:
+            cadre.user_id, cadre.bound_at = user.id, utcnow()
+            user.role, user.org_unit_id = "cadre", unit.id
+        db.session.add(cadre)
+        db.session.flush()
+        return cadre
+
+    def exam(self, rules: list[tuple] | None = None, **kw) -> Exam:
+        """An exam open now, assigned to every cadre unless told otherwise. `rules`:
+        (category, type, count, points) tuples; by default 5 single-choice questions
+        of a new category, 20 points each."""
+        now = utcnow()
+        exam = Exam(title=kw.pop("title", f"{now.year}年度学法考试{next(_seq)}"), kind=kw.pop("kind", "annual"),
+                    opens_at=kw.pop("opens_at", now - timedelta(hours=1)), closes_at=kw.pop("closes_at", now + timedelta(days=1)),
+                    duration_minutes=kw.pop("duration_minutes", 60), pass_score=kw.pop("pass_score", 60),
+                    assign_all=kw.pop("assign_all", True), review_policy=kw.pop("review_policy", "after_submit"), **kw)
+        if rules is None:
+            category = self.category()
+            self.questions(8, category)
+            rules = [(category, "single", 5, 20)]
+        exam.rules = [PaperRule(category_id=c.id, qtype=t, count=n, points=p) for c, t, n, p in rules]
+        db.session.add(exam)
+        db.session.flush()
+        return exam

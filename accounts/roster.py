@@ -1,0 +1,190 @@
+"""The cadre roster: imported from a spreadsheet, handed out as binding codes, and
+bound to a mini-program account once."""
+import io
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from sqlalchemy import select, update
+
+from accounts.models import Cadre, OrgUnit, User
+from core.errors import ApiError
+from core.extensions import db
+from core.timeutil import utcnow
+from points.models import PointsTally
+
+HEADERS = ["姓名", "手机号", "单位", "职务", "是否新提拔"]
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+YES = {"是", "y", "yes", "true", "1", "新提拔", "√"}
+NO = {"", "否", "n", "no", "false", "0"}
+# No 0/O, 1/I/L: a code read aloud or copied from paper is typed right.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@dataclass
+class RosterRow:
+    line: int
+    name: str
+    phone: str
+    unit: OrgUnit
+    position: str
+    newly_promoted: bool
+
+
+@dataclass
+class RosterPlan:
+    rows: list[RosterRow] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    new: int = 0
+    changed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+
+def plan_roster(content: bytes) -> RosterPlan:
+    """Read a roster (.xlsx) and check every row; nothing is written."""
+    plan = RosterPlan()
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    except Exception:
+        plan.problems.append((1, "无法读取这个 Excel 文件，请确认它是 .xlsx 格式。"))
+        return plan
+    if not rows:
+        plan.problems.append((1, "文件是空的。"))
+        return plan
+    header = [str(h or "").strip() for h in rows[0]]
+    missing = [h for h in HEADERS if h not in header]
+    if missing:
+        plan.problems.append((1, f"表头缺少：{'、'.join(missing)}。请使用花名册模板。"))
+        return plan
+    col = {h: header.index(h) for h in HEADERS}
+    units = {u.name: u for u in db.session.scalars(select(OrgUnit))}
+    seen_phones: dict[str, int] = {}
+    for line, raw in enumerate(rows[1:], start=2):
+        cells = ["" if v is None else str(v).strip() for v in raw]
+        if not any(cells):
+            continue
+
+        def cell(name):
+            i = col[name]
+            return cells[i] if i < len(cells) else ""
+
+        name, phone, unit_name = cell("姓名"), cell("手机号").replace(" ", "").replace("-", ""), cell("单位")
+        promoted = cell("是否新提拔").lower()
+        before = len(plan.problems)
+        if not name or len(name) > 64:
+            plan.problems.append((line, "姓名不能为空，且不超过 64 个字。"))
+        if phone.endswith(".0"):  # a number cell Excel stored as a float
+            phone = phone[:-2]
+        if not PHONE_RE.match(phone):
+            plan.problems.append((line, f"手机号“{phone}”不是 11 位手机号码。"))
+        elif phone in seen_phones:
+            plan.problems.append((line, f"手机号 {phone} 与第 {seen_phones[phone]} 行重复。"))
+        unit = units.get(unit_name)
+        if unit is None:
+            plan.problems.append((line, f"单位“{unit_name}”不存在，请先在单位列表中添加，或改为已有的单位名称。"))
+        if promoted not in YES | NO:
+            plan.problems.append((line, f"是否新提拔应填“是”或“否”，而不是“{cell('是否新提拔')}”。"))
+        if len(plan.problems) == before:
+            seen_phones[phone] = line
+            plan.rows.append(RosterRow(line, name, phone, unit, cell("职务")[:100], promoted in YES))
+    existing = set(db.session.scalars(select(Cadre.phone).where(Cadre.phone.in_([r.phone for r in plan.rows]))))
+    plan.changed = len(existing)
+    plan.new = len(plan.rows) - plan.changed
+    return plan
+
+
+def apply_roster(plan: RosterPlan) -> tuple[int, int]:
+    """Write a checked roster: new cadres get a binding code; known ones (same phone)
+    are updated and keep theirs. Returns (created, updated)."""
+    by_phone = {c.phone: c for c in db.session.scalars(select(Cadre).where(Cadre.phone.in_([r.phone for r in plan.rows])))}
+    created = 0
+    for row in plan.rows:
+        cadre = by_phone.get(row.phone)
+        if cadre is None:
+            cadre = Cadre(phone=row.phone, binding_code=_unused_code())
+            db.session.add(cadre)
+            created += 1
+        cadre.name, cadre.org_unit_id, cadre.position, cadre.newly_promoted, cadre.active = (
+            row.name, row.unit.id, row.position, row.newly_promoted, True)
+    db.session.flush()
+    return created, len(plan.rows) - created
+
+
+def _unused_code() -> str:
+    while True:
+        code = new_code()
+        if db.session.scalar(select(Cadre.id).where(Cadre.binding_code == code)) is None:
+            return code
+
+
+def template() -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "干部花名册"
+    sheet.append(HEADERS)
+    sheet.append(["张三", "13800000000", "镇党政办", "主任", "否"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDE", (12, 16, 20, 20, 12)):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def binding_sheet(cadres: list[Cadre]) -> bytes:
+    """The codes to hand out, one row a cadre."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "绑定码"
+    sheet.append(["姓名", "单位", "职务", "手机号", "绑定码", "状态"])
+    for c in cadres:
+        sheet.append([c.name, c.org_unit.name, c.position, c.phone, c.binding_code, "已绑定" if c.user_id else "未绑定"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEF", (12, 20, 20, 16, 14, 10)):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def bind(user: User, real_name: str, code: str) -> User:
+    """Make `user` the cadre whose name and binding code these are. A code binds once."""
+    code = code.strip().upper().replace(" ", "")
+    cadre = db.session.scalar(select(Cadre).where(Cadre.binding_code == code, Cadre.active.is_(True)))
+    if cadre is None or cadre.name != real_name.strip():
+        # One answer for both, so a code cannot be confirmed without the name.
+        raise ApiError(422, "binding_mismatch", "姓名与绑定码不匹配，请核对后重试。",
+                       {"binding_code": ["姓名与绑定码不匹配。"]})
+    if cadre.user_id == user.id:
+        return user
+    if db.session.scalar(select(Cadre.id).where(Cadre.user_id == user.id)) is not None:
+        raise ApiError(409, "already_cadre", "此微信账号已绑定其他干部身份。")
+    # Conditional: of two accounts racing for one code, exactly one wins.
+    won = db.session.execute(
+        update(Cadre).where(Cadre.id == cadre.id, Cadre.user_id.is_(None)).values(user_id=user.id, bound_at=utcnow())
+    ).rowcount
+    if not won:
+        db.session.rollback()
+        raise ApiError(409, "already_bound", "该绑定码已被使用。如有疑问请联系镇党政办。")
+    if user.org_unit_id != cadre.org_unit_id:
+        db.session.execute(update(PointsTally).where(PointsTally.user_id == user.id).values(org_unit_id=cadre.org_unit_id))
+    user.role, user.real_name, user.org_unit_id = "cadre", cadre.name, cadre.org_unit_id
+    db.session.commit()
+    return user
+
+
+def cadre_of(user_id: int) -> Cadre | None:
+    return db.session.scalar(select(Cadre).where(Cadre.user_id == user_id, Cadre.active.is_(True)))

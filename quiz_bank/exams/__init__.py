@@ -1,0 +1,1 @@
+"""The cadres' law exam: exams and their paper rules, attempts, results, certificates."""

@@ -1,0 +1,33 @@
+"""Who sits which exam: the one place the assignment rule is written."""
+from sqlalchemy import exists, false, or_, select
+
+from accounts.models import Cadre
+from core.extensions import db
+from quiz_bank.exams.models import Exam, exam_cadre, exam_unit
+
+
+def assigned_to(cadre: Cadre):
+    """SQL condition on Exam: the exam is assigned to this cadre."""
+    return or_(
+        Exam.assign_all.is_(True),
+        Exam.assign_new_leaders.is_(True) if cadre.newly_promoted else false(),
+        exists().where(exam_unit.c.exam_id == Exam.id, exam_unit.c.org_unit_id == cadre.org_unit_id),
+        exists().where(exam_cadre.c.exam_id == Exam.id, exam_cadre.c.cadre_id == cadre.id),
+    )
+
+
+def is_assigned(exam: Exam, cadre: Cadre) -> bool:
+    return db.session.scalar(
+        select(Exam.id).where(Exam.id == exam.id, assigned_to(cadre))
+    ) is not None
+
+
+def assigned_cadres(exam: Exam):
+    """Select of the active cadres an exam is assigned to."""
+    who = [Cadre.org_unit_id.in_(select(exam_unit.c.org_unit_id).where(exam_unit.c.exam_id == exam.id)),
+           Cadre.id.in_(select(exam_cadre.c.cadre_id).where(exam_cadre.c.exam_id == exam.id))]
+    if exam.assign_all:
+        who.append(Cadre.id.is_not(None))
+    if exam.assign_new_leaders:
+        who.append(Cadre.newly_promoted.is_(True))
+    return select(Cadre).where(Cadre.active.is_(True), or_(*who))

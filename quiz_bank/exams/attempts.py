@@ -1,0 +1,300 @@
+"""Sitting an exam: drawing a paper, saving each answer as it is given, resuming,
+submitting, and finalising attempts whose time ran out with what was saved."""
+import random
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from accounts.roster import cadre_of
+from core.errors import ApiError
+from core.extensions import db
+from core.timeutil import utcnow
+from quiz_bank.draw import draw
+from quiz_bank.exams.assignment import assigned_to, is_assigned
+from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt
+from quiz_bank.models import Question
+from quiz_bank.questions import OPTION_KEYS
+
+
+def _not_found() -> ApiError:
+    # Someone else's attempt answers exactly like a missing one.
+    return ApiError(404, "not_found", "考试记录不存在。")
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=current_app.config["EXAM_GRACE_SECONDS"])
+
+
+def exam_status(exam: Exam, now: datetime) -> str:
+    if now < exam.opens_at:
+        return "upcoming"
+    return "open" if now < exam.closes_at else "closed"
+
+
+def timed_out(attempt: ExamAttempt, now: datetime) -> bool:
+    """Past the deadline and its grace (the grace covers the network, not the person)."""
+    return now > attempt.deadline + grace()
+
+
+# -- what the cadre sees -----------------------------------------------------------
+
+
+def my_exams(user_id: int, now: datetime | None = None) -> list[dict]:
+    """The exams assigned to this user (none unless they are a bound cadre)."""
+    now = now or utcnow()
+    cadre = cadre_of(user_id)
+    if cadre is None:
+        return []
+    exams = db.session.scalars(
+        select(Exam).where(assigned_to(cadre)).options(selectinload(Exam.rules)).order_by(Exam.opens_at.desc(), Exam.id.desc())
+    ).all()
+    used = {
+        exam_id: (n, best)
+        for exam_id, n, best in db.session.execute(
+            select(ExamAttempt.exam_id, func.count(), func.max(ExamAttempt.score))
+            .where(ExamAttempt.user_id == user_id).group_by(ExamAttempt.exam_id)
+        )
+    }
+    return [
+        {"id": e.id, "title": e.title, "kind": e.kind, "opens_at": e.opens_at, "closes_at": e.closes_at,
+         "duration_minutes": e.duration_minutes, "pass_score": e.pass_score, "total_score": e.total_score,
+         "question_count": e.question_count, "attempts_allowed": e.attempts_allowed,
+         "attempts_used": used.get(e.id, (0, None))[0], "best_score": used.get(e.id, (0, None))[1],
+         "status": exam_status(e, now)}
+        for e in exams
+    ]
+
+
+def display_options(item: AttemptItem) -> list[dict]:
+    """The options as this person sees them: shuffled and relabelled A, B, C..."""
+    options = item.question.options
+    if not item.option_order:
+        return options
+    text = {o["key"]: o["text"] for o in options}
+    return [{"key": OPTION_KEYS[i], "text": text[k]} for i, k in enumerate(item.option_order)]
+
+
+def to_display(item: AttemptItem, keys: list[str] | None) -> list[str] | None:
+    if keys is None or not item.option_order:
+        return keys
+    return sorted(OPTION_KEYS[item.option_order.index(k)] for k in keys)
+
+
+def _from_display(option_order: list | None, options: list, given: list[str], qtype: str) -> list[str]:
+    shown = [OPTION_KEYS[i] for i in range(len(options))] if option_order else [o["key"] for o in options]
+    clean = sorted({str(k).strip().upper() for k in given})
+    if not clean:
+        raise ApiError(422, "validation_error", "请选择答案。", {"answer": ["答案不能为空。"]})
+    unknown = [k for k in clean if k not in shown]
+    if unknown:
+        raise ApiError(422, "invalid_option", "所选选项不存在。", {"answer": [f"没有选项 {'、'.join(unknown)}。"]})
+    if qtype != "multiple" and len(clean) != 1:
+        raise ApiError(422, "validation_error", "这道题只能选一个答案。", {"answer": ["只能选一个答案。"]})
+    if not option_order:
+        return clean
+    return sorted(option_order[OPTION_KEYS.index(k)] for k in clean)
+
+
+def show_review(attempt: ExamAttempt, now: datetime | None = None) -> bool:
+    if attempt.status == "in_progress":
+        return False
+    policy = attempt.exam.review_policy
+    return policy == "after_submit" or (policy == "after_close" and (now or utcnow()) >= attempt.exam.closes_at)
+
+
+# -- starting ------------------------------------------------------------------------
+
+
+def _exam_for(user_id: int, exam_id: int):
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        raise ApiError(404, "not_found", "考试不存在。")
+    cadre = cadre_of(user_id)
+    if cadre is None:
+        raise ApiError(403, "not_cadre", "考试仅限干部参加。请先在“我的”中绑定干部身份。")
+    if not is_assigned(exam, cadre):
+        raise ApiError(403, "not_assigned", "这场考试没有安排您参加。")
+    return exam, cadre
+
+
+def _open_attempt(user_id: int, exam_id: int) -> ExamAttempt | None:
+    return db.session.scalar(
+        select(ExamAttempt).where(ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user_id,
+                                  ExamAttempt.status == "in_progress")
+    )
+
+
+def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tuple[ExamAttempt, bool]:
+    """Start an attempt, or give back the one in progress (resume). Returns (attempt, created)."""
+    now = now or utcnow()
+    exam, cadre = _exam_for(user_id, exam_id)
+    current = _open_attempt(user_id, exam_id)
+    if current is not None:
+        if not timed_out(current, now):
+            return current, False
+        _finalise(current, now)
+        db.session.commit()
+    status = exam_status(exam, now)
+    if status != "open":
+        raise ApiError(409, "exam_not_open", "考试尚未开始。" if status == "upcoming" else "考试已经结束。")
+    used = db.session.scalar(select(func.count()).where(ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user_id))
+    if used >= exam.attempts_allowed:
+        raise ApiError(409, "no_attempts_left", f"本场考试最多可参加 {exam.attempts_allowed} 次，您的次数已用完。")
+    paper = draw_paper(exam)
+    attempt = ExamAttempt(
+        exam_id=exam.id, user_id=user_id, cadre_id=cadre.id, number=used + 1, started_at=now,
+        deadline=min(now + timedelta(minutes=exam.duration_minutes), exam.closes_at), total_score=exam.total_score,
+    )
+    db.session.add(attempt)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two taps raced: the other one opened the attempt; resume it.
+        db.session.rollback()
+        current = _open_attempt(user_id, exam_id)
+        if current is None:
+            raise ApiError(409, "no_attempts_left", "本场考试的次数已用完。")
+        return current, False
+    for position, (question, points) in enumerate(paper):
+        order = None
+        if exam.shuffle_options and question.type != "true_false":
+            order = [o["key"] for o in question.options]
+            random.shuffle(order)
+        db.session.add(AttemptItem(attempt_id=attempt.id, question_id=question.id, position=position, points=points, option_order=order))
+    db.session.commit()
+    return attempt, True
+
+
+def draw_paper(exam: Exam) -> list[tuple[Question, int]]:
+    """This person's own paper: each rule's questions drawn at random, all shuffled."""
+    chosen: list[tuple[int, int]] = []
+    for rule in exam.rules:
+        ids = draw(None, rule.count, rule.category_id, rule.qtype)
+        if len(ids) < rule.count:
+            raise ApiError(409, "paper_unavailable", "题库中符合组卷规则的题目不足，请联系管理员调整试卷规则。")
+        chosen += [(qid, rule.points) for qid in ids]
+    if not chosen:
+        raise ApiError(409, "paper_unavailable", "这场考试还没有设置组卷规则，请联系管理员。")
+    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_([qid for qid, _ in chosen])))}
+    random.shuffle(chosen)
+    return [(questions[qid], points) for qid, points in chosen]
+
+
+# -- answering and submitting --------------------------------------------------------
+
+
+def get_attempt(user_id: int, attempt_id: int, now: datetime | None = None) -> ExamAttempt:
+    """The attempt; one whose time ran out is finalised first, with what was saved."""
+    attempt = db.session.scalar(
+        select(ExamAttempt).where(ExamAttempt.id == attempt_id, ExamAttempt.user_id == user_id)
+        .options(selectinload(ExamAttempt.items))
+    )
+    if attempt is None:
+        raise _not_found()
+    now = now or utcnow()
+    if attempt.status == "in_progress" and timed_out(attempt, now):
+        return finalise_if_due(attempt_id, now) or attempt
+    return attempt
+
+
+def save_answer(user_id: int, attempt_id: int, question_id: int, given: list[str], now: datetime | None = None) -> dict:
+    """Save one answer at once. Nothing about correctness is said."""
+    now = now or utcnow()
+    row = db.session.execute(
+        select(ExamAttempt.user_id, ExamAttempt.status, ExamAttempt.deadline, AttemptItem.option_order,
+               Question.type, Question.options)
+        .join(AttemptItem, AttemptItem.attempt_id == ExamAttempt.id).join(Question, Question.id == AttemptItem.question_id)
+        .where(ExamAttempt.id == attempt_id, AttemptItem.question_id == question_id)
+        # A submit holds the attempt FOR UPDATE: it waits for saves in flight, and a save
+        # that waited behind it sees the attempt submitted. No answer is saved ungraded.
+        .with_for_update(read=True, of=ExamAttempt)
+    ).one_or_none()
+    if row is None:
+        owner = db.session.scalar(select(ExamAttempt.user_id).where(ExamAttempt.id == attempt_id))
+        if owner != user_id:
+            raise _not_found()
+        raise ApiError(422, "question_not_in_attempt", "这道题不在您的试卷中。", {"question_id": ["不在本试卷中。"]})
+    owner, status, deadline, option_order, qtype, options = row
+    if owner != user_id:
+        raise _not_found()
+    if status != "in_progress":
+        raise ApiError(409, "attempt_closed", "本次考试已交卷，不能再修改答案。")
+    if now > deadline + grace():
+        db.session.rollback()
+        finalise_if_due(attempt_id, now)
+        raise ApiError(409, "time_over", "考试时间已到，已按您保存的答案自动交卷。")
+    answer = _from_display(option_order, options, given, qtype)
+    db.session.execute(
+        update(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.question_id == question_id)
+        .values(answer=answer, answered_at=now)
+    )
+    db.session.commit()
+    return {"question_id": question_id, "saved_at": now}
+
+
+def submit(user_id: int, attempt_id: int, now: datetime | None = None) -> ExamAttempt:
+    """Hand in. Submitting again answers the same result."""
+    now = now or utcnow()
+    attempt = db.session.scalar(
+        select(ExamAttempt).where(ExamAttempt.id == attempt_id, ExamAttempt.user_id == user_id).with_for_update(of=ExamAttempt)
+    )
+    if attempt is None:
+        raise _not_found()
+    if attempt.status == "in_progress":
+        _finalise(attempt, now)
+        db.session.commit()
+    return attempt
+
+
+def finalise_if_due(attempt_id: int, now: datetime) -> ExamAttempt | None:
+    """Finalise one attempt whose time ran out (locking it, so it happens once)."""
+    attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.id == attempt_id).with_for_update(of=ExamAttempt))
+    if attempt is not None and attempt.status == "in_progress" and timed_out(attempt, now):
+        _finalise(attempt, now)
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return attempt
+
+
+def finalise_expired(now: datetime | None = None) -> int:
+    """Every attempt whose time ran out, finalised with what was saved (for a scheduler)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(ExamAttempt.id).where(ExamAttempt.status == "in_progress", ExamAttempt.deadline < now - grace())
+    ).all()
+    db.session.rollback()
+    done = 0
+    for attempt_id in due:
+        attempt = finalise_if_due(attempt_id, now)
+        done += attempt is not None and attempt.status == "expired"
+    return done
+
+
+def _finalise(attempt: ExamAttempt, now: datetime) -> None:
+    """Grade what was saved. In time: submitted; after the deadline: expired, as of the deadline."""
+    rows = db.session.execute(
+        select(AttemptItem.question_id, AttemptItem.answer, AttemptItem.points, Question.answer)
+        .join(Question, Question.id == AttemptItem.question_id).where(AttemptItem.attempt_id == attempt.id)
+    ).all()
+    graded, score = [], 0
+    for question_id, given, points, key in rows:
+        correct = given is not None and sorted(given) == sorted(key)
+        score += points if correct else 0
+        graded.append({"aid": attempt.id, "qid": question_id, "ok": correct, "got": points if correct else 0})
+    if graded:
+        db.session.execute(
+            update(AttemptItem.__table__)
+            .where(AttemptItem.attempt_id == bindparam("aid"), AttemptItem.question_id == bindparam("qid"))
+            .values(correct=bindparam("ok"), score=bindparam("got")),
+            graded,
+        )
+    late = timed_out(attempt, now)
+    attempt.status = "expired" if late else "submitted"
+    attempt.submitted_at = attempt.deadline if late else now
+    attempt.score = score
+    attempt.passed = score >= attempt.exam.pass_score
+    db.session.expire(attempt, ["items"])
