@@ -186,5 +186,14 @@ def bind(user: User, real_name: str, code: str) -> User:
     return user
 
 
+def reset_binding(cadre: Cadre) -> None:
+    """Release the cadre's account (a new phone, a mistaken binding) and issue a new code."""
+    if cadre.user_id is not None:
+        user = db.session.get(User, cadre.user_id)
+        if user is not None:
+            user.role = "resident"
+    cadre.user_id, cadre.bound_at, cadre.binding_code = None, None, _unused_code()
+
+
 def cadre_of(user_id: int) -> Cadre | None:
     return db.session.scalar(select(Cadre).where(Cadre.user_id == user_id, Cadre.active.is_(True)))

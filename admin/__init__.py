@@ -4,11 +4,15 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
 
-from accounts.models import AdminUser, AuditLog
+from accounts.models import AdminUser, AuditLog, Cadre
 from admin.auth import AuthView, DashboardView, load_admin
+from admin.exam_results import CertificateCheckView, ExamResultsView
+from admin.exams import ExamView
 from admin.imports import ImportView
+from admin.roster import CadreView, RosterImportView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
 from core.extensions import db, login_manager
+from quiz_bank.exams.models import Exam
 from quiz_bank.models import Category, Question
 
 
@@ -26,6 +30,11 @@ def init_admin(app) -> None:
     panel.add_view(CategoryView(Category, db.session, name="法律分类", category="题库", endpoint="categories"))
     panel.add_view(QuestionView(Question, db.session, name="题目", category="题库", endpoint="questions"))
     panel.add_view(ImportView(name="导入导出", category="题库", endpoint="imports", url="/admin/import"))
+    panel.add_view(ExamView(Exam, db.session, name="考试", category="考试", endpoint="exams"))
+    panel.add_view(ExamResultsView(name="成绩统计", category="考试", endpoint="exam_results", url="/admin/exam-results"))
+    panel.add_view(CertificateCheckView(name="证书查验", category="考试", endpoint="certificates", url="/admin/certificates"))
+    panel.add_view(CadreView(Cadre, db.session, name="干部名册", category="干部", endpoint="cadres"))
+    panel.add_view(RosterImportView(name="导入花名册", category="干部", endpoint="roster", url="/admin/roster"))
     panel.add_view(AdminUserView(AdminUser, db.session, name="后台账号", category="系统", endpoint="admins"))
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
     panel.add_view(AuthView(name="退出登录", endpoint="auth", url="/admin/auth"))

@@ -2,38 +2,20 @@
 every problem, then confirm."""
 import io
 import os
-import re
-import uuid
 
-from flask import current_app, flash, redirect, request, send_file, url_for
+from flask import flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from accounts import audit
 from admin.auth import forbidden, has_role
+from admin.uploads import stash, stashed
 from core.extensions import db
 from quiz_bank.formats import EXTENSIONS, UnsupportedFormat, format_for, tabular
 from quiz_bank.importer import apply_import, export_bank, plan_import
 from quiz_bank.questions import QuestionInvalid
 
 EXPORTS = {"xlsx": "Excel（.xlsx）", "csv": "CSV（.csv）", "gift": "Moodle GIFT（.gift）", "txt": "Aiken（.txt，仅单选和判断）", "json": "JSON（.json，完整）"}
-TOKEN = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _upload_dir() -> str:
-    path = os.path.join(current_app.config["UPLOAD_DIR"], "imports")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def _stored(token: str) -> str | None:
-    """The uploaded file behind a token: never a path the client chose."""
-    if not TOKEN.match(token or ""):
-        return None
-    for name in os.listdir(_upload_dir()):
-        if name.startswith(token + "."):
-            return os.path.join(_upload_dir(), name)
-    return None
 
 
 class ImportView(BaseView):
@@ -74,9 +56,7 @@ class ImportView(BaseView):
             flash(str(exc), "error")
             return redirect(url_for(".index"))
         ext = next(e for e, f in EXTENSIONS.items() if f == fmt)
-        token = uuid.uuid4().hex
-        path = os.path.join(_upload_dir(), token + ext)
-        upload.save(path)
+        token, path = stash(upload, ext)
         category = request.form.get("category", "").strip() or os.path.splitext(upload.filename)[0]
         plan = plan_import(upload.filename, open(path, "rb").read(), category)
         return self.render("admin/import_preview.html", plan=plan, token=token, filename=upload.filename, category=category)
@@ -85,7 +65,7 @@ class ImportView(BaseView):
     def confirm(self):
         if not has_role(*self.editors):
             return forbidden()
-        path = _stored(request.form.get("token", ""))
+        path = stashed(request.form.get("token", ""))
         if path is None:
             flash("上传的文件已失效，请重新上传。", "error")
             return redirect(url_for(".index"))

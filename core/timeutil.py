@@ -20,6 +20,13 @@ def to_local(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc).astimezone(local_zone())
 
 
+def from_local(dt: datetime | None) -> datetime | None:
+    """A naive local time (as typed in the panel) as naive UTC for storage."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=local_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def local_today(now: datetime | None = None) -> date:
     return to_local(now or utcnow()).date()
 

@@ -1,0 +1,103 @@
+"""Exams in the panel: the exam, who sits it, and its paper rules, with the paper's
+total shown while editing. Times are typed and shown in Asia/Shanghai."""
+from flask_admin.model.form import InlineFormAdmin
+from sqlalchemy import func, select
+from wtforms.validators import NumberRange, ValidationError
+
+from admin.views import SecureModelView, _local_time
+from core.extensions import db
+from core.timeutil import from_local, to_local
+from quiz_bank.exams.models import EXAM_KIND_LABELS, REVIEW_POLICY_LABELS, PaperRule
+from quiz_bank.models import TYPE_LABELS, Question
+
+
+class PaperRuleInline(InlineFormAdmin):
+    form_columns = ("id", "category", "qtype", "count", "points")
+    form_label = "组卷规则"
+    column_labels = {"category": "法律分类", "qtype": "题型", "count": "题数", "points": "每题分值"}
+    form_choices = {"qtype": list(TYPE_LABELS.items())}
+    form_args = {
+        "category": {"validators": []},
+        "count": {"validators": [NumberRange(1, 200, "题数须在 1 到 200 之间")]},
+        "points": {"validators": [NumberRange(1, 100, "每题分值须在 1 到 100 之间")]},
+    }
+
+
+def _available(rule: PaperRule) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Question)
+        .where(Question.status == "active", Question.category_id == rule.category_id, Question.type == rule.qtype)
+    )
+
+
+class ExamView(SecureModelView):
+    editors = ("admin",)
+    create_template = "admin/exam_create.html"
+    edit_template = "admin/exam_edit.html"
+    column_list = ("id", "title", "kind", "opens_at", "closes_at", "duration_minutes", "total", "pass_score", "attempts_allowed", "review_policy")
+    column_labels = {
+        "id": "编号", "title": "考试名称", "kind": "类型", "opens_at": "开放时间", "closes_at": "关闭时间",
+        "duration_minutes": "时长（分钟）", "total": "总分", "pass_score": "合格分", "attempts_allowed": "可考次数",
+        "assign_all": "全体干部参加", "assign_new_leaders": "新提拔干部参加", "units": "参加单位", "cadres": "指定人员",
+        "shuffle_options": "打乱选项顺序", "review_policy": "公布答案", "excellent_percent": "优秀线（总分的%）",
+        "good_percent": "良好线（总分的%）", "rules": "组卷规则", "makeup_of": "补考来源", "created_at": "创建时间",
+    }
+    column_searchable_list = ("title",)
+    column_filters = ("kind",)
+    column_default_sort = ("opens_at", True)
+    column_choices = {"kind": list(EXAM_KIND_LABELS.items()), "review_policy": list(REVIEW_POLICY_LABELS.items())}
+    column_formatters = {
+        "opens_at": _local_time, "closes_at": _local_time, "created_at": _local_time,
+        "total": lambda v, c, m, n: f"{m.total_score}（{m.question_count} 题）",
+    }
+    form_columns = (
+        "title", "kind", "opens_at", "closes_at", "duration_minutes", "pass_score", "attempts_allowed",
+        "assign_all", "assign_new_leaders", "units", "cadres", "shuffle_options", "review_policy",
+        "excellent_percent", "good_percent",
+    )
+    form_choices = {"kind": list(EXAM_KIND_LABELS.items()), "review_policy": list(REVIEW_POLICY_LABELS.items())}
+    form_args = {
+        "opens_at": {"description": "北京时间"},
+        "closes_at": {"description": "北京时间；到时仍在作答的试卷按已保存的答案自动交卷"},
+        "duration_minutes": {"validators": [NumberRange(1, 600, "时长须在 1 到 600 分钟之间")]},
+        "pass_score": {"validators": [NumberRange(0, 10000, "合格分不能为负")]},
+        "attempts_allowed": {"validators": [NumberRange(1, 10, "可考次数须在 1 到 10 之间")], "description": "多次参加时取最好成绩"},
+        "excellent_percent": {"validators": [NumberRange(1, 100, "须在 1 到 100 之间")]},
+        "good_percent": {"validators": [NumberRange(1, 100, "须在 1 到 100 之间")]},
+        "cadres": {"description": "可输入姓名搜索"},
+    }
+    form_ajax_refs = {"cadres": {"fields": ("name", "phone"), "page_size": 20}}
+    inline_models = (PaperRuleInline(PaperRule),)
+
+    def on_form_prefill(self, form, id):
+        model = self.get_one(id)
+        form.opens_at.data = to_local(model.opens_at).replace(tzinfo=None)
+        form.closes_at.data = to_local(model.closes_at).replace(tzinfo=None)
+
+    def on_model_change(self, form, model, is_created):
+        model.opens_at, model.closes_at = from_local(form.opens_at.data), from_local(form.closes_at.data)
+        if model.closes_at <= model.opens_at:
+            raise ValidationError("关闭时间须晚于开放时间。")
+        if model.good_percent > model.excellent_percent:
+            raise ValidationError("良好线不能高于优秀线。")
+        if not (model.assign_all or model.assign_new_leaders or model.units or model.cadres):
+            raise ValidationError("请选择参加考试的人员：全体干部、新提拔干部、单位或指定人员。")
+        if not model.rules:
+            raise ValidationError("请至少添加一条组卷规则。")
+        seen = set()
+        for rule in model.rules:
+            if rule.category is None:
+                raise ValidationError("组卷规则须选择法律分类。")
+            rule.category_id = rule.category.id
+            if (rule.category_id, rule.qtype) in seen:
+                raise ValidationError(f"“{rule.category.name}”的{TYPE_LABELS[rule.qtype]}题有两条规则，请合并。")
+            seen.add((rule.category_id, rule.qtype))
+            available = _available(rule)
+            if rule.count > available:
+                raise ValidationError(f"“{rule.category.name}”启用的{TYPE_LABELS[rule.qtype]}题只有 {available} 道，不够抽 {rule.count} 道。")
+        if model.pass_score > model.total_score:
+            raise ValidationError(f"合格分（{model.pass_score}）高于试卷总分（{model.total_score}）。")
+
+    def after_model_change(self, form, model, is_created):
+        self._audit("create" if is_created else "update", model, f"考试：{model.title}，总分 {model.total_score}，{model.question_count} 题")
+        db.session.commit()

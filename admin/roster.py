@@ -1,0 +1,113 @@
+"""The cadre roster in the panel: the list, an xlsx import with a preview, and the
+sheet of binding codes to hand out."""
+import io
+import os
+
+from flask import flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_admin.actions import action
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.validators import Regexp
+
+from accounts import audit, roster
+from accounts.models import Cadre
+from admin.auth import forbidden, has_role
+from admin.uploads import stash, stashed
+from admin.views import SecureModelView, _local_time
+from core.extensions import db
+
+EDITORS = ("admin",)
+
+
+class CadreView(SecureModelView):
+    editors = EDITORS
+    column_list = ("name", "org_unit", "position", "phone", "newly_promoted", "binding_code", "bound", "bound_at", "active")
+    column_labels = {
+        "name": "姓名", "org_unit": "单位", "org_unit.name": "单位", "position": "职务", "phone": "手机号",
+        "newly_promoted": "新提拔", "binding_code": "绑定码", "bound": "已绑定", "bound_at": "绑定时间", "active": "在册",
+    }
+    column_searchable_list = ("name", "phone", "binding_code")
+    column_filters = ("org_unit.name", "newly_promoted", "active")
+    column_formatters = {"bound": lambda v, c, m, n: "是" if m.user_id else "否", "bound_at": _local_time}
+    column_default_sort = ("id", False)
+    form_columns = ("name", "phone", "org_unit", "position", "newly_promoted", "active")
+    form_args = {"phone": {"validators": [Regexp(roster.PHONE_RE.pattern, message="请输入 11 位手机号码")]}}
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.binding_code = roster.new_code()
+
+    def after_model_change(self, form, model, is_created):
+        self._audit("create" if is_created else "update", model, f"干部：{model.name}（{model.phone}）")
+        db.session.commit()
+
+    @action("reset_binding", "解除绑定并换新绑定码", "解除所选干部的微信绑定，并生成新的绑定码？旧绑定码将作废。")
+    def reset_binding(self, ids):
+        if not has_role(*EDITORS):
+            return forbidden()
+        cadres = db.session.scalars(select(Cadre).where(Cadre.id.in_([int(i) for i in ids]))).all()
+        for cadre in cadres:
+            roster.reset_binding(cadre)
+            self._audit("update", cadre, f"解除绑定并换新绑定码：{cadre.name}")
+        db.session.commit()
+        flash(f"已为 {len(cadres)} 名干部解除绑定并生成新的绑定码。", "success")
+
+
+class RosterImportView(BaseView):
+    def is_accessible(self):
+        return has_role("admin", "editor", "reviewer")
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/roster_import.html", can_import=has_role(*EDITORS))
+
+    @expose("/template.xlsx")
+    def template(self):
+        return send_file(io.BytesIO(roster.template()), download_name="干部花名册模板.xlsx", as_attachment=True)
+
+    @expose("/binding-codes.xlsx")
+    def binding_codes(self):
+        if not has_role(*EDITORS):
+            return forbidden()
+        cadres = db.session.scalars(select(Cadre).where(Cadre.active.is_(True)).order_by(Cadre.org_unit_id, Cadre.name)).all()
+        return send_file(io.BytesIO(roster.binding_sheet(cadres)), download_name="干部绑定码.xlsx", as_attachment=True)
+
+    @expose("/preview", methods=("POST",))
+    def preview(self):
+        if not has_role(*EDITORS):
+            return forbidden()
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("请选择花名册文件。", "error")
+            return redirect(url_for(".index"))
+        if not upload.filename.lower().endswith(".xlsx"):
+            flash("花名册须为 Excel（.xlsx）文件，请使用模板。", "error")
+            return redirect(url_for(".index"))
+        token, path = stash(upload, ".xlsx")
+        with open(path, "rb") as f:
+            plan = roster.plan_roster(f.read())
+        return self.render("admin/roster_preview.html", plan=plan, token=token, filename=upload.filename)
+
+    @expose("/confirm", methods=("POST",))
+    def confirm(self):
+        if not has_role(*EDITORS):
+            return forbidden()
+        path = stashed(request.form.get("token", ""))
+        if path is None:
+            flash("上传的文件已失效，请重新上传。", "error")
+            return redirect(url_for(".index"))
+        with open(path, "rb") as f:
+            plan = roster.plan_roster(f.read())
+        if not plan.ok:
+            flash("花名册中有问题，未导入。请修改后重新上传。", "error")
+            return redirect(url_for(".index"))
+        created, updated = roster.apply_roster(plan)
+        audit.record(current_user.id, "import", "cadre", "", f"导入干部花名册 {request.form.get('filename', '')}：新增 {created} 人，更新 {updated} 人")
+        db.session.commit()
+        os.remove(path)
+        flash(f"花名册已导入：新增 {created} 人，更新 {updated} 人。请下载绑定码发给新增的干部。", "success")
+        return redirect(url_for("cadres.index_view"))
