@@ -12,6 +12,7 @@ from accounts.models import AdminUser, OrgUnit, User
 from accounts.services import DEV_OPENID_PREFIX
 from core.extensions import db
 from core.timeutil import utcnow
+from demo.exams import seed_exams
 from quiz_bank import quizzes
 from quiz_bank.loader import load_bank
 from quiz_bank.models import Question
@@ -56,6 +57,7 @@ def seed(residents: int = 300, days: int = 7, echo=print) -> str:
 
     answers = _replay_history([u.id for u in people + [resident, cadre]], days, rng, keen={resident.id, cadre.id})
     echo(f"历史：{len(people) + 2} 人，{answers} 次作答")
+    echo(seed_exams([p for p in people if p.role == "cadre"], cadre, departments, rng, fake))
 
     password = secrets.token_urlsafe(9)
     if db.session.scalar(select(AdminUser).where(AdminUser.username == DEMO_ADMIN)) is None:

@@ -65,13 +65,15 @@ def render(cert: Certificate) -> bytes:
     pdf.set_xy(40, 72)
     unit = cadre.org_unit.name if cadre and cadre.org_unit else ""
     passed_on = to_local(attempt.submitted_at)
-    body = (
-        f"{unit}  {cadre.name if cadre else ''} 同志：\n"
-        f"    于 {passed_on:%Y年%m月%d日} 参加“{exam.title}”（{EXAM_KIND_LABELS.get(exam.kind, '')}），"
-        f"成绩 {attempt.score} 分（满分 {attempt.total_score} 分，合格线 {exam.pass_score} 分），考试合格。\n"
-        f"    特发此证。"
-    )
-    pdf.multi_cell(w - 80, 12, body)
+    pdf.multi_cell(w - 80, 12, f"{unit}　{cadre.name if cadre else ''}　同志：", align="L")
+    pdf.set_x(40)
+    # No ASCII spaces in the text: fpdf2 breaks lines there and would stretch them.
+    pdf.multi_cell(w - 80, 12, (
+        f"于{passed_on:%Y年%m月%d日}参加“{exam.title}”（{EXAM_KIND_LABELS.get(exam.kind, '')}），"
+        f"成绩{attempt.score}分（满分{attempt.total_score}分，合格线{exam.pass_score}分），考试合格。"
+    ), align="L")
+    pdf.set_x(40)
+    pdf.multi_cell(w - 80, 12, "特发此证。", align="L")
 
     pdf.set_font("cjk", size=14)
     pdf.set_xy(w - 130, h - 62)
