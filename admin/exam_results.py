@@ -1,0 +1,124 @@
+"""Exam results in the panel (per unit, who has not sat it, how each question behaved, the
+spreadsheet for the cadre management office, make-up exams) and checking a certificate.
+The figures come from quiz_bank.exams.results; nothing is computed here."""
+import io
+import re
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
+
+from accounts import audit
+from admin.auth import forbidden, has_role
+from core.extensions import db
+from core.timeutil import to_local, utcnow
+from quiz_bank.exams import certificates, results
+from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
+
+READERS = ("admin", "editor", "reviewer")
+PAGE_SIZE = 20
+# Characters a file name may not hold on Windows (where the office opens it).
+UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def _local(dt, fmt="%Y-%m-%d %H:%M") -> str:
+    return to_local(dt).strftime(fmt) if dt else ""
+
+
+class _ReadersView(BaseView):
+    def is_accessible(self):
+        return has_role(*READERS)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            return forbidden()
+        return redirect(url_for("auth.login", next=request.full_path))
+
+
+class ExamResultsView(_ReadersView):
+    makers = ("admin",)
+
+    @expose("/")
+    def index(self):
+        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        total = db.session.scalar(select(func.count()).select_from(Exam))
+        exams = db.session.scalars(
+            select(Exam).options(selectinload(Exam.rules)).order_by(Exam.opens_at.desc(), Exam.id.desc())
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        ).all()
+        overview = results.exam_overview(list(exams))
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        return self.render("admin/exam_results.html", exams=exams, overview=overview, kinds=EXAM_KIND_LABELS,
+                           local=_local, page=page, pages=pages, now=utcnow())
+
+    def _exam(self, exam_id: int) -> Exam:
+        exam = db.session.get(Exam, exam_id)
+        if exam is None:
+            abort(404)
+        return exam
+
+    @expose("/<int:exam_id>/")
+    def detail(self, exam_id):
+        exam = self._exam(exam_id)
+        makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
+        return self.render(
+            "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=_local,
+            results=results.exam_results(exam), questions=results.question_stats(exam), bands=results.BANDS,
+            min_sample=results.MIN_SAMPLE, makeups=makeups, can_makeup=has_role(*self.makers),
+            closed=utcnow() >= exam.closes_at,
+        )
+
+    @expose("/<int:exam_id>/export.xlsx")
+    def export(self, exam_id):
+        exam = self._exam(exam_id)
+        data = results.export_xlsx(exam)
+        name = UNSAFE_FILENAME.sub("_", exam.title).strip() or f"考试{exam.id}"
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{name}成绩.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @expose("/<int:exam_id>/makeup", methods=("POST",))
+    def makeup(self, exam_id):
+        if not has_role(*self.makers):
+            return forbidden()
+        exam = self._exam(exam_id)
+        try:
+            new = results.create_makeup(exam)
+        except ValueError as exc:  # raised before anything is written
+            flash(str(exc), "error")
+            return redirect(url_for(".detail", exam_id=exam_id))
+        audit.record(current_user.id, "create", "exam", new.id,
+                     f"为“{exam.title}”生成补考“{new.title}”，{len(new.cadres)} 人")
+        db.session.commit()
+        flash(f"已生成补考“{new.title}”，安排 {len(new.cadres)} 人参加，7 天内有效。请核对后保存。", "success")
+        try:
+            target = url_for("exams.edit_view", id=new.id)
+        except BuildError:  # the exam editor is not registered (a trimmed-down panel)
+            target = url_for(".detail", exam_id=new.id)
+        return redirect(target)
+
+
+class CertificateCheckView(_ReadersView):
+    MAX_SERIAL = 64
+
+    @expose("/")
+    def index(self):
+        serial = request.args.get("serial", "").strip()
+        cert, searched = None, bool(serial)
+        # A value no serial can be (too long, a NUL that PostgreSQL refuses) is simply not found.
+        if serial and len(serial) <= self.MAX_SERIAL and "\x00" not in serial:
+            cert = certificates.verify(serial)
+        holder = None
+        if cert is not None:
+            attempt = cert.attempt
+            cadre = attempt.cadre
+            holder = {
+                "serial": cert.serial, "name": cadre.name if cadre else "",
+                "unit": cadre.org_unit.name if cadre and cadre.org_unit else "",
+                "exam": attempt.exam.title, "kind": EXAM_KIND_LABELS.get(attempt.exam.kind, ""),
+                "score": attempt.score, "total": attempt.total_score, "passed_on": _local(attempt.submitted_at, "%Y年%m月%d日"),
+                "issued_on": _local(cert.issued_at, "%Y年%m月%d日"),
+            }
+        return self.render("admin/certificate_check.html", serial=serial[: self.MAX_SERIAL], searched=searched, holder=holder)

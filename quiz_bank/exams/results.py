@@ -1,0 +1,377 @@
+"""Exam results for the office and the cadre management office: who sat it and how they
+did, per unit and in total; how each question behaved; the spreadsheet; make-up exams.
+
+A cadre's result is their best finished attempt (submitted, or finalised when the time
+ran out): the highest score, the earliest of equal scores. Only active cadres the exam
+is assigned to now (quiz_bank.exams.assignment) are counted.
+
+Every function here sends a fixed number of SQL statements, however many cadres and
+attempts there are: the per-cadre and per-question figures are aggregated in SQL (window
+functions, which SQLite 3.25+ and PostgreSQL both have) and read in one statement each.
+"""
+import io
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Integer, and_, case, func, literal, select, union_all
+
+from accounts.models import Cadre, OrgUnit
+from core.extensions import db
+from core.timeutil import to_local, utcnow
+from quiz_bank.exams.assignment import assigned_cadres
+from quiz_bank.exams.models import ATTEMPT_STATUS_LABELS, AttemptItem, Exam, ExamAttempt, PaperRule
+from quiz_bank.models import TYPE_LABELS, Category, Question
+
+FINISHED = ("submitted", "expired")
+BANDS = ("优秀", "良好", "合格", "不合格")
+NOT_STARTED, IN_PROGRESS = "未参加", "作答中"
+
+# Item analysis. The 27% groups are the classical choice (Kelley). A question's groups are
+# drawn from the finished attempts that were shown it (papers are drawn per person, so
+# each question has its own sample); below MIN_SAMPLE attempts (groups of fewer than 3)
+# the discrimination index is too noisy to mean anything and is given as None, and no
+# question is flagged.
+GROUP_SHARE_PERCENT = 27
+MIN_SAMPLE = 10
+TOO_HARD, TOO_EASY, LOW_DISCRIMINATION = 0.2, 0.95, 0.2
+
+MAKEUP_DAYS = 7
+
+
+# -- the band rule -------------------------------------------------------------------
+
+
+def band(exam: Exam, score: int | None, passed: bool | None, total: int | None = None) -> str | None:
+    """The band of one result: 不合格 unless passed; then 优秀 from excellent_percent of the
+    total, 良好 from good_percent, else 合格. None when there is no result (no score).
+
+    `total` is the paper's total (the attempt keeps it); by default the exam's."""
+    if score is None:
+        return None
+    if not passed:
+        return "不合格"
+    total = exam.total_score if total is None else total
+    # Integers: no rounding at the boundary (90% of 100 is exactly 90).
+    if score * 100 >= exam.excellent_percent * total:
+        return "优秀"
+    if score * 100 >= exam.good_percent * total:
+        return "良好"
+    return "合格"
+
+
+def _percent(part: int, whole: int) -> float | None:
+    """part/whole as a percentage with one decimal, rounded half up (1/16 is 6.3)."""
+    if not whole:
+        return None
+    return float((Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def _mean(values: list[int]) -> float | None:
+    if not values:
+        return None
+    return float((Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+# -- building blocks (subqueries) ----------------------------------------------------
+
+
+def _best(exam_id: int):
+    """Subquery: each cadre's best finished attempt at the exam (one row per cadre)."""
+    ranked = (
+        select(
+            ExamAttempt.cadre_id, ExamAttempt.score, ExamAttempt.passed, ExamAttempt.total_score,
+            ExamAttempt.submitted_at, ExamAttempt.status,
+            func.row_number().over(
+                partition_by=ExamAttempt.cadre_id,
+                order_by=(ExamAttempt.score.desc(), ExamAttempt.submitted_at, ExamAttempt.id),
+            ).label("rank"),
+        )
+        .where(ExamAttempt.exam_id == exam_id, ExamAttempt.status.in_(FINISHED))
+        .subquery("ranked")
+    )
+    return select(ranked).where(ranked.c.rank == 1).subquery("best")
+
+
+def _assigned(exam: Exam, *columns):
+    """The exam's assigned active cadres, reduced to `columns`, FROM cadre (join onto it)."""
+    return assigned_cadres(exam).with_only_columns(*columns).select_from(Cadre)
+
+
+# -- results per cadre, per unit, in total -------------------------------------------
+
+
+def cadre_results(exam: Exam) -> list[dict]:
+    """Every assigned active cadre with their best finished attempt (if any), by unit."""
+    best = _best(exam.id)
+    tried = (
+        select(
+            ExamAttempt.cadre_id,
+            func.count().label("attempts"),
+            func.sum(case((ExamAttempt.status == "in_progress", 1), else_=0)).label("open"),
+        )
+        .where(ExamAttempt.exam_id == exam.id).group_by(ExamAttempt.cadre_id).subquery("tried")
+    )
+    stmt = (
+        _assigned(exam, Cadre.id, Cadre.name, Cadre.phone, Cadre.position, OrgUnit.id.label("unit_id"),
+                  OrgUnit.name.label("unit"), best.c.score, best.c.passed, best.c.total_score, best.c.submitted_at,
+                  best.c.status, tried.c.attempts, tried.c.open)
+        .join(OrgUnit, OrgUnit.id == Cadre.org_unit_id)
+        .outerjoin(best, best.c.cadre_id == Cadre.id)
+        .outerjoin(tried, tried.c.cadre_id == Cadre.id)
+        .order_by(OrgUnit.id, Cadre.id)
+    )
+    rows = []
+    for r in db.session.execute(stmt):
+        finished = r.status is not None
+        if finished:
+            status = ATTEMPT_STATUS_LABELS[r.status]
+        else:
+            status = IN_PROGRESS if r.open else NOT_STARTED
+        rows.append({
+            "cadre_id": r.id, "name": r.name, "phone": r.phone, "position": r.position,
+            "unit_id": r.unit_id, "unit": r.unit,
+            "started": bool(r.attempts), "finished": finished, "in_progress": bool(r.open),
+            "score": r.score, "total_score": r.total_score, "passed": bool(r.passed) if finished else None,
+            "band": band(exam, r.score, r.passed, r.total_score) if finished else None,
+            "submitted_at": r.submitted_at, "status": status,
+        })
+    return rows
+
+
+def _summary(unit: str, rows: list[dict]) -> dict:
+    finished = [r for r in rows if r["finished"]]
+    passed = sum(1 for r in finished if r["passed"])
+    bands = Counter(r["band"] for r in finished)
+    return {
+        "unit": unit,
+        "assigned": len(rows),
+        "started": sum(1 for r in rows if r["started"]),
+        "submitted": len(finished),
+        "passed": passed,
+        "pass_rate": _percent(passed, len(rows)),
+        "submit_rate": _percent(len(finished), len(rows)),
+        "average": _mean([r["score"] for r in finished]),
+        "bands": {b: bands.get(b, 0) for b in BANDS},
+    }
+
+
+def _results_from(exam: Exam, cadres: list[dict]) -> dict:
+    by_unit: dict[int, list[dict]] = {}
+    for row in cadres:
+        by_unit.setdefault(row["unit_id"], []).append(row)
+    units = [dict(_summary(rows[0]["unit"], rows), unit_id=unit_id) for unit_id, rows in by_unit.items()]
+    not_sat = [
+        {k: r[k] for k in ("cadre_id", "name", "unit", "position", "phone", "status")}
+        for r in cadres if not r["finished"]
+    ]
+    return {
+        "exam_id": exam.id, "total_score": exam.total_score, "pass_score": exam.pass_score,
+        "units": units, "total": _summary("合计", cadres), "not_sat": not_sat, "cadres": cadres,
+    }
+
+
+def exam_results(exam: Exam) -> dict:
+    """The exam's results: `units` (one summary per org unit), `total` (the same for the
+    whole exam), `not_sat` (assigned, no finished attempt: name, unit, position, phone,
+    status) and `cadres` (every assigned cadre's best result).
+
+    A summary holds assigned, started (any attempt), submitted (a finished attempt),
+    passed (best finished attempt passed), pass_rate (passed / assigned, %, one decimal),
+    submit_rate, average (of best finished scores, one decimal) and bands (counts)."""
+    return _results_from(exam, cadre_results(exam))
+
+
+def exam_overview(exams: list[Exam]) -> dict[int, dict]:
+    """Assigned, submitted, passed and pass rate for several exams, in one statement."""
+    if not exams:
+        return {}
+    parts = []
+    for exam in exams:
+        best = _best(exam.id)
+        parts.append(
+            _assigned(exam, literal(exam.id, Integer).label("exam_id"), func.count(Cadre.id).label("assigned"),
+                      func.count(best.c.cadre_id).label("submitted"),
+                      func.coalesce(func.sum(case((best.c.passed.is_(True), 1), else_=0)), 0).label("passed"))
+            .outerjoin(best, best.c.cadre_id == Cadre.id)
+        )
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    return {
+        r.exam_id: {"assigned": r.assigned, "submitted": r.submitted, "passed": r.passed,
+                    "pass_rate": _percent(r.passed, r.assigned)}
+        for r in db.session.execute(stmt)
+    }
+
+
+# -- questions -----------------------------------------------------------------------
+
+
+def question_stats(exam: Exam) -> list[dict]:
+    """How each question shown in finished attempts behaved.
+
+    facility: share of the attempts shown it that answered it right (unanswered is wrong).
+    discrimination: p_upper - p_lower, where the groups are the top and bottom 27% (rounded
+    half up) by score of the finished attempts shown the question; None below MIN_SAMPLE.
+    problems: why a question looks bad (too hard, too easy, does not separate those who
+    know the law from those who do not); flagged only from MIN_SAMPLE attempts on.
+    Bad questions first, then by question id."""
+    shown = (
+        select(
+            AttemptItem.question_id.label("qid"), AttemptItem.correct.label("ok"),
+            func.row_number().over(partition_by=AttemptItem.question_id,
+                                   order_by=(ExamAttempt.score, ExamAttempt.id)).label("rn"),
+            func.count().over(partition_by=AttemptItem.question_id).label("n"),
+        )
+        .join(ExamAttempt, ExamAttempt.id == AttemptItem.attempt_id)
+        .where(ExamAttempt.exam_id == exam.id, ExamAttempt.status.in_(FINISHED))
+        .subquery("shown")
+    )
+    group = (shown.c.n * GROUP_SHARE_PERCENT + 50) // 100
+    right = shown.c.ok.is_(True)
+    lower, upper = shown.c.rn <= group, shown.c.rn > shown.c.n - group
+
+    def count_if(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    per_question = (
+        select(
+            shown.c.qid, func.count().label("shown"), count_if(right).label("right"),
+            count_if(lower).label("lower_n"), count_if(and_(lower, right)).label("lower_right"),
+            count_if(upper).label("upper_n"), count_if(and_(upper, right)).label("upper_right"),
+        )
+        .group_by(shown.c.qid).subquery("per_question")
+    )
+    stmt = (
+        select(Question.id, Question.stem, Question.type, Question.source, Category.name.label("category"), per_question)
+        .join(per_question, per_question.c.qid == Question.id)
+        .join(Category, Category.id == Question.category_id)
+    )
+    stats = []
+    for r in db.session.execute(stmt):
+        # Rounded before comparing: 0.6 - 0.4 is 0.19999999999999996 in floating point.
+        facility = round(r.right / r.shown, 3)
+        enough = r.shown >= MIN_SAMPLE
+        discrimination = None
+        if enough and r.lower_n and r.upper_n:
+            discrimination = round(r.upper_right / r.upper_n - r.lower_right / r.lower_n, 3)
+        problems = []
+        if enough:
+            if facility < TOO_HARD:
+                problems.append(f"过难：答对率低于{TOO_HARD:.0%}，请核对答案是否有误")
+            elif facility > TOO_EASY:
+                problems.append(f"过易：答对率高于{TOO_EASY:.0%}")
+            if discrimination is not None and discrimination < LOW_DISCRIMINATION:
+                problems.append("区分度为负：成绩差的反而答对更多，请核对答案" if discrimination < 0
+                                else f"区分度低：低于{LOW_DISCRIMINATION}")
+        stats.append({
+            "question_id": r.id, "stem": r.stem, "type": r.type, "type_label": TYPE_LABELS.get(r.type, r.type),
+            "category": r.category, "source": r.source, "shown": r.shown, "right": r.right,
+            "facility": facility, "discrimination": discrimination,
+            "enough_data": enough, "bad": bool(problems), "problems": problems,
+        })
+    stats.sort(key=lambda s: (not s["bad"], s["question_id"]))
+    return stats
+
+
+# -- the spreadsheet -----------------------------------------------------------------
+
+_BOLD = Font(bold=True)
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_BAD_FILL = PatternFill("solid", fgColor="FCE4D6")
+
+
+def _sheet(wb: Workbook, title: str, headers: list[str], widths: list[int], first: bool = False):
+    ws = wb.active if first else wb.create_sheet()
+    ws.title = title
+    ws.append(headers)
+    for i, width in enumerate(widths, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font, cell.fill = _BOLD, _HEAD_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    return ws
+
+
+def _local(dt: datetime | None) -> datetime | None:
+    return to_local(dt).replace(tzinfo=None) if dt else None
+
+
+def export_xlsx(exam: Exam) -> bytes:
+    """The results workbook for the cadre management office: 汇总, 成绩名单, 试题分析."""
+    results = exam_results(exam)
+    wb = Workbook()
+
+    ws = _sheet(wb, "汇总", ["单位", "应考人数", "已参加", "已交卷", "合格人数", "合格率（%）", "平均分", *BANDS],
+                [24, 10, 10, 10, 10, 12, 10, 8, 8, 8, 8], first=True)
+    for s in [*results["units"], results["total"]]:
+        ws.append([s["unit"], s["assigned"], s["started"], s["submitted"], s["passed"], s["pass_rate"], s["average"],
+                   *(s["bands"][b] for b in BANDS)])
+    for cell in ws[ws.max_row]:
+        cell.font = _BOLD
+
+    ws = _sheet(wb, "成绩名单", ["姓名", "单位", "职务", "手机号", "最好成绩", "是否合格", "等级", "状态", "交卷时间"],
+                [12, 24, 20, 15, 10, 10, 8, 14, 18])
+    for r in results["cadres"]:
+        ws.append([r["name"], r["unit"], r["position"], r["phone"], r["score"],
+                   None if r["passed"] is None else ("是" if r["passed"] else "否"), r["band"], r["status"],
+                   _local(r["submitted_at"])])
+        ws.cell(row=ws.max_row, column=4).number_format = "@"
+        ws.cell(row=ws.max_row, column=9).number_format = "yyyy-mm-dd hh:mm"
+
+    ws = _sheet(wb, "试题分析", ["题目编号", "分类", "题型", "题干", "出处", "出现次数", "答对次数", "答对率（%）", "区分度", "问题"],
+                [10, 16, 8, 60, 28, 10, 10, 12, 10, 40])
+    for q in question_stats(exam):
+        ws.append([q["question_id"], q["category"], q["type_label"], q["stem"], q["source"], q["shown"], q["right"],
+                   round(q["facility"] * 100, 1), q["discrimination"], "；".join(q["problems"])])
+        ws.cell(row=ws.max_row, column=4).alignment = Alignment(wrap_text=True, vertical="top")
+        if q["bad"]:
+            for cell in ws[ws.max_row]:
+                cell.fill = _BAD_FILL
+
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# -- make-up exams -------------------------------------------------------------------
+
+
+def needing_makeup(exam: Exam):
+    """Select of the assigned active cadres with no passed best finished attempt
+    (they failed, or missed the exam)."""
+    best = _best(exam.id)
+    return assigned_cadres(exam).where(
+        Cadre.id.not_in(select(best.c.cadre_id).where(best.c.passed.is_(True)))
+    ).order_by(Cadre.id)
+
+
+def create_makeup(exam: Exam, now: datetime | None = None) -> Exam:
+    """A make-up exam for those who failed or missed `exam`: the same paper rules and
+    settings, one attempt, open from now for MAKEUP_DAYS days, assigned by name.
+
+    Added to the session and flushed (it has an id); the caller commits. Raises
+    ValueError (in Chinese, for the page) while the exam is still open, since nobody has
+    missed it yet, and when everyone assigned has passed."""
+    now = now or utcnow()
+    if now < exam.closes_at:
+        raise ValueError("考试尚未结束，结束后才能生成补考。")
+    cadres = list(db.session.scalars(needing_makeup(exam)))
+    if not cadres:
+        raise ValueError("应考人员都已考试合格，无需补考。")
+    suffix = "（补考）"
+    makeup = Exam(
+        title=exam.title[: 200 - len(suffix)] + suffix, kind="makeup", makeup_of_id=exam.id,
+        opens_at=now, closes_at=now + timedelta(days=MAKEUP_DAYS),
+        duration_minutes=exam.duration_minutes, pass_score=exam.pass_score, attempts_allowed=1,
+        assign_all=False, assign_new_leaders=False, shuffle_options=exam.shuffle_options,
+        review_policy=exam.review_policy, excellent_percent=exam.excellent_percent, good_percent=exam.good_percent,
+        rules=[PaperRule(category_id=r.category_id, qtype=r.qtype, count=r.count, points=r.points) for r in exam.rules],
+        cadres=cadres,
+    )
+    db.session.add(makeup)
+    db.session.flush()
+    return makeup

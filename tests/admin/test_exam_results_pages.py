@@ -1,0 +1,186 @@
+"""Exam results and certificate check in the panel, through the Flask test client."""
+import io
+import re
+from datetime import timedelta
+from urllib.parse import unquote
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from accounts.models import AuditLog
+from core.extensions import db
+from core.timeutil import utcnow
+from quiz_bank.exams import certificates
+from quiz_bank.exams.models import Exam
+from tests.quiz_bank.test_exam_results import attempt, cadre
+
+
+@pytest.fixture
+def panel(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+def login(client, make, role):
+    admin = make.admin(role)
+    r = client.post("/admin/auth/login", data={"username": admin.username, "password": "correct-horse"})
+    assert r.status_code == 302
+    return admin
+
+
+@pytest.fixture
+def closed_exam(make):
+    """Closed yesterday. 司法所: 张三 95 (优秀), 李四 50 (不合格); 王五 never started.
+    Ten more in 执法大队 who all answered one question right, so it shows as too easy."""
+    a = make.org_unit(kind="department", name="司法所")
+    b = make.org_unit(kind="department", name="执法大队")
+    category = make.category(name="民法典（成绩页）")
+    questions = make.questions(10, category)
+    exam = make.exam(title="2025年度学法考试", rules=[(category, "single", 10, 10)], assign_all=False,
+                     opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(days=1))
+    exam.units = [a, b]
+    people = {
+        "zhang": cadre(make, a, name="张三", phone="13800000001", position="所长"),
+        "li": cadre(make, a, name="李四", phone="13800000002"),
+        "wang": cadre(make, a, name="王五", phone="13800000003", position="调解员"),
+    }
+    db.session.flush()
+    people["passed"] = attempt(exam, people["zhang"], 95, items=[(questions[0], True)])
+    attempt(exam, people["li"], 50, items=[(questions[0], True)])
+    for i in range(10):
+        attempt(exam, cadre(make, b, name=f"执法{i}"), 60 + i, items=[(questions[0], True), (questions[1], i >= 5)])
+    return exam, people, questions
+
+
+def test_anonymous_is_sent_to_login(client):
+    for path in ("/admin/exam-results/", "/admin/certificates/"):
+        r = client.get(path)
+        assert r.status_code == 302 and "/admin/auth/login" in r.headers["Location"]
+
+
+def test_index_lists_exams_with_their_figures(panel, make, closed_exam):
+    exam, _, _ = closed_exam
+    login(panel, make, "reviewer")
+    page = panel.get("/admin/exam-results/").get_data(as_text=True)
+    row = re.search(rf'<tr data-exam-id="{exam.id}">(.*?)</tr>', page, re.S).group(1)
+    assert "2025年度学法考试" in row and "年度学法考试" in row and "已结束" in row
+    assert f'href="/admin/exam-results/{exam.id}/"' in row
+    # 13 assigned, 12 submitted, 11 passed: 84.6%.
+    cells = re.findall(r'<td class="text-right">([^<]*)</td>', row)
+    assert cells == ["13", "12", "11", "84.6%"]
+
+
+def test_detail_page_shows_units_bands_not_sat_and_questions(panel, make, closed_exam):
+    exam, people, questions = closed_exam
+    login(panel, make, "editor")
+    r = panel.get(f"/admin/exam-results/{exam.id}/")
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    units = page.split('id="unit-table"')[1].split("</table>")[0]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr.*?</tr>", units, re.S)[1:]]
+    # unit, assigned, started, submitted, passed, pass rate, average, 优秀, 良好, 合格, 不合格
+    assert rows[0] == ["司法所", "3", "2", "2", "1", "33.3%", "72.5", "1", "0", "0", "1"]
+    assert rows[1] == ["执法大队", "10", "10", "10", "10", "100.0%", "64.5", "0", "0", "10", "0"]
+    assert rows[2] == ["合计", "13", "12", "12", "11", "84.6%", "65.8", "1", "0", "10", "1"]
+    not_sat = page.split('id="not-sat"')[1].split("</table>")[0]
+    assert "王五" in not_sat and "13800000003" in not_sat and "调解员" in not_sat and "未参加" in not_sat
+    assert "张三" not in not_sat and "李四" not in not_sat
+    stats = page.split('id="question-stats"')[1].split("</table>")[0]
+    easy = re.search(rf'<tr class="([^"]*)" data-question-id="{questions[0].id}">(.*?)</tr>', stats, re.S)
+    assert "bad-question" in easy.group(1) and "过易" in easy.group(2) and "100.0%" in easy.group(2)
+    fine = re.search(rf'<tr class="([^"]*)" data-question-id="{questions[1].id}">(.*?)</tr>', stats, re.S)
+    assert fine.group(1) == "" and "50.0%" in fine.group(2) and "1.00" in fine.group(2)
+    assert f'href="/admin/exam-results/{exam.id}/export.xlsx"' in page
+    # Only admins are offered the make-up button.
+    assert 'id="makeup-form"' not in page
+
+
+def test_unknown_exam_is_404(panel, make):
+    login(panel, make, "reviewer")
+    assert panel.get("/admin/exam-results/999999/").status_code == 404
+
+
+def test_xlsx_downloads(panel, make, closed_exam):
+    exam, _, _ = closed_exam
+    login(panel, make, "reviewer")
+    r = panel.get(f"/admin/exam-results/{exam.id}/export.xlsx")
+    assert r.status_code == 200
+    assert r.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "2025年度学法考试成绩.xlsx" in unquote(r.headers["Content-Disposition"])
+    wb = load_workbook(io.BytesIO(r.data))
+    assert wb.sheetnames == ["汇总", "成绩名单", "试题分析"]
+    assert list(wb["汇总"].iter_rows(values_only=True))[-1][:6] == ("合计", 13, 12, 12, 11, 84.6)
+    names = {row[0]: row for row in wb["成绩名单"].iter_rows(min_row=2, values_only=True)}
+    assert names["王五"][7] == "未参加" and names["张三"][6] == "优秀"
+
+
+def test_reviewer_and_editor_cannot_create_a_makeup(panel, make, closed_exam):
+    exam, _, _ = closed_exam
+    for role in ("reviewer", "editor"):
+        client = panel.application.test_client()
+        login(client, make, role)
+        assert client.post(f"/admin/exam-results/{exam.id}/makeup").status_code == 403
+    assert db.session.scalar(select(Exam).where(Exam.makeup_of_id == exam.id)) is None
+
+
+def test_admin_creates_a_makeup_with_the_pages_csrf_token(app, make, closed_exam):
+    """CSRF on, as in production: the button's form carries the token."""
+    exam, people, _ = closed_exam
+    client = app.test_client()
+    login_page = client.get("/admin/auth/login").get_data(as_text=True)
+    boss = make.admin("admin")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    r = client.post("/admin/auth/login", data={"username": boss.username, "password": "correct-horse", "csrf_token": token})
+    assert r.status_code == 302
+    page = client.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    form = page.split('id="makeup-form"')[1].split("</form>")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    # Without the token the request is refused.
+    assert client.post(f"/admin/exam-results/{exam.id}/makeup").status_code == 400
+
+    r = client.post(f"/admin/exam-results/{exam.id}/makeup", data={"csrf_token": token})
+    assert r.status_code == 302
+    makeup = db.session.scalar(select(Exam).where(Exam.makeup_of_id == exam.id))
+    assert makeup.kind == "makeup" and makeup.title == "2025年度学法考试（补考）"
+    assert r.headers["Location"].endswith(f"/admin/exams/edit/?id={makeup.id}")
+    assert {c.name for c in makeup.cadres} == {"李四", "王五"}
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.entity == "exam", AuditLog.action == "create"))
+    assert entry.admin_id == boss.id and entry.entity_id == str(makeup.id) and "补考" in entry.summary
+    with client.session_transaction() as session:
+        flashes = [message for _, message in session.get("_flashes", [])]
+    assert any("已生成补考" in m and "2 人" in m for m in flashes)
+    # The original exam's page now links to its make-up.
+    page = client.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    assert f'href="/admin/exam-results/{makeup.id}/"' in page.split('id="makeups"')[1]
+
+
+def test_makeup_refused_with_a_message_when_the_exam_is_open(panel, make, closed_exam):
+    exam, _, _ = closed_exam
+    exam.closes_at = utcnow() + timedelta(days=1)
+    db.session.flush()
+    login(panel, make, "admin")
+    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    assert "考试结束后才能生成补考" in page
+    r = panel.post(f"/admin/exam-results/{exam.id}/makeup", follow_redirects=True)
+    assert r.status_code == 200 and "考试尚未结束" in r.get_data(as_text=True)
+    assert db.session.scalar(select(Exam).where(Exam.makeup_of_id == exam.id)) is None
+
+
+def test_certificate_check_finds_a_real_serial_and_rejects_a_made_up_one(panel, make, closed_exam):
+    exam, people, _ = closed_exam
+    cert = certificates.issue(people["passed"])
+    login(panel, make, "reviewer")
+    assert "证书编号" in panel.get("/admin/certificates/").get_data(as_text=True)
+
+    # Typed in lower case with spaces around it: still found.
+    page = panel.get("/admin/certificates/", query_string={"serial": f"  {cert.serial.lower()} "}).get_data(as_text=True)
+    assert "证书真实有效" in page
+    details = page.split('id="certificate-details"')[1].split("</table>")[0]
+    for text in (cert.serial, "张三", "司法所", "2025年度学法考试", "95 分", "满分 100 分"):
+        assert text in details
+
+    for fake in ("PF2025-0001-000001-ZZZZZZ", "x" * 500, "PF\x00"):
+        page = panel.get("/admin/certificates/", query_string={"serial": fake}).get_data(as_text=True)
+        assert "未找到该证书编号" in page and "证书真实有效" not in page
