@@ -25,7 +25,7 @@ ANNUAL_RULES = [
 NEW_LEADER_RULES = [("宪法", "single", 10, 3), ("民法典", "multiple", 5, 4), ("信访工作条例", "single", 10, 3), ("行政处罚法", "true_false", 10, 2)]
 
 
-def seed_exams(cadre_users: list[User], demo_cadre: User, departments, rng: random.Random, fake: Faker) -> str:
+def seed_exams(cadre_ids: list[int], demo_cadre_id: int, department_ids: list[int], rng: random.Random, fake: Faker) -> str:
     now = utcnow()
     used_phones: set[str] = set()
 
@@ -37,12 +37,12 @@ def seed_exams(cadre_users: list[User], demo_cadre: User, departments, rng: rand
                 return p
 
     roster = []
-    for user in cadre_users + [demo_cadre]:
+    for user in db.session.scalars(select(User).where(User.id.in_(cadre_ids + [demo_cadre_id])).order_by(User.id)):
         roster.append(Cadre(name=user.real_name, phone=phone(), org_unit_id=user.org_unit_id, position=rng.choice(POSITIONS),
                             newly_promoted=rng.random() < 0.15, binding_code=new_code(), user_id=user.id, bound_at=now - timedelta(days=30)))
     # Some cadres on the roster have not bound an account yet: their codes are on the sheet to hand out.
     for _ in range(8):
-        roster.append(Cadre(name=fake.name(), phone=phone(), org_unit_id=rng.choice(departments).id,
+        roster.append(Cadre(name=fake.name(), phone=phone(), org_unit_id=rng.choice(department_ids),
                             position=rng.choice(POSITIONS), newly_promoted=rng.random() < 0.3, binding_code=new_code()))
     db.session.add_all(roster)
     db.session.flush()
@@ -68,12 +68,12 @@ def seed_exams(cadre_users: list[User], demo_cadre: User, departments, rng: rand
         if cadre.user_id is None:
             continue
         # Last year: almost everyone sat it (demo-cadre passed, so a certificate is there).
-        if cadre.user_id == demo_cadre.id or rng.random() < 0.9:
+        if cadre.user_id == demo_cadre_id or rng.random() < 0.9:
             _sit(cadre.user_id, last_year.id, last_year.opens_at + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8)),
-                 0.92 if cadre.user_id == demo_cadre.id else rng.uniform(0.45, 0.95), rng)
+                 0.92 if cadre.user_id == demo_cadre_id else rng.uniform(0.45, 0.95), rng)
             sat += 1
         # This year: about half so far; demo-cadre's turn is still to come.
-        if cadre.user_id != demo_cadre.id and rng.random() < 0.5:
+        if cadre.user_id != demo_cadre_id and rng.random() < 0.5:
             _sit(cadre.user_id, this_year.id, now - timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 8)), rng.uniform(0.4, 0.98), rng)
             sat += 1
     return f"干部名册 {len(roster)} 人；考试 3 场（去年已结束、今年进行中、新提拔干部任前考试即将开始），已交卷 {sat} 份"

@@ -54,10 +54,12 @@ def seed(residents: int = 300, days: int = 7, echo=print) -> str:
     cadre = User(openid=DEV_OPENID_PREFIX + "demo-cadre", nickname="司法所小李", real_name="李明", role="cadre", org_unit_id=departments[1].id)
     db.session.add_all(people + [resident, cadre])
     db.session.commit()
+    department_ids = [d.id for d in departments]
+    cadre_ids = [p.id for p in people if p.role == "cadre"]
 
     answers = _replay_history([u.id for u in people + [resident, cadre]], days, rng, keen={resident.id, cadre.id})
     echo(f"历史：{len(people) + 2} 人，{answers} 次作答")
-    echo(seed_exams([p for p in people if p.role == "cadre"], cadre, departments, rng, fake))
+    echo(seed_exams(cadre_ids, cadre.id, department_ids, rng, fake))
 
     password = secrets.token_urlsafe(9)
     if db.session.scalar(select(AdminUser).where(AdminUser.username == DEMO_ADMIN)) is None:
