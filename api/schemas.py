@@ -179,12 +179,13 @@ QuizPage = page_of(QuizSummary, "QuizPage")
 
 
 class QuizIn(Schema):
-    mode = String(required=True, validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice 或 challenge。"))
+    # On-site quizzes start from their event (POST /events/{id}/quiz).
+    mode = String(required=True, validate=OneOf(QUIZ_MODES[:3], error="答题模式须为 daily、practice 或 challenge。"))
     category_id = Id(allow_none=True)
 
 
 class QuizListQuery(PageQuery):
-    mode = String(validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice 或 challenge。"))
+    mode = String(validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice、challenge 或 event。"))
 
 
 class AnswerIn(Schema):

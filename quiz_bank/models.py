@@ -11,7 +11,7 @@ TYPE_LABELS = {"single": "单选", "multiple": "多选", "true_false": "判断"}
 QUESTION_STATUSES = ("active", "retired")
 STATUS_LABELS = {"active": "启用", "retired": "停用"}
 TRUE_FALSE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
-QUIZ_MODES = ("daily", "practice", "challenge")
+QUIZ_MODES = ("daily", "practice", "challenge", "event")
 QUIZ_STATUSES = ("in_progress", "finished")
 
 
@@ -82,6 +82,11 @@ class Quiz(db.Model):
     points_awarded: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # On-site quizzes (mode "event"): the event, when answering closes, and the points
+    # for each correct answer, fixed when the quiz starts.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"))
+    closes_at: Mapped[datetime | None]
+    points_each: Mapped[int | None]
 
     items: Mapped[list["QuizItem"]] = relationship(
         order_by="QuizItem.position", back_populates="quiz", cascade="all, delete-orphan"
@@ -89,6 +94,7 @@ class Quiz(db.Model):
 
     __table_args__ = (
         UniqueConstraint("user_id", "daily_date", name="uq_quiz_user_daily"),
+        UniqueConstraint("user_id", "event_id", name="uq_quiz_user_event"),
         Index("ix_quiz_user_started", "user_id", "id"),
         CheckConstraint(f"mode IN {QUIZ_MODES}", name="mode"),
         CheckConstraint(f"status IN {QUIZ_STATUSES}", name="status"),
