@@ -1,6 +1,6 @@
 """Marshmallow schemas: the shapes of API.md, and the source of /openapi.json."""
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Method, Nested, String
+from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Method, Nested, String
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
@@ -378,3 +378,61 @@ class SubmitOut(Schema):
 
     def get_review(self, attempt):
         return AttemptOut().get_review(attempt)
+
+
+# -- events and check-ins --------------------------------------------------------------
+
+
+class EventQuery(PageQuery):
+    status = String(validate=OneOf(("upcoming", "ongoing", "past"), error="状态须为 upcoming、ongoing 或 past。"))
+
+
+class EventOut(Schema):
+    id = Integer()
+    title = String()
+    kind = String(metadata={"description": "constitution_day 宪法宣传日，antidrug_day 禁毒日，land_day 土地日，water_week 水法宣传，"
+                                          "lecture 法治讲座，outreach 普法宣讲，school 法治进校园，other 其他"})
+    kind_label = Method("get_kind_label")
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    checkin_opens_at = LocalDateTime()
+    checkin_closes_at = LocalDateTime()
+    location_name = String()
+    latitude = Float(allow_none=True)
+    longitude = Float(allow_none=True)
+    radius_m = Integer(allow_none=True, metadata={"description": "签到范围（米）；为 null 时不限位置"})
+    points = Integer(metadata={"description": "签到积分"})
+    org_unit = Nested(OrgUnitRef, metadata={"description": "主办单位"})
+    status = String(validate=OneOf(("upcoming", "ongoing", "past")))
+    checked_in = Boolean()
+    has_quiz = Boolean(metadata={"description": "是否有现场答题（签到后、活动进行期间开放）"})
+    description = String()
+
+    def get_kind_label(self, event):
+        from activities.models import EVENT_KIND_LABELS
+
+        return EVENT_KIND_LABELS.get(event["kind"], "")
+
+
+EventPage = page_of(EventOut, "EventPage")
+
+
+class CheckInIn(Schema):
+    token = Text(required=True, validate=Length(min=1, max=64, error="签到码无效。"))
+    latitude = Float(allow_none=True, validate=Range(min=-90, max=90, error="纬度须在 -90 到 90 之间。"))
+    longitude = Float(allow_none=True, validate=Range(min=-180, max=180, error="经度须在 -180 到 180 之间。"))
+    accuracy = Float(allow_none=True, validate=Range(min=0, max=100_000, error="定位精度无效。"),
+                     metadata={"description": "wx.getLocation 返回的 accuracy（米）"})
+
+
+class CheckInOut(Schema):
+    event_id = Integer()
+    event_title = Method("get_event_title")
+    checked_in_at = LocalDateTime()
+    points_awarded = Integer()
+
+    def get_event_title(self, checkin):
+        return checkin.event.title
+
+
+CheckInPage = page_of(CheckInOut, "CheckInPage")

@@ -53,6 +53,10 @@ def from_env(instance_path: str) -> dict:
         # (the request was on its way); later ones get time_over.
         "EXAM_GRACE_SECONDS": _int("EXAM_GRACE_SECONDS", 30),
         "RATELIMIT_BINDING": env.get("RATELIMIT_BINDING", "10 per hour"),
+        # A check-in code is accepted this long after the projector stopped showing it.
+        "CHECKIN_TOKEN_GRACE_SECONDS": _int("CHECKIN_TOKEN_GRACE_SECONDS", 60),
+        # The most of a phone's reported location error that counts towards the geofence.
+        "CHECKIN_MAX_ACCURACY_M": _int("CHECKIN_MAX_ACCURACY_M", 100),
         # Debian's fonts-wqy-microhei, installed by scripts/bootstrap.
         "CERT_FONT": env.get("CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
         "CERT_ISSUER": env.get("CERT_ISSUER", "镇全面依法治镇委员会办公室"),

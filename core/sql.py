@@ -103,6 +103,9 @@ class Values:
     def day(self, value: date):
         return value.isoformat() if self.sqlite else value
 
+    def read_time(self, value) -> datetime:
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+
     def read_json(self, value):
         return json.loads(value) if isinstance(value, str) else value
 

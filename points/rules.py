@@ -16,6 +16,10 @@ DEFAULT_RULES = {
     "practice_correct": {"points": 1, "daily_cap": 10},
     # A challenge run pays by its streak: the highest tier reached.
     "challenge": {"tiers": [[3, 1], [5, 3], [10, 6], [20, 10]], "daily_cap": 10},
+    # Events set their own points (check-in, and each correct on-site answer), once per
+    # event and person, so no daily cap.
+    "checkin": {"points": 0, "daily_cap": None},
+    "event_quiz": {"points": 0, "daily_cap": None},
 }
 
 REASON_LABELS = {
@@ -23,6 +27,8 @@ REASON_LABELS = {
     "daily_perfect": "每日答题全对奖励",
     "practice_correct": "专项练习答对",
     "challenge": "挑战答题",
+    "checkin": "活动签到",
+    "event_quiz": "现场答题答对",
 }
 
 

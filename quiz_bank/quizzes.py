@@ -33,9 +33,11 @@ def get_quiz(user_id: int, quiz_id: int) -> Quiz:
     return quiz
 
 
-def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None) -> tuple[Quiz, bool]:
+def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None, event=None) -> tuple[Quiz, bool]:
     """Start a quiz; returns (quiz, created). A second daily request the same day
-    gives back the day's quiz so the phone can resume. `now` is for replaying history."""
+    gives back the day's quiz so the phone can resume. `now` is for replaying history.
+    An on-site quiz (mode "event") takes its law, size, closing time and points from
+    `event`; activities.events checks who may start it."""
     now = now or utcnow()
     daily_date = None
     if mode == "daily":
@@ -48,16 +50,21 @@ def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None
         raise ApiError(422, "validation_error", "专项练习请选择一个法律分类。", {"category_id": ["专项练习必须选择分类。"]})
     if category_id is not None and db.session.get(Category, category_id) is None:
         raise ApiError(404, "not_found", "所选分类不存在。", {"category_id": ["分类不存在。"]})
-    question_ids = draw(user_id, current_app.config["QUIZ_SIZES"][mode], category_id)
+    size = event.quiz_size if event is not None else current_app.config["QUIZ_SIZES"][mode]
+    question_ids = draw(user_id, size, category_id)
     if not question_ids:
         raise ApiError(409, "no_questions", "该分类暂时没有可用的题目。")
     quiz = Quiz(user_id=user_id, mode=mode, category_id=category_id, daily_date=daily_date, question_count=len(question_ids), started_at=now)
+    if event is not None:
+        quiz.event_id, quiz.closes_at, quiz.points_each = event.id, event.ends_at, event.quiz_points_each
     db.session.add(quiz)
     try:
         db.session.flush()
     except IntegrityError:
-        # Two taps raced to create today's set: the other one won; resume it.
+        # Two taps raced to create today's set (or the event's quiz): the other one won; resume it.
         db.session.rollback()
+        if event is not None:
+            return event_quiz(user_id, event.id), False
         return _daily_quiz(user_id, daily_date), False
     quiz_id = quiz.id  # read before commit, which expires it
     db.session.execute(insert(QuizItem.__table__), [
@@ -68,6 +75,12 @@ def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None
     )
     db.session.commit()
     return get_quiz(user_id, quiz_id), True
+
+
+def event_quiz(user_id: int, event_id: int) -> Quiz | None:
+    return db.session.scalar(
+        select(Quiz).where(Quiz.user_id == user_id, Quiz.event_id == event_id).options(selectinload(Quiz.items))
+    )
 
 
 def _daily_quiz(user_id: int, day) -> Quiz | None:
@@ -91,7 +104,7 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
     q, item, quiz, wrong = Question.__table__, QuizItem.__table__, Quiz.__table__, WrongAnswer.__table__
     load = (
         select(quiz.c.mode, quiz.c.status, quiz.c.question_count, quiz.c.answered_count, quiz.c.correct_count,
-               item.c.answered_at, q.c.type, q.c.options, q.c.answer, q.c.explanation, q.c.source, q.c.category_id,
+               quiz.c.closes_at, quiz.c.points_each, item.c.answered_at, q.c.type, q.c.options, q.c.answer, q.c.explanation, q.c.source, q.c.category_id,
                wrong.c.question_id.is_not(None))
         .select_from(
             quiz.join(item, item.c.quiz_id == quiz.c.id).join(q, q.c.id == item.c.question_id)
@@ -143,13 +156,17 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
         if db.session.scalar(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)) is None:
             raise _not_found()
         raise ApiError(422, "question_not_in_quiz", "这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]})
-    mode, status, total, answered, right_so_far, answered_at, qtype, options, key, explanation, source, category_id, in_book = row
+    (mode, status, total, answered, right_so_far, closes_at, points_each, answered_at, qtype, options, key,
+     explanation, source, category_id, in_book) = row
     if answered_at is not None:
         raise ApiError(409, "already_answered", "这道题已经作答过了。")
     if status != "in_progress":
         if mode == "challenge":
             raise ApiError(409, "challenge_over", "本轮挑战已结束，请重新开始挑战。")
         raise ApiError(409, "quiz_finished", "本次答题已结束。")
+    now = now or utcnow()
+    if closes_at is not None and now > val.read_time(closes_at):
+        raise ApiError(409, "quiz_closed", "活动已经结束，现场答题已关闭。")
     key = sorted(val.read_json(key))
     given = _check_answer(qtype, val.read_json(options), given)
     correct = given == key
@@ -158,8 +175,7 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     right_so_far += int(correct)
     # A challenge run ends at the first wrong answer.
     finished = answered == total or (mode == "challenge" and not correct)
-    now = now or utcnow()
-    points = _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, right_so_far, total, now)
+    points = _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, right_so_far, total, now, points_each)
 
     at, given_json = val.time(now), val.json(given)
     status = "finished" if finished else "in_progress"
@@ -196,7 +212,7 @@ def _check_answer(qtype: str, options: list, given: list[str]) -> list[str]:
     return clean
 
 
-def _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, correct_count, total, now) -> int:
+def _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, correct_count, total, now, points_each=None) -> int:
     """Points for one answer, by the rules in points.rules (their caps included)."""
     key = f"quiz:{quiz_id}:q:{question_id}"
     paid = 0
@@ -212,6 +228,8 @@ def _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, correct_c
         paid += ledger.credit(user_id, r, r.points, key, now=now, conn=conn)
     elif mode == "challenge" and finished:
         paid += _pay_challenge(user_id, quiz_id, correct_count, now, conn)
+    elif mode == "event" and correct:
+        paid += ledger.credit(user_id, rule("event_quiz"), points_each or 0, key, now=now, conn=conn)
     return paid
 
 

@@ -8,6 +8,7 @@ from accounts.models import AdminUser, Cadre, OrgUnit, User
 from accounts.roster import new_code
 from core.extensions import db
 from core.timeutil import utcnow
+from activities.models import Event
 from quiz_bank.exams.models import Exam, PaperRule
 from quiz_bank.models import Category, Question
 from quiz_bank.questions import create_question
@@ -97,3 +98,19 @@ class Factories:
         db.session.add(exam)
         db.session.flush()
         return exam
+
+    def event(self, **kw) -> Event:
+        """An event going on now at 东湖村文化广场 (geofenced, 200 m) with check-in open,
+        unless told otherwise."""
+        now = utcnow()
+        starts = kw.pop("starts_at", now - timedelta(minutes=30))
+        ends = kw.pop("ends_at", now + timedelta(hours=2))
+        unit = kw.pop("org_unit", None) or self.org_unit(kind="department", name=f"司法所{next(_seq)}")
+        event = Event(title=kw.pop("title", f"民法典进村宣讲{next(_seq)}"), kind=kw.pop("kind", "outreach"), org_unit_id=unit.id,
+                      starts_at=starts, ends_at=ends, checkin_opens_at=kw.pop("checkin_opens_at", starts - timedelta(minutes=30)),
+                      checkin_closes_at=kw.pop("checkin_closes_at", ends), location_name=kw.pop("location_name", "东湖村文化广场"),
+                      latitude=kw.pop("latitude", 30.5123), longitude=kw.pop("longitude", 114.3456), radius_m=kw.pop("radius_m", 200),
+                      points=kw.pop("points", 3), **kw)
+        db.session.add(event)
+        db.session.flush()
+        return event

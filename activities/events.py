@@ -1,0 +1,69 @@
+"""Listing events for the mini-program, and the on-site quiz."""
+from datetime import datetime
+
+from sqlalchemy import select
+
+from activities.models import CheckIn, Event
+from core.errors import ApiError
+from core.extensions import db
+from core.timeutil import utcnow
+
+STATUSES = ("upcoming", "ongoing", "past")
+
+
+def event_status(event: Event, now: datetime) -> str:
+    if now < event.starts_at:
+        return "upcoming"
+    return "ongoing" if now < event.ends_at else "past"
+
+
+def events_page(user_id: int, status: str | None, page: int, per_page: int, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    q = select(Event)
+    if status == "upcoming":
+        q = q.where(Event.starts_at > now).order_by(Event.starts_at, Event.id)
+    elif status == "ongoing":
+        q = q.where(Event.starts_at <= now, Event.ends_at > now).order_by(Event.starts_at, Event.id)
+    elif status == "past":
+        q = q.where(Event.ends_at <= now).order_by(Event.starts_at.desc(), Event.id.desc())
+    else:
+        q = q.order_by(Event.starts_at.desc(), Event.id.desc())
+    pagination = db.paginate(q, page=page, per_page=per_page, error_out=False)
+    ids = [e.id for e in pagination.items]
+    mine = set(db.session.scalars(select(CheckIn.event_id).where(CheckIn.user_id == user_id, CheckIn.event_id.in_(ids)))) if ids else set()
+    items = [
+        {"id": e.id, "title": e.title, "kind": e.kind, "starts_at": e.starts_at, "ends_at": e.ends_at,
+         "checkin_opens_at": e.checkin_opens_at, "checkin_closes_at": e.checkin_closes_at,
+         "location_name": e.location_name, "latitude": e.latitude, "longitude": e.longitude, "radius_m": e.radius_m,
+         "points": e.points, "org_unit": e.org_unit, "status": event_status(e, now), "checked_in": e.id in mine,
+         "has_quiz": e.quiz_category_id is not None, "description": e.description}
+        for e in pagination.items
+    ]
+    return {"items": items, "page": pagination.page, "per_page": pagination.per_page, "total": pagination.total}
+
+
+def get_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise ApiError(404, "not_found", "活动不存在。")
+    return event
+
+
+def start_event_quiz(user_id: int, event_id: int, now: datetime | None = None):
+    """The event's on-site quiz for this person: only after checking in, only while the
+    event is on, one per person (asking again resumes it). Returns (quiz, created)."""
+    from activities.checkins import is_checked_in
+    from quiz_bank import quizzes
+
+    now = now or utcnow()
+    event = get_event(event_id)
+    if event.quiz_category_id is None:
+        raise ApiError(409, "no_quiz", "本活动没有现场答题。")
+    if not is_checked_in(user_id, event.id):
+        raise ApiError(403, "not_checked_in", "请先在活动现场扫码签到，再参加现场答题。")
+    existing = quizzes.event_quiz(user_id, event.id)
+    if existing is not None:
+        return existing, False
+    if event_status(event, now) != "ongoing":
+        raise ApiError(409, "event_not_ongoing", "现场答题只在活动进行期间开放。")
+    return quizzes.start_quiz(user_id, "event", event.quiz_category_id, now=now, event=event)
