@@ -4,9 +4,8 @@ from flask_admin.model.form import InlineFormAdmin
 from sqlalchemy import func, select
 from wtforms.validators import NumberRange, ValidationError
 
-from admin.views import SecureModelView, _local_time
+from admin.views import LocalTimesMixin, SecureModelView, _local_time
 from core.extensions import db
-from core.timeutil import from_local, to_local
 from quiz_bank.exams.models import EXAM_KIND_LABELS, REVIEW_POLICY_LABELS, PaperRule
 from quiz_bank.models import TYPE_LABELS, Question
 
@@ -30,8 +29,9 @@ def _available(rule: PaperRule) -> int:
     )
 
 
-class ExamView(SecureModelView):
+class ExamView(LocalTimesMixin, SecureModelView):
     editors = ("admin",)
+    local_time_fields = ("opens_at", "closes_at")
     create_template = "admin/exam_create.html"
     edit_template = "admin/exam_edit.html"
     column_list = ("id", "title", "kind", "opens_at", "closes_at", "duration_minutes", "total", "pass_score", "attempts_allowed", "review_policy")
@@ -69,13 +69,8 @@ class ExamView(SecureModelView):
     form_ajax_refs = {"cadres": {"fields": ("name", "phone"), "page_size": 20}}
     inline_models = (PaperRuleInline(PaperRule),)
 
-    def on_form_prefill(self, form, id):
-        model = self.get_one(id)
-        form.opens_at.data = to_local(model.opens_at).replace(tzinfo=None)
-        form.closes_at.data = to_local(model.closes_at).replace(tzinfo=None)
-
     def on_model_change(self, form, model, is_created):
-        model.opens_at, model.closes_at = from_local(form.opens_at.data), from_local(form.closes_at.data)
+        self.store_local_times(form, model)
         if model.closes_at <= model.opens_at:
             raise ValidationError("关闭时间须晚于开放时间。")
         if model.good_percent > model.excellent_percent:

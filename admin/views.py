@@ -15,7 +15,7 @@ from accounts import audit
 from accounts.models import ADMIN_ROLE_LABELS
 from admin.auth import forbidden, has_role
 from core.extensions import db
-from core.timeutil import to_local
+from core.timeutil import from_local, to_local
 from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
 
@@ -74,6 +74,21 @@ class SecureModelView(ModelView):
 
     def _audit(self, action_name: str, model, summary: str = "") -> None:
         audit.record(current_user.id, action_name, self.model.__tablename__, model.id, summary)
+
+
+class LocalTimesMixin:
+    """Times typed and shown in the panel are Beijing time; the database keeps UTC."""
+
+    local_time_fields: tuple[str, ...] = ()
+
+    def on_form_prefill(self, form, id):
+        model = self.get_one(id)
+        for name in self.local_time_fields:
+            getattr(form, name).data = to_local(getattr(model, name)).replace(tzinfo=None)
+
+    def store_local_times(self, form, model) -> None:
+        for name in self.local_time_fields:
+            setattr(model, name, from_local(getattr(form, name).data))
 
 
 class CategoryView(SecureModelView):

@@ -84,3 +84,24 @@ def register(app) -> None:
         from quiz_bank.exams.attempts import finalise_expired
 
         click.echo(f"已按保存的答案自动交卷：{finalise_expired()} 份。")
+
+    events = click.Group("events", help="Publicity events.")
+    app.cli.add_command(events)
+
+    @events.command("token")
+    @click.argument("event_id", type=int)
+    def event_token(event_id):
+        """Print the event's current check-in code and its QR code (for testing, or staff without a projector)."""
+        import segno
+
+        from activities import tokens
+        from activities.models import Event
+        from core.extensions import db
+        from core.timeutil import to_local, utcnow
+
+        event = db.session.get(Event, event_id)
+        if event is None:
+            raise click.BadParameter(f"活动 {event_id} 不存在。")
+        token, until = tokens.issue(event.id, event.token_seconds, utcnow())
+        click.echo(f"{event.title}\n签到码：{token}\n有效至：{to_local(until):%H:%M:%S}（过后仍可用 {app.config['CHECKIN_TOKEN_GRACE_SECONDS']} 秒）")
+        segno.make(token, error="m").terminal(compact=True)

@@ -1,0 +1,121 @@
+"""Events in the panel, and the projector page with the rotating check-in code."""
+from functools import lru_cache
+
+import segno
+from flask import jsonify, url_for
+from flask_admin import expose
+from markupsafe import Markup
+from sqlalchemy import func, select
+from wtforms import FloatField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from activities import tokens
+from activities.models import EVENT_KIND_LABELS, Event
+from admin.auth import forbidden, has_role
+from admin.views import LocalTimesMixin, SecureModelView, _local_time
+from core.extensions import db
+from core.timeutil import to_local, utcnow
+from quiz_bank.models import Question
+
+
+@lru_cache(maxsize=256)
+def qr_svg(token: str) -> str:
+    """The QR code of a token, as inline SVG (cached: one drawing per period)."""
+    return segno.make(token, error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
+
+
+def _links(view, context, model, name):
+    return Markup(
+        f'<a href="{url_for(".projector", event_id=model.id)}" target="_blank" class="projector-link">签到大屏</a>'
+        f' · <a href="/admin/event-photos/{model.id}">照片</a>'
+    )
+
+
+class EventView(LocalTimesMixin, SecureModelView):
+    editors = ("admin", "editor")
+    local_time_fields = ("starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at")
+    column_list = ("id", "title", "kind", "org_unit", "starts_at", "location_name", "checkin_count", "points", "links")
+    column_labels = {
+        "id": "编号", "title": "活动名称", "kind": "类型", "org_unit": "主办单位", "org_unit.name": "主办单位",
+        "starts_at": "开始时间", "ends_at": "结束时间", "checkin_opens_at": "签到开始", "checkin_closes_at": "签到截止",
+        "location_name": "地点", "latitude": "纬度", "longitude": "经度", "radius_m": "签到范围（米）",
+        "points": "签到积分", "quiz_category": "现场答题法律", "quiz_size": "现场答题题数", "quiz_points_each": "每答对一题积分",
+        "token_seconds": "签到码更换间隔（秒）", "checkin_count": "签到人数", "description": "活动介绍", "links": "",
+        "created_at": "创建时间",
+    }
+    column_searchable_list = ("title", "location_name")
+    column_filters = ("kind", "org_unit.name", "starts_at")
+    column_choices = {"kind": list(EVENT_KIND_LABELS.items())}
+    column_default_sort = ("starts_at", True)
+    column_formatters = {"starts_at": _local_time, "ends_at": _local_time, "checkin_opens_at": _local_time,
+                         "checkin_closes_at": _local_time, "created_at": _local_time, "links": _links}
+    form_columns = (
+        "title", "kind", "org_unit", "starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at", "location_name",
+        "latitude", "longitude", "radius_m", "points", "quiz_category", "quiz_size", "quiz_points_each", "token_seconds",
+        "description",
+    )
+    form_choices = {"kind": list(EVENT_KIND_LABELS.items())}
+    # Flask-Admin has no converter for SQLAlchemy's Double.
+    form_overrides = {"latitude": FloatField, "longitude": FloatField}
+    form_args = {
+        "starts_at": {"description": "北京时间"},
+        "checkin_opens_at": {"description": "通常比活动开始早一些"},
+        "latitude": {"validators": [Optional(), NumberRange(-90, 90, "纬度须在 -90 到 90 之间")],
+                     "description": "不填经纬度和范围：不限签到位置（如室内信号差的礼堂）"},
+        "longitude": {"validators": [Optional(), NumberRange(-180, 180, "经度须在 -180 到 180 之间")]},
+        "radius_m": {"validators": [Optional(), NumberRange(10, 10_000, "范围须在 10 到 10000 米之间")]},
+        "points": {"validators": [NumberRange(0, 100, "签到积分须在 0 到 100 之间")]},
+        "quiz_category": {"description": "选择后，已签到的人在活动期间可参加该法律的现场答题"},
+        "quiz_size": {"validators": [NumberRange(1, 20, "题数须在 1 到 20 之间")]},
+        "quiz_points_each": {"validators": [NumberRange(0, 50, "每题积分须在 0 到 50 之间")]},
+        "token_seconds": {"validators": [NumberRange(10, 600, "须在 10 到 600 秒之间")]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        self.store_local_times(form, model)
+        if model.ends_at <= model.starts_at:
+            raise ValidationError("结束时间须晚于开始时间。")
+        if model.checkin_closes_at <= model.checkin_opens_at:
+            raise ValidationError("签到截止时间须晚于签到开始时间。")
+        fence = (model.latitude, model.longitude, model.radius_m)
+        if any(v is not None for v in fence) and not all(v is not None for v in fence):
+            raise ValidationError("限定签到位置须同时填写纬度、经度和范围；不限位置则三项都不填。")
+        if model.quiz_category is not None:
+            available = db.session.scalar(select(func.count()).select_from(Question).where(
+                Question.status == "active", Question.category_id == model.quiz_category.id))
+            if available < model.quiz_size:
+                raise ValidationError(f"“{model.quiz_category.name}”启用的题目只有 {available} 道，不够现场答题的 {model.quiz_size} 道。")
+            # Points for learning, not for showing up.
+            if model.quiz_size * model.quiz_points_each <= model.points:
+                raise ValidationError("现场答题全部答对的积分应高于签到积分：请提高每题积分或降低签到积分。")
+
+    def after_model_change(self, form, model, is_created):
+        self._audit("create" if is_created else "update", model, f"活动：{model.title}（{to_local(model.starts_at):%Y-%m-%d}）")
+        db.session.commit()
+
+    @expose("/projector/<int:event_id>")
+    def projector(self, event_id):
+        event = db.session.get(Event, event_id)
+        if event is None:
+            return forbidden()
+        return self.render("admin/event_projector.html", event=event, kind=EVENT_KIND_LABELS[event.kind],
+                           state_url=url_for(".projector_state", event_id=event.id), **self._state(event))
+
+    @expose("/projector/<int:event_id>/state.json")
+    def projector_state(self, event_id):
+        """What the projector polls: the current code and the live count, one row read."""
+        if not has_role(*self.readers):
+            return forbidden()
+        row = db.session.execute(
+            select(Event.id, Event.token_seconds, Event.checkin_count).where(Event.id == event_id)
+        ).one_or_none()
+        if row is None:
+            return jsonify({"error": "活动不存在"}), 404
+        return jsonify(self._state(row))
+
+    @staticmethod
+    def _state(event) -> dict:
+        now = utcnow()
+        token, until = tokens.issue(event.id, event.token_seconds, now)
+        return {"token": token, "svg": qr_svg(token), "count": event.checkin_count,
+                "refresh_in": max(1, int((until - now).total_seconds()) + 1)}
