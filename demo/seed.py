@@ -12,6 +12,7 @@ from accounts.models import AdminUser, OrgUnit, User
 from accounts.services import DEV_OPENID_PREFIX
 from core.extensions import db
 from core.timeutil import utcnow
+from demo.events import resident_ids, seed_events
 from demo.exams import seed_exams
 from quiz_bank import quizzes
 from quiz_bank.loader import load_bank
@@ -55,11 +56,13 @@ def seed(residents: int = 300, days: int = 7, echo=print) -> str:
     db.session.add_all(people + [resident, cadre])
     db.session.commit()
     department_ids = [d.id for d in departments]
+    resident_id = resident.id
     cadre_ids = [p.id for p in people if p.role == "cadre"]
 
     answers = _replay_history([u.id for u in people + [resident, cadre]], days, rng, keen={resident.id, cadre.id})
     echo(f"历史：{len(people) + 2} 人，{answers} 次作答")
     echo(seed_exams(cadre_ids, cadre.id, department_ids, rng, fake))
+    echo(seed_events(resident_ids(), resident_id, rng))
 
     password = secrets.token_urlsafe(9)
     if db.session.scalar(select(AdminUser).where(AdminUser.username == DEMO_ADMIN)) is None:
