@@ -1,0 +1,69 @@
+"""The year's archive and the figures for the annual rule-of-law report, in the panel.
+Everything is computed by activities.archive; this module only shows and sends it."""
+import io
+import os
+import tempfile
+
+from flask import abort, current_app, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from activities import archive
+from admin.auth import forbidden, has_role
+from core.timeutil import local_today
+
+READERS = ("admin", "editor", "reviewer")
+
+
+def _year(year: int) -> int:
+    if not archive.MIN_YEAR <= year <= archive.MAX_YEAR:
+        abort(404)
+    return year
+
+
+class ArchiveView(BaseView):
+    def is_accessible(self):
+        return has_role(*READERS)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            return forbidden()
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        current = local_today().year
+        years = sorted(set(archive.archive_years()) | {current}, reverse=True)
+        year = request.args.get("year", type=int)
+        if year is None or year not in years:
+            year = current
+        figures = archive.year_figures(year)
+        return self.render("admin/archive.html", year=year, years=years, f=figures)
+
+    @expose("/<int:year>/figures.xlsx")
+    def figures_xlsx(self, year):
+        data = archive.figures_xlsx(_year(year))
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年普法工作统计.xlsx",
+                         mimetype=archive.XLSX_MIME)
+
+    @expose("/<int:year>/archive.zip")
+    def archive_zip(self, year):
+        _year(year)
+        # The archive may hold gigabytes of photos: written to a temp file beside the
+        # upload store (not /tmp, often in memory), unlinked at once, and sent from the
+        # open file, which the response closes when it is done.
+        directory = os.path.join(current_app.config["UPLOAD_DIR"], "tmp")
+        os.makedirs(directory, exist_ok=True)
+        fd, path = tempfile.mkstemp(dir=directory, prefix="archive-", suffix=".zip")
+        out = os.fdopen(fd, "w+b")
+        try:
+            os.unlink(path)
+            archive.write_archive(year, out)
+            out.seek(0)
+        except BaseException:
+            out.close()
+            raise
+        response = send_file(out, as_attachment=True, download_name=f"{year}年普法活动档案.zip",
+                             mimetype="application/zip", conditional=False, etag=False)
+        response.content_length = os.fstat(out.fileno()).st_size
+        return response

@@ -1,0 +1,109 @@
+"""The year's archive and report figures in the panel (Flask test client, CSRF off)."""
+import io
+import os
+import zipfile
+from urllib.parse import quote
+
+import pytest
+from openpyxl import load_workbook
+
+from core.timeutil import local_today
+from tests.activities.archive_data import build_year
+
+
+def _register_archive_view(app) -> None:
+    """Until admin/__init__.py registers the view, register it on the session's app here."""
+    if "archive.index" in app.view_functions:
+        return
+    from admin.archive import ArchiveView
+
+    panel = app.extensions["admin"][0]
+    started, app._got_first_request = app._got_first_request, False
+    try:
+        panel.add_view(ArchiveView(name="年度档案与统计", category="普法活动", endpoint="archive", url="/admin/archive"))
+    finally:
+        app._got_first_request = started
+
+
+@pytest.fixture
+def panel(app):
+    _register_archive_view(app)
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+def _login(client, admin, password="correct-horse"):
+    r = client.post("/admin/auth/login", data={"username": admin.username, "password": password})
+    assert r.status_code == 302
+
+
+def _tmp_files(app) -> list[str]:
+    directory = os.path.join(app.config["UPLOAD_DIR"], "tmp")
+    return os.listdir(directory) if os.path.isdir(directory) else []
+
+
+def test_anonymous_is_sent_to_the_login_page(panel):
+    for path in ("/admin/archive/", "/admin/archive/2026/figures.xlsx", "/admin/archive/2026/archive.zip"):
+        r = panel.get(path)
+        assert r.status_code == 302
+        assert "/admin/auth/login" in r.headers["Location"] and "next=" in r.headers["Location"]
+
+
+def test_page_shows_the_years_figures(panel, make):
+    build_year(make)
+    _login(panel, make.admin("reviewer"))
+    html = panel.get("/admin/archive/?year=2026").get_data(as_text=True)
+    assert "2026年全年开展普法活动4场次，其中宪法宣传日1场、禁毒日1场、普法宣讲2场；覆盖群众4人、8人次。" in html
+    assert 'id="kind-table"' in html and "宪法宣传日" in html
+    assert 'id="village-table"' in html and "西山社区" in html and "未填写" in html
+    assert "78.6%" in html
+    # The selector offers the years with events, and links the downloads for the year shown.
+    for y in (2025, 2026, 2027):
+        assert f'<option value="{y}"' in html
+    assert 'href="/admin/archive/2026/figures.xlsx"' in html and 'href="/admin/archive/2026/archive.zip"' in html
+
+
+def test_page_defaults_to_the_current_year(panel, make):
+    _login(panel, make.admin("editor"))
+    html = panel.get("/admin/archive/").get_data(as_text=True)
+    year = local_today().year
+    assert f'<option value="{year}" selected>' in html and f"{year}年暂无普法活动记录。" in html
+
+
+def test_figures_download(panel, make):
+    build_year(make)
+    _login(panel, make.admin("reviewer"))
+    r = panel.get("/admin/archive/2026/figures.xlsx")
+    assert r.status_code == 200
+    assert quote("2026年普法工作统计.xlsx") in r.headers["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(r.data))
+    assert wb.sheetnames == ["总览", "按类型", "按主办单位", "按村社区", "现场答题"]
+    assert wb["按类型"]["A2"].value == "宪法宣传日"
+
+
+def test_archive_download_is_a_valid_zip_and_leaves_no_temp_file(panel, make, app):
+    year = build_year(make)
+    _login(panel, make.admin("admin"))
+    before = _tmp_files(app)
+    r = panel.get("/admin/archive/2026/archive.zip")
+    try:
+        assert r.status_code == 200 and r.mimetype == "application/zip"
+        assert quote("2026年普法活动档案.zip") in r.headers["Content-Disposition"]
+        data = r.data
+        assert int(r.headers["Content-Length"]) == len(data)
+    finally:
+        r.close()
+    assert _tmp_files(app) == before
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        names = zf.namelist()
+        assert "index.xlsx" in names and "年度统计.xlsx" in names
+        folder = next(n.split("/")[0] for n in names if n.startswith("2026-12-04_宪法宣传日_"))
+        assert sorted(zf.read(n) for n in names if n.startswith(f"{folder}/照片/")) == sorted(year.photo_bytes.values())
+
+
+def test_year_out_of_range_is_not_found(panel, make):
+    _login(panel, make.admin("reviewer"))
+    assert panel.get("/admin/archive/0/archive.zip").status_code == 404
+    assert panel.get("/admin/archive/99999/figures.xlsx").status_code == 404
