@@ -11,23 +11,8 @@ from core.timeutil import local_today
 from tests.activities.archive_data import build_year
 
 
-def _register_archive_view(app) -> None:
-    """Until admin/__init__.py registers the view, register it on the session's app here."""
-    if "archive.index" in app.view_functions:
-        return
-    from admin.archive import ArchiveView
-
-    panel = app.extensions["admin"][0]
-    started, app._got_first_request = app._got_first_request, False
-    try:
-        panel.add_view(ArchiveView(name="年度档案与统计", category="普法活动", endpoint="archive", url="/admin/archive"))
-    finally:
-        app._got_first_request = started
-
-
 @pytest.fixture
 def panel(app):
-    _register_archive_view(app)
     app.config["WTF_CSRF_ENABLED"] = False
     yield app.test_client()
     app.config["WTF_CSRF_ENABLED"] = True
