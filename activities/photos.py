@@ -18,7 +18,7 @@ import re
 import tempfile
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from PIL import ExifTags, Image, ImageOps
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
@@ -41,7 +41,6 @@ CAPTION_MAX = 200
 
 # Pillow format -> (MIME type, extension of the stored file)
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
-EXTENSIONS = {ext: fmt for fmt, (_, ext) in FORMATS.items()}
 MIME_EXTENSIONS = {mime: ext for mime, ext in FORMATS.values()}
 # What a client may say about a file, and the format that claim names.
 CLAIMED_TYPES = {
@@ -51,8 +50,6 @@ CLAIMED_TYPES = {
 CLAIMED_EXTENSIONS = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "jfif": "JPEG", "png": "PNG", "webp": "WEBP"}
 # Types that say nothing about the content (WeChat and some browsers send these).
 GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream", "application/unknown"}
-
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 MSG_INVALID = "无法识别的图片：只能上传 JPEG、PNG 或 WebP 图片，且文件须完整。"
 MSG_TOO_LARGE = "图片过大：每张不能超过 10 MB。"
@@ -285,14 +282,17 @@ def _existing(event_id: int, sha256: str) -> EventPhoto | None:
 
 def upload_by_user(user_id: int, event_id: int, data: bytes, filename: str, claimed_type: str | None,
                    caption: str = "") -> tuple[EventPhoto, bool]:
-    """A photo uploaded from the mini-program. Only cadres may upload."""
+    """A photo uploaded from the mini-program. Only cadres may upload. Commits."""
     event = db.session.get(Event, event_id)
     if event is None:
         raise ApiError(404, "not_found", "活动不存在。")
     role = db.session.scalar(select(User.role).where(User.id == user_id))
     if role != "cadre":
         raise ApiError(403, "forbidden", "只有干部可以上传活动照片。请先在“我的”中绑定干部身份。")
-    return store_photo(event, data, filename, claimed_type, caption, user_id=user_id)
+    photo, created = store_photo(event, data, filename, claimed_type, caption, user_id=user_id)
+    if created:
+        db.session.commit()
+    return photo, created
 
 
 # -- deleting --------------------------------------------------------------------
@@ -332,9 +332,17 @@ def _keep_files_after_rollback(session) -> None:
 
 
 def photo_url(photo: EventPhoto) -> str:
-    """Where the original is served (a path on this server, made from the hash)."""
-    return url_for("media.photo", name=f"{photo.sha256}.{_ext(photo)}")
+    """Where the original is served: a path on this server, made from the hash."""
+    return _media_url("photo", f"photos/{photo.sha256}.{_ext(photo)}")
 
 
 def thumb_url(photo: EventPhoto) -> str:
-    return url_for("media.thumb", name=f"{photo.sha256}.jpg")
+    return _media_url("thumb", f"thumbs/{photo.sha256}.jpg")
+
+
+def _media_url(endpoint: str, path: str) -> str:
+    # In a request, url_for (it knows a prefix the app is mounted under); elsewhere
+    # (commands, exports) the same path the blueprint serves.
+    if has_request_context():
+        return url_for(f"media.{endpoint}", name=path.split("/", 1)[1])
+    return f"/media/{path}"

@@ -56,6 +56,9 @@ def _flatten_validation(detail: dict) -> dict:
 def register(app) -> None:
     @app.error_processor
     def process(error: HTTPError):
+        if error.status_code == 413 and request.path.startswith("/api/"):
+            # A body over MAX_CONTENT_LENGTH: the same answer as a photo over its own limit.
+            error = ApiError(422, "file_too_large", "上传的文件过大：图片不能超过 10 MB。")
         if not request.path.startswith("/api/") and error.status_code in (400, 403, 404, 405, 500):
             # The admin panel is a web page: give it a page, not JSON.
             body = error_body(error)

@@ -1,0 +1,128 @@
+"""Event photos in the panel: the archive of each event's evidence. Staff upload
+(admin, editor), only admins delete; reviewers look. Checking and storing are
+activities.photos's, as for the mini-program."""
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from accounts import audit
+from activities import photos
+from activities.models import EVENT_KIND_LABELS, Event, EventPhoto
+from admin.auth import forbidden, has_role
+from core.errors import ApiError
+from core.extensions import db
+from core.timeutil import to_local
+
+READERS = ("admin", "editor", "reviewer")
+UPLOADERS = ("admin", "editor")
+DELETERS = ("admin",)
+PAGE_SIZE = 20
+
+
+def _local(dt, fmt="%Y-%m-%d %H:%M") -> str:
+    return to_local(dt).strftime(fmt) if dt else ""
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
+
+
+def _uploader(photo: EventPhoto) -> str:
+    if photo.uploaded_by_admin is not None:
+        return f"{photo.uploaded_by_admin.username}（后台）"
+    if photo.uploaded_by_user is not None:
+        user = photo.uploaded_by_user
+        return user.real_name or user.nickname or f"用户 {user.id}"
+    return ""
+
+
+class EventPhotoView(BaseView):
+    def is_accessible(self):
+        return has_role(*READERS)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            return forbidden()
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        total = db.session.scalar(select(func.count()).select_from(Event))
+        counts = select(EventPhoto.event_id, func.count().label("n")).group_by(EventPhoto.event_id).subquery()
+        rows = db.session.execute(
+            select(Event, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.event_id == Event.id)
+            .order_by(Event.starts_at.desc(), Event.id.desc())
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        ).all()
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        return self.render("admin/event_photos.html", rows=rows, kinds=EVENT_KIND_LABELS, local=_local, page=page, pages=pages)
+
+    def _event(self, event_id: int) -> Event:
+        event = db.session.get(Event, event_id)
+        if event is None:
+            abort(404)
+        return event
+
+    @expose("/<int:event_id>")
+    def detail(self, event_id):
+        event = self._event(event_id)
+        rows = db.session.scalars(
+            select(EventPhoto).where(EventPhoto.event_id == event.id)
+            .options(selectinload(EventPhoto.uploaded_by_user), selectinload(EventPhoto.uploaded_by_admin))
+            .order_by(EventPhoto.taken_at.is_(None), EventPhoto.taken_at, EventPhoto.id)
+        ).all()
+        return self.render(
+            "admin/event_photos_event.html", event=event, photos=rows, kinds=EVENT_KIND_LABELS, local=_local, size=_size,
+            uploader=_uploader, photo_url=photos.photo_url, thumb_url=photos.thumb_url,
+            can_upload=has_role(*UPLOADERS), can_delete=has_role(*DELETERS),
+            max_mb=photos.MAX_BYTES // (1024 * 1024), caption_max=photos.CAPTION_MAX,
+            max_request_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+        )
+
+    @expose("/<int:event_id>/upload", methods=("POST",))
+    def upload(self, event_id):
+        if not has_role(*UPLOADERS):
+            return forbidden()
+        event = self._event(event_id)
+        uploads = [f for f in request.files.getlist("file") if f and f.filename]
+        if not uploads:
+            flash("请选择要上传的照片。", "error")
+            return redirect(url_for(".detail", event_id=event.id))
+        caption = request.form.get("caption", "")
+        added, existing = 0, 0
+        for upload in uploads:
+            data = upload.stream.read(photos.MAX_BYTES + 1)
+            try:
+                photo, created = photos.store_photo(event, data, upload.filename, upload.mimetype, caption,
+                                                    admin_id=current_user.id)
+            except ApiError as exc:
+                flash(f"{upload.filename}：{exc.message}", "error")
+                continue
+            if created:
+                added += 1
+                audit.record(current_user.id, "create", "event_photo", photo.id,
+                             f"为活动“{event.title}”上传照片 {upload.filename}")
+            else:
+                existing += 1
+        db.session.commit()
+        if added:
+            flash(f"已上传 {added} 张照片。", "success")
+        if existing:
+            flash(f"{existing} 张照片此活动已有，未重复保存。", "info")
+        return redirect(url_for(".detail", event_id=event.id))
+
+    @expose("/<int:event_id>/photos/<int:photo_id>/delete", methods=("POST",))
+    def delete(self, event_id, photo_id):
+        if not has_role(*DELETERS):
+            return forbidden()
+        photo = db.session.get(EventPhoto, photo_id)
+        if photo is None or photo.event_id != event_id:
+            abort(404)
+        photos.delete_photo(photo, current_user.id)
+        db.session.commit()
+        flash("照片已删除。", "success")
+        return redirect(url_for(".detail", event_id=event_id))
