@@ -46,6 +46,10 @@ def read(token: str) -> tuple[int, datetime]:
         raw = base64.urlsafe_b64decode(token + "=")
     except (binascii.Error, ValueError):
         raise InvalidToken
+    # 27 characters carry 2 bits more than the 20 bytes: only the one spelling we issue
+    # counts, so no altered token decodes to a genuine one.
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != token:
+        raise InvalidToken
     payload, mac = raw[: _LAYOUT.size], raw[_LAYOUT.size:]
     if len(raw) != _LAYOUT.size + _MAC_BYTES or not hmac.compare_digest(mac, _mac(payload)):
         raise InvalidToken

@@ -9,6 +9,7 @@ from activities.models import Event
 from admin.archive import ArchiveView
 from admin.auth import AuthView, DashboardView, load_admin
 from admin.exam_results import CertificateCheckView, ExamResultsView
+from admin.event_photos import EventPhotoView
 from admin.events import EventView
 from admin.exams import ExamView
 from admin.imports import ImportView
@@ -34,6 +35,7 @@ def init_admin(app) -> None:
     panel.add_view(QuestionView(Question, db.session, name="题目", category="题库", endpoint="questions"))
     panel.add_view(ImportView(name="导入导出", category="题库", endpoint="imports", url="/admin/import"))
     panel.add_view(EventView(Event, db.session, name="活动", category="普法活动", endpoint="events"))
+    panel.add_view(EventPhotoView(name="活动照片", category="普法活动", endpoint="event_photos", url="/admin/event-photos"))
     panel.add_view(ArchiveView(name="年度档案与统计", category="普法活动", endpoint="archive", url="/admin/archive"))
     panel.add_view(ExamView(Exam, db.session, name="考试", category="考试", endpoint="exams"))
     panel.add_view(ExamResultsView(name="成绩统计", category="考试", endpoint="exam_results", url="/admin/exam-results"))

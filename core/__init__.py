@@ -87,11 +87,13 @@ def register_extensions(app: APIFlask) -> None:
 
 
 def register_blueprints(app: APIFlask) -> None:
+    from activities.media import media_bp
     from admin import init_admin
     from api import bp as api_bp
     from core.docs import bp as docs_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(media_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(docs_bp)
     init_admin(app)

@@ -65,30 +65,3 @@ def stored_files() -> set[str]:
         for dirpath, _, names in os.walk(os.path.join(root, kind)):
             found.update(os.path.join(dirpath, n) for n in names)
     return found
-
-
-def register_media(app) -> None:
-    """Until core registers activities.media, register it on the session's app here."""
-    if "media" in app.blueprints:
-        return
-    from activities.media import media_bp
-
-    started, app._got_first_request = app._got_first_request, False
-    try:
-        app.register_blueprint(media_bp)
-    finally:
-        app._got_first_request = started
-
-
-def register_photo_admin(app) -> None:
-    """Until admin/__init__.py adds the panel's photo pages, add them to the session's app here."""
-    if "event_photos.index" in app.view_functions:
-        return
-    from admin.event_photos import EventPhotoView
-
-    panel = app.extensions["admin"][0]
-    started, app._got_first_request = app._got_first_request, False
-    try:
-        panel.add_view(EventPhotoView(name="活动照片", category="普法活动", endpoint="event_photos", url="/admin/event-photos"))
-    finally:
-        app._got_first_request = started

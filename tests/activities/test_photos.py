@@ -10,18 +10,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-import api.event_photos  # noqa: F401  (registers the route if api/__init__.py does not yet import it)
 from accounts.models import AuditLog
 from activities import photos
 from activities.models import EventPhoto
 from core.errors import ApiError
 from core.extensions import db
-from tests.activities.photo_helpers import image_bytes, new_event, png_header_only, register_media, stored_files
-
-
-@pytest.fixture(autouse=True)
-def _media(app):
-    register_media(app)
+from tests.activities.photo_helpers import image_bytes, new_event, png_header_only, stored_files
 
 
 def _count(event=None) -> int:

@@ -10,15 +10,13 @@ from accounts.models import AuditLog
 from activities import photos
 from activities.models import EventPhoto
 from core.extensions import db
-from tests.activities.photo_helpers import image_bytes, new_event, register_media, register_photo_admin, stored_files
+from tests.activities.photo_helpers import image_bytes, new_event, stored_files
 
 BASE = "/admin/event-photos"
 
 
 @pytest.fixture
 def panel(app):
-    register_media(app)
-    register_photo_admin(app)
     app.config["WTF_CSRF_ENABLED"] = False
     yield app.test_client()
     app.config["WTF_CSRF_ENABLED"] = True

@@ -4,7 +4,6 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from accounts.models import AuditLog, Cadre
 from core.extensions import db
