@@ -11,7 +11,6 @@ On-site quiz participation counts the quizzes of mode "event" in which at least 
 question was answered (a quiz opened and left untouched is no participation);
 accuracy is correct answers / answered questions.
 """
-import io
 import logging
 import os
 import re
@@ -20,13 +19,13 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment
 from sqlalchemy import and_, case, distinct, func, literal, select
 
 from accounts.models import OrgUnit, User
 from activities.models import EVENT_KIND_LABELS, CheckIn, Event, EventPhoto
 from activities.photos import MIME_EXTENSIONS, photo_path
+from core import xlsx
 from core.extensions import db
 from core.timeutil import local_midnight_utc, to_local, utcnow
 from quiz_bank.models import Quiz
@@ -193,33 +192,7 @@ def headlines(f: dict) -> list[str]:
 
 # -- spreadsheets -----------------------------------------------------------------------
 
-_BOLD = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _sheet(wb: Workbook, title: str, headers: list[str], widths: list[int], first: bool = False):
-    ws = wb.active if first else wb.create_sheet()
-    ws.title = title
-    ws.append(headers)
-    for i, width in enumerate(widths, start=1):
-        cell = ws.cell(row=1, column=i)
-        cell.font, cell.fill = _BOLD, _HEAD_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    return ws
-
-
-def _bold_last_row(ws) -> None:
-    for cell in ws[ws.max_row]:
-        cell.font = _BOLD
-
-
-def _save(wb: Workbook) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+XLSX_MIME = xlsx.MIME
 
 
 def _local(dt: datetime | None) -> datetime | None:
@@ -232,7 +205,7 @@ def figures_xlsx(year: int, figures: dict | None = None) -> bytes:
     q = f["quiz"]
     wb = Workbook()
 
-    ws = _sheet(wb, "总览", ["项目", "数值"], [36, 16], first=True)
+    ws = xlsx.sheet(wb, "总览", ["项目", "数值"], [36, 16], first=True)
     for row in (
         ("年度", f["year"]), ("开展普法活动（场次）", f["events"]), ("覆盖群众（人）", f["people"]),
         ("参与群众（人次）", f["checkins"]), ("参与的村（社区）（个）", f["villages"]),
@@ -243,39 +216,39 @@ def figures_xlsx(year: int, figures: dict | None = None) -> bytes:
         ws.append(row)
     ws.append([])
     ws.append(["报告用语"])
-    _bold_last_row(ws)
+    xlsx.bold_last_row(ws)
     for line in f["headlines"]:
         ws.append([line])
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=2)
         ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[ws.max_row].height = 15 * (1 + len(line) // 28)
 
-    ws = _sheet(wb, "按类型", ["活动类型", "场次", "签到人数", "签到人次"], [16, 10, 12, 12])
+    ws = xlsx.sheet(wb, "按类型", ["活动类型", "场次", "签到人数", "签到人次"], [16, 10, 12, 12])
     for k in f["by_kind"]:
         ws.append([k["label"], k["events"], k["people"], k["checkins"]])
     ws.append(["合计", f["events"], f["people"], f["checkins"]])
-    _bold_last_row(ws)
+    xlsx.bold_last_row(ws)
 
-    ws = _sheet(wb, "按主办单位", ["主办单位", "场次", "签到人数", "签到人次"], [28, 10, 12, 12])
+    ws = xlsx.sheet(wb, "按主办单位", ["主办单位", "场次", "签到人数", "签到人次"], [28, 10, 12, 12])
     for u in f["by_organiser"]:
         ws.append([u["unit"], u["events"], u["people"], u["checkins"]])
     ws.append(["合计", f["events"], f["people"], f["checkins"]])
-    _bold_last_row(ws)
+    xlsx.bold_last_row(ws)
 
-    ws = _sheet(wb, "按村社区", ["村/社区", "参与人数", "参与人次"], [28, 12, 12])
+    ws = xlsx.sheet(wb, "按村社区", ["村/社区", "参与人数", "参与人次"], [28, 12, 12])
     for v in f["by_village"]:
         ws.append([v["unit"], v["people"], v["checkins"]])
     ws.append(["合计", f["people"], f["checkins"]])
-    _bold_last_row(ws)
+    xlsx.bold_last_row(ws)
 
-    ws = _sheet(wb, "现场答题", ["活动类型", "答题人数", "答题次数", "答题数", "答对数", "正确率（%）"], [16, 12, 12, 10, 10, 12])
+    ws = xlsx.sheet(wb, "现场答题", ["活动类型", "答题人数", "答题次数", "答题数", "答对数", "正确率（%）"], [16, 12, 12, 10, 10, 12])
     for k in f["by_kind"]:
         kq = k["quiz"]
         ws.append([k["label"], kq["people"], kq["quizzes"], kq["answered"], kq["correct"], kq["accuracy"]])
     ws.append(["合计", q["people"], q["quizzes"], q["answered"], q["correct"], q["accuracy"]])
-    _bold_last_row(ws)
+    xlsx.bold_last_row(ws)
 
-    return _save(wb)
+    return xlsx.to_bytes(wb)
 
 
 # -- the archive ------------------------------------------------------------------------
@@ -326,16 +299,16 @@ def _add_file(zf: zipfile.ZipFile, name: str, path: str, when: tuple) -> None:
 
 def _signin_xlsx(rows: list) -> bytes:
     wb = Workbook()
-    ws = _sheet(wb, "签到名单", ["序号", "姓名", "昵称", "村/社区", "签到时间"], [8, 14, 18, 24, 18], first=True)
+    ws = xlsx.sheet(wb, "签到名单", ["序号", "姓名", "昵称", "村/社区", "签到时间"], [8, 14, 18, 24, 18], first=True)
     for i, row in enumerate(rows, start=1):
         ws.append([i, row.real_name or "", row.nickname or "", row.unit or NO_UNIT, _local(row.checked_in_at)])
         ws.cell(row=ws.max_row, column=5).number_format = "yyyy-mm-dd hh:mm:ss"
-    return _save(wb)
+    return xlsx.to_bytes(wb)
 
 
 def _index_xlsx(entries: list[dict]) -> bytes:
     wb = Workbook()
-    ws = _sheet(wb, "活动目录", ["日期", "类型", "标题", "地点", "主办单位", "签到人数", "现场答题人数", "现场答题正确率（%）", "照片数", "文件夹"],
+    ws = xlsx.sheet(wb, "活动目录", ["日期", "类型", "标题", "地点", "主办单位", "签到人数", "现场答题人数", "现场答题正确率（%）", "照片数", "文件夹"],
                 [12, 12, 36, 24, 22, 10, 12, 14, 8, 60], first=True)
     for e in entries:
         ws.append([e["date"], e["kind"], e["title"], e["location"], e["organiser"], e["checkins"], e["quiz_people"],
@@ -347,8 +320,8 @@ def _index_xlsx(entries: list[dict]) -> bytes:
     if entries:
         ws.append(["合计", "", f"{len(entries)}场", "", "", sum(e["checkins"] for e in entries),
                    sum(e["quiz_people"] for e in entries), None, sum(e["photos"] for e in entries), ""])
-        _bold_last_row(ws)
-    return _save(wb)
+        xlsx.bold_last_row(ws)
+    return xlsx.to_bytes(wb)
 
 
 def write_archive(year: int, out) -> None:

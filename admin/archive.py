@@ -4,15 +4,13 @@ import io
 import os
 import tempfile
 
-from flask import abort, current_app, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask import abort, current_app, request, send_file
+from flask_admin import expose
 
 from activities import archive
-from admin.auth import forbidden, has_role
+from admin.auth import StaffView
 from core.timeutil import local_today
 
-READERS = ("admin", "editor", "reviewer")
 
 
 def _year(year: int) -> int:
@@ -21,14 +19,8 @@ def _year(year: int) -> int:
     return year
 
 
-class ArchiveView(BaseView):
-    def is_accessible(self):
-        return has_role(*READERS)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            return forbidden()
-        return redirect(url_for("auth.login", next=request.full_path))
+class ArchiveView(StaffView):
+    """The year's figures for the annual report, and the archive to download."""
 
     @expose("/")
     def index(self):

@@ -27,6 +27,28 @@ def forbidden():
     return "<p>当前账号没有权限进行此操作。</p><p><a href='/admin/'>返回管理后台</a></p>", 403
 
 
+READERS = ("admin", "editor", "reviewer")
+
+
+class StaffOnly:
+    """Panel pages for township staff: every role may read; anonymous visitors are sent
+    to the login page, and a signed-in account without the role gets a page saying why."""
+
+    readers: tuple[str, ...] = READERS
+
+    def is_accessible(self):
+        return has_role(*self.readers)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            return forbidden()
+        return redirect(url_for("auth.login", next=request.full_path))
+
+
+class StaffView(StaffOnly, BaseView):
+    """A plain (non-CRUD) panel page for staff."""
+
+
 class LoginForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])

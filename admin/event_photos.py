@@ -2,7 +2,7 @@
 (admin, editor), only admins delete; reviewers look. Checking and storing are
 activities.photos's, as for the mini-program."""
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -10,12 +10,11 @@ from sqlalchemy.orm import selectinload
 from accounts import audit
 from activities import photos
 from activities.models import EVENT_KIND_LABELS, Event, EventPhoto
-from admin.auth import forbidden, has_role
+from admin.auth import StaffView, forbidden, has_role
 from core.errors import ApiError
 from core.extensions import db
 from core.timeutil import to_local
 
-READERS = ("admin", "editor", "reviewer")
 UPLOADERS = ("admin", "editor")
 DELETERS = ("admin",)
 PAGE_SIZE = 20
@@ -38,14 +37,8 @@ def _uploader(photo: EventPhoto) -> str:
     return ""
 
 
-class EventPhotoView(BaseView):
-    def is_accessible(self):
-        return has_role(*READERS)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            return forbidden()
-        return redirect(url_for("auth.login", next=request.full_path))
+class EventPhotoView(StaffView):
+    """Each event's photos: view, upload (staff), delete (admins, audited)."""
 
     @expose("/")
     def index(self):

@@ -5,20 +5,19 @@ import io
 import re
 
 from flask import abort, flash, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from accounts import audit
-from admin.auth import forbidden, has_role
+from admin.auth import StaffView, forbidden, has_role
 from core.extensions import db
 from core.timeutil import to_local, utcnow
 from quiz_bank.exams import certificates, results
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
 
-READERS = ("admin", "editor", "reviewer")
 PAGE_SIZE = 20
 # Characters a file name may not hold on Windows (where the office opens it).
 UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -28,17 +27,7 @@ def _local(dt, fmt="%Y-%m-%d %H:%M") -> str:
     return to_local(dt).strftime(fmt) if dt else ""
 
 
-class _ReadersView(BaseView):
-    def is_accessible(self):
-        return has_role(*READERS)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            return forbidden()
-        return redirect(url_for("auth.login", next=request.full_path))
-
-
-class ExamResultsView(_ReadersView):
+class ExamResultsView(StaffView):
     makers = ("admin",)
 
     @expose("/")
@@ -100,7 +89,7 @@ class ExamResultsView(_ReadersView):
         return redirect(target)
 
 
-class CertificateCheckView(_ReadersView):
+class CertificateCheckView(StaffView):
     MAX_SERIAL = 64
 
     @expose("/")

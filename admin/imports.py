@@ -4,11 +4,11 @@ import io
 import os
 
 from flask import flash, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 
 from accounts import audit
-from admin.auth import forbidden, has_role
+from admin.auth import StaffView, forbidden, has_role
 from admin.uploads import stash, stashed
 from core.extensions import db
 from quiz_bank.formats import EXTENSIONS, UnsupportedFormat, format_for, tabular
@@ -18,14 +18,9 @@ from quiz_bank.questions import QuestionInvalid
 EXPORTS = {"xlsx": "Excel（.xlsx）", "csv": "CSV（.csv）", "gift": "Moodle GIFT（.gift）", "txt": "Aiken（.txt，仅单选和判断）", "json": "JSON（.json，完整）"}
 
 
-class ImportView(BaseView):
+class ImportView(StaffView):
     editors = ("admin", "editor")
 
-    def is_accessible(self):
-        return has_role("admin", "editor", "reviewer")
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
 
     @expose("/")
     def index(self):

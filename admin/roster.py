@@ -4,7 +4,7 @@ import io
 import os
 
 from flask import flash, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from wtforms.validators import Regexp
 
 from accounts import audit, roster
 from accounts.models import Cadre
-from admin.auth import forbidden, has_role
+from admin.auth import StaffView, forbidden, has_role
 from admin.uploads import stash, stashed
 from admin.views import SecureModelView, _local_time
 from core.extensions import db
@@ -54,12 +54,8 @@ class CadreView(SecureModelView):
         flash(f"已为 {len(cadres)} 名干部解除绑定并生成新的绑定码。", "success")
 
 
-class RosterImportView(BaseView):
-    def is_accessible(self):
-        return has_role("admin", "editor", "reviewer")
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
+class RosterImportView(StaffView):
+    """Upload the roster, preview every problem, confirm; download the binding codes."""
 
     @expose("/")
     def index(self):

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from accounts import audit
 from accounts.models import ADMIN_ROLE_LABELS
-from admin.auth import forbidden, has_role
+from admin.auth import StaffOnly, forbidden, has_role
 from core.extensions import db
 from core.timeutil import from_local, to_local
 from quiz_bank import questions as question_service
@@ -29,25 +29,14 @@ def _local_time(view, context, model, name):
     return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-class SecureModelView(ModelView):
+class SecureModelView(StaffOnly, ModelView):
     """Staff only; `editors` may change, everyone signed in may read."""
 
     editors: tuple[str, ...] = ("admin",)
-    readers: tuple[str, ...] = ("admin", "editor", "reviewer")
     form_base_class = FlaskForm
     page_size = 50
     can_view_details = True
     can_export = False
-
-    def is_accessible(self):
-        return has_role(*self.readers)
-
-    def inaccessible_callback(self, name, **kwargs):
-        from flask import redirect, request, url_for
-
-        if current_user.is_authenticated:
-            return forbidden()
-        return redirect(url_for("auth.login", next=request.full_path))
 
     @property
     def can_create(self):

@@ -27,3 +27,8 @@ def unauthorized(error):
 
 def current_user_id() -> int:
     return auth.current_user.id
+
+
+def per_user() -> str:
+    """Rate-limit key: the signed-in user, whatever address they come from."""
+    return f"user:{current_user_id()}"

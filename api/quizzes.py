@@ -1,7 +1,7 @@
 from flask import current_app
 
 from api import bp
-from api.auth import auth, current_user_id
+from api.auth import auth, current_user_id, per_user
 from api.schemas import (
     AnswerIn, AnswerResult, CategoryOut, FinishOut, QuizIn, QuizListQuery, QuizOut, QuizPage,
     WrongAnswerPage, WrongAnswerQuery, page_dict,
@@ -12,10 +12,6 @@ from quiz_bank import questions, quizzes
 
 def _answer_limit():
     return current_app.config["RATELIMIT_ANSWER"]
-
-
-def _per_user():
-    return f"user:{current_user_id()}"
 
 
 @bp.get("/categories")
@@ -63,7 +59,7 @@ def get_quiz(quiz_id):
 
 @bp.post("/quizzes/<int(max=2147483647):quiz_id>/answers")
 @bp.auth_required(auth)
-@limiter.limit(_answer_limit, key_func=_per_user)
+@limiter.limit(_answer_limit, key_func=per_user)
 @bp.input(AnswerIn, arg_name="body")
 @bp.output(AnswerResult)
 @bp.doc(responses={400: "请求格式有误", 404: "答题记录不存在", 409: "已作答、答题已结束或挑战已结束", 429: "作答太频繁"})

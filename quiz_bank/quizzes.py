@@ -168,7 +168,7 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     if closes_at is not None and now > val.read_time(closes_at):
         raise ApiError(409, "quiz_closed", "活动已经结束，现场答题已关闭。")
     key = sorted(val.read_json(key))
-    given = _check_answer(qtype, val.read_json(options), given)
+    given = check_answer(qtype, [o["key"] for o in val.read_json(options)], given)
     correct = given == key
 
     answered += 1
@@ -199,8 +199,9 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     return AnswerResult(correct, key, explanation, source, points, status)
 
 
-def _check_answer(qtype: str, options: list, given: list[str]) -> list[str]:
-    keys = {o["key"] for o in options}
+def check_answer(qtype: str, keys: list[str], given: list[str]) -> list[str]:
+    """The given option keys cleaned and sorted, or a 422 saying what is wrong with them.
+    `keys`: the option keys as the person was shown them."""
     clean = sorted({str(k).strip().upper() for k in given})
     if not clean:
         raise ApiError(422, "validation_error", "请选择答案。", {"answer": ["答案不能为空。"]})

@@ -17,6 +17,7 @@ from quiz_bank.exams.assignment import assigned_to, is_assigned
 from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt
 from quiz_bank.models import Question
 from quiz_bank.questions import OPTION_KEYS
+from quiz_bank.quizzes import check_answer
 
 
 def _not_found() -> ApiError:
@@ -84,15 +85,9 @@ def to_display(item: AttemptItem, keys: list[str] | None) -> list[str] | None:
 
 
 def _from_display(option_order: list | None, options: list, given: list[str], qtype: str) -> list[str]:
+    """The answer in the question's own keys, from the keys the person saw."""
     shown = [OPTION_KEYS[i] for i in range(len(options))] if option_order else [o["key"] for o in options]
-    clean = sorted({str(k).strip().upper() for k in given})
-    if not clean:
-        raise ApiError(422, "validation_error", "请选择答案。", {"answer": ["答案不能为空。"]})
-    unknown = [k for k in clean if k not in shown]
-    if unknown:
-        raise ApiError(422, "invalid_option", "所选选项不存在。", {"answer": [f"没有选项 {'、'.join(unknown)}。"]})
-    if qtype != "multiple" and len(clean) != 1:
-        raise ApiError(422, "validation_error", "这道题只能选一个答案。", {"answer": ["只能选一个答案。"]})
+    clean = check_answer(qtype, shown, given)
     if not option_order:
         return clean
     return sorted(option_order[OPTION_KEYS.index(k)] for k in clean)

@@ -9,17 +9,16 @@ Every function here sends a fixed number of SQL statements, however many cadres 
 attempts there are: the per-cadre and per-question figures are aggregated in SQL (window
 functions, which SQLite 3.25+ and PostgreSQL both have) and read in one statement each.
 """
-import io
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, PatternFill
 from sqlalchemy import Integer, and_, case, func, literal, select, union_all
 
 from accounts.models import Cadre, OrgUnit
+from core import xlsx
 from core.extensions import db
 from core.timeutil import to_local, utcnow
 from quiz_bank.exams.assignment import assigned_cadres
@@ -278,22 +277,7 @@ def question_stats(exam: Exam) -> list[dict]:
 
 # -- the spreadsheet -----------------------------------------------------------------
 
-_BOLD = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _BAD_FILL = PatternFill("solid", fgColor="FCE4D6")
-
-
-def _sheet(wb: Workbook, title: str, headers: list[str], widths: list[int], first: bool = False):
-    ws = wb.active if first else wb.create_sheet()
-    ws.title = title
-    ws.append(headers)
-    for i, width in enumerate(widths, start=1):
-        cell = ws.cell(row=1, column=i)
-        cell.font, cell.fill = _BOLD, _HEAD_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    return ws
 
 
 def _local(dt: datetime | None) -> datetime | None:
@@ -305,15 +289,14 @@ def export_xlsx(exam: Exam) -> bytes:
     results = exam_results(exam)
     wb = Workbook()
 
-    ws = _sheet(wb, "汇总", ["单位", "应考人数", "已参加", "已交卷", "合格人数", "合格率（%）", "平均分", *BANDS],
+    ws = xlsx.sheet(wb, "汇总", ["单位", "应考人数", "已参加", "已交卷", "合格人数", "合格率（%）", "平均分", *BANDS],
                 [24, 10, 10, 10, 10, 12, 10, 8, 8, 8, 8], first=True)
     for s in [*results["units"], results["total"]]:
         ws.append([s["unit"], s["assigned"], s["started"], s["submitted"], s["passed"], s["pass_rate"], s["average"],
                    *(s["bands"][b] for b in BANDS)])
-    for cell in ws[ws.max_row]:
-        cell.font = _BOLD
+    xlsx.bold_last_row(ws)
 
-    ws = _sheet(wb, "成绩名单", ["姓名", "单位", "职务", "手机号", "最好成绩", "是否合格", "等级", "状态", "交卷时间"],
+    ws = xlsx.sheet(wb, "成绩名单", ["姓名", "单位", "职务", "手机号", "最好成绩", "是否合格", "等级", "状态", "交卷时间"],
                 [12, 24, 20, 15, 10, 10, 8, 14, 18])
     for r in results["cadres"]:
         ws.append([r["name"], r["unit"], r["position"], r["phone"], r["score"],
@@ -322,7 +305,7 @@ def export_xlsx(exam: Exam) -> bytes:
         ws.cell(row=ws.max_row, column=4).number_format = "@"
         ws.cell(row=ws.max_row, column=9).number_format = "yyyy-mm-dd hh:mm"
 
-    ws = _sheet(wb, "试题分析", ["题目编号", "分类", "题型", "题干", "出处", "出现次数", "答对次数", "答对率（%）", "区分度", "问题"],
+    ws = xlsx.sheet(wb, "试题分析", ["题目编号", "分类", "题型", "题干", "出处", "出现次数", "答对次数", "答对率（%）", "区分度", "问题"],
                 [10, 16, 8, 60, 28, 10, 10, 12, 10, 40])
     for q in question_stats(exam):
         ws.append([q["question_id"], q["category"], q["type_label"], q["stem"], q["source"], q["shown"], q["right"],
@@ -332,9 +315,7 @@ def export_xlsx(exam: Exam) -> bytes:
             for cell in ws[ws.max_row]:
                 cell.fill = _BAD_FILL
 
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 # -- make-up exams -------------------------------------------------------------------

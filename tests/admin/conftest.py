@@ -97,6 +97,20 @@ class Panel:
 
 
 @pytest.fixture
+def panel(app):
+    """A test client for the panel's forms, with CSRF checks off (the browser tests and
+    tests/admin/test_exam_results_pages.py keep them on)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+def login(client, admin, password: str = PASSWORD) -> None:
+    r = client.post("/admin/auth/login", data={"username": admin.username, "password": password})
+    assert r.status_code == 302, "login failed"
+
+
+@pytest.fixture
 def open_panel(browser, live_server):
     """Factory: `open_panel()` gives a fresh browser context (logged out) on the panel.
 

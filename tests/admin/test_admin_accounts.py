@@ -1,26 +1,14 @@
 """Admin accounts and roles, through the panel's forms (CSRF off for the test client)."""
-import pytest
 from sqlalchemy import select
 
 from accounts.models import AdminUser, AuditLog
 from core.extensions import db
-
-
-@pytest.fixture
-def panel(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = True
-
-
-def _login(client, admin, password="correct-horse"):
-    r = client.post("/admin/auth/login", data={"username": admin.username, "password": password})
-    assert r.status_code == 302
+from tests.admin.conftest import login
 
 
 def test_admin_creates_an_editor_with_a_hashed_password_and_it_is_audited(panel, make):
     boss = make.admin("admin")
-    _login(panel, boss)
+    login(panel, boss)
     r = panel.post("/admin/admins/new/", data={"username": "wangwu", "role": "editor", "active": "y", "password": "long-enough-pw"})
     assert r.status_code == 302
     created = db.session.scalar(select(AdminUser).where(AdminUser.username == "wangwu"))
@@ -30,7 +18,7 @@ def test_admin_creates_an_editor_with_a_hashed_password_and_it_is_audited(panel,
 
 
 def test_new_account_without_password_is_refused(panel, make):
-    _login(panel, make.admin("admin"))
+    login(panel, make.admin("admin"))
     r = panel.post("/admin/admins/new/", data={"username": "nopass", "role": "reviewer", "active": "y"}, follow_redirects=True)
     assert "须设置密码" in r.get_data(as_text=True)
     assert db.session.scalar(select(AdminUser).where(AdminUser.username == "nopass")) is None
@@ -39,5 +27,5 @@ def test_new_account_without_password_is_refused(panel, make):
 def test_editors_and_reviewers_cannot_manage_accounts(panel, make):
     for role in ("editor", "reviewer"):
         client = panel.application.test_client()
-        _login(client, make.admin(role))
+        login(client, make.admin(role))
         assert client.get("/admin/admins/").status_code == 403

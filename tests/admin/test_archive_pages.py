@@ -4,23 +4,11 @@ import os
 import zipfile
 from urllib.parse import quote
 
-import pytest
 from openpyxl import load_workbook
 
 from core.timeutil import local_today
 from tests.activities.archive_data import build_year
-
-
-@pytest.fixture
-def panel(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = True
-
-
-def _login(client, admin, password="correct-horse"):
-    r = client.post("/admin/auth/login", data={"username": admin.username, "password": password})
-    assert r.status_code == 302
+from tests.admin.conftest import login
 
 
 def _tmp_files(app) -> list[str]:
@@ -37,7 +25,7 @@ def test_anonymous_is_sent_to_the_login_page(panel):
 
 def test_page_shows_the_years_figures(panel, make):
     build_year(make)
-    _login(panel, make.admin("reviewer"))
+    login(panel, make.admin("reviewer"))
     html = panel.get("/admin/archive/?year=2026").get_data(as_text=True)
     assert "2026年全年开展普法活动4场次，其中宪法宣传日1场、禁毒日1场、普法宣讲2场；覆盖群众4人、8人次。" in html
     assert 'id="kind-table"' in html and "宪法宣传日" in html
@@ -50,7 +38,7 @@ def test_page_shows_the_years_figures(panel, make):
 
 
 def test_page_defaults_to_the_current_year(panel, make):
-    _login(panel, make.admin("editor"))
+    login(panel, make.admin("editor"))
     html = panel.get("/admin/archive/").get_data(as_text=True)
     year = local_today().year
     assert f'<option value="{year}" selected>' in html and f"{year}年暂无普法活动记录。" in html
@@ -58,7 +46,7 @@ def test_page_defaults_to_the_current_year(panel, make):
 
 def test_figures_download(panel, make):
     build_year(make)
-    _login(panel, make.admin("reviewer"))
+    login(panel, make.admin("reviewer"))
     r = panel.get("/admin/archive/2026/figures.xlsx")
     assert r.status_code == 200
     assert quote("2026年普法工作统计.xlsx") in r.headers["Content-Disposition"]
@@ -69,7 +57,7 @@ def test_figures_download(panel, make):
 
 def test_archive_download_is_a_valid_zip_and_leaves_no_temp_file(panel, make, app):
     year = build_year(make)
-    _login(panel, make.admin("admin"))
+    login(panel, make.admin("admin"))
     before = _tmp_files(app)
     r = panel.get("/admin/archive/2026/archive.zip")
     try:
@@ -89,6 +77,6 @@ def test_archive_download_is_a_valid_zip_and_leaves_no_temp_file(panel, make, ap
 
 
 def test_year_out_of_range_is_not_found(panel, make):
-    _login(panel, make.admin("reviewer"))
+    login(panel, make.admin("reviewer"))
     assert panel.get("/admin/archive/0/archive.zip").status_code == 404
     assert panel.get("/admin/archive/99999/figures.xlsx").status_code == 404

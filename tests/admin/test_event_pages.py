@@ -1,25 +1,14 @@
 """The projector's state and the command-line code, through the test client."""
-import pytest
 
 from activities import tokens
 from activities.models import CheckIn
 from core.extensions import db
 from core.timeutil import utcnow
-
-
-@pytest.fixture
-def panel(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = True
-
-
-def _login(client, admin):
-    assert client.post("/admin/auth/login", data={"username": admin.username, "password": "correct-horse"}).status_code == 302
+from tests.admin.conftest import login
 
 
 def test_projector_state_costs_the_same_with_many_check_ins(panel, make, count_queries):
-    _login(panel, make.admin("reviewer"))
+    login(panel, make.admin("reviewer"))
     small, big = make.event(), make.event()
     crowd = [make.user() for _ in range(300)]
     db.session.add_all([CheckIn(event_id=big.id, user_id=u.id, checked_in_at=utcnow()) for u in crowd])

@@ -3,7 +3,6 @@ reviewers look, only admins delete, and deleting is audited."""
 import io
 import re
 
-import pytest
 from sqlalchemy import select
 
 from accounts.models import AuditLog
@@ -11,24 +10,14 @@ from activities import photos
 from activities.models import EventPhoto
 from core.extensions import db
 from tests.activities.photo_helpers import image_bytes, new_event, stored_files
+from tests.admin.conftest import login
 
 BASE = "/admin/event-photos"
 
 
-@pytest.fixture
-def panel(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = True
-
-
-def _login(client, admin):
-    assert client.post("/admin/auth/login", data={"username": admin.username, "password": "correct-horse"}).status_code == 302
-
-
 def _as(panel, make, role):
     client = panel.application.test_client()
-    _login(client, make.admin(role))
+    login(client, make.admin(role))
     return client
 
 
@@ -45,7 +34,7 @@ def _photos(event):
 
 def test_an_editor_uploads_photos_and_the_page_shows_them(panel, make):
     editor = make.admin("editor")
-    _login(panel, editor)
+    login(panel, editor)
     event = new_event(make, title="国家宪法日进社区")
     first = image_bytes("JPEG", size=(900, 600), taken="2025:12:04 09:30:00")
     r = _upload(panel, event.id, (first, "现场1.jpg"), (image_bytes("PNG"), "展板.png"), caption="宪法宣传日现场")
@@ -69,7 +58,7 @@ def test_an_editor_uploads_photos_and_the_page_shows_them(panel, make):
 
 
 def test_a_refused_file_is_explained_and_nothing_is_stored(panel, make):
-    _login(panel, make.admin("editor"))
+    login(panel, make.admin("editor"))
     event = new_event(make)
     before = stored_files()
     r = _upload(panel, event.id, ("会议纪要".encode() * 50, "纪要.jpg"), (image_bytes("PNG"), "伪装.jpg"))
@@ -95,7 +84,7 @@ def test_a_reviewer_sees_but_may_neither_upload_nor_delete(panel, make):
 
 def test_an_admin_deletes_it_is_audited_and_the_file_goes_when_no_longer_used(panel, make):
     boss = make.admin("admin")
-    _login(panel, boss)
+    login(panel, boss)
     first, second = new_event(make), new_event(make)
     data = image_bytes("JPEG")
     a, _ = photos.store_photo(first, data, "a.jpg", "image/jpeg", "签到处")
@@ -118,7 +107,7 @@ def test_an_admin_deletes_it_is_audited_and_the_file_goes_when_no_longer_used(pa
 
 
 def test_the_index_lists_events_with_photo_counts_in_the_same_queries_however_many(panel, make, count_queries):
-    _login(panel, make.admin("reviewer"))
+    login(panel, make.admin("reviewer"))
     events = [new_event(make, title=f"普法宣讲第{i}场") for i in range(3)]
     for i, event in enumerate(events):
         for _ in range(i):

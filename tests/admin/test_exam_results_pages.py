@@ -16,13 +16,6 @@ from quiz_bank.exams.models import Exam
 from tests.quiz_bank.test_exam_results import attempt, cadre
 
 
-@pytest.fixture
-def panel(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = True
-
-
 def login(client, make, role):
     admin = make.admin(role)
     r = client.post("/admin/auth/login", data={"username": admin.username, "password": "correct-horse"})

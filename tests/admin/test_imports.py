@@ -1,29 +1,22 @@
 """Import in the panel: upload, preview with every problem, confirm; template and export downloads."""
 import io
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from accounts.models import AuditLog
 from core.extensions import db
 from quiz_bank.models import Question
+from tests.admin.conftest import login
 
 HEADER = "题型,分类,题干,选项A,选项B,选项C,选项D,答案,解析,出处,难度\n"
 GOOD = "单选,民法典,成年年龄是？,十六周岁,十八周岁,二十周岁,二十二周岁,B,,《民法典》第十七条,1\n"
 BAD = "单选,民法典,坏题？,甲,乙,,,E,,《民法典》第二条,1\n"
 
 
-@pytest.fixture
-def panel(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = True
-
-
 def _login(client, make, role):
     admin = make.admin(role)
-    client.post("/admin/auth/login", data={"username": admin.username, "password": "correct-horse"})
+    login(client, admin)
     return admin
 
 
