@@ -239,6 +239,20 @@ def _write_once(path: str, data: bytes) -> None:
         raise
 
 
+def _keep(data: bytes, sha256: str, checked: _Checked) -> None:
+    _write_once(photo_path(sha256, checked.ext), data)
+    _write_once(thumb_path(sha256), checked.thumbnail)
+
+
+def store_image(data: bytes, filename: str, claimed_type: str | None) -> tuple[str, str]:
+    """Check and keep an image that is not an event photo (a reward's picture), under
+    the same rules and in the same store; returns (sha256, mime type)."""
+    checked = check_image(data, filename, claimed_type)
+    sha256 = hashlib.sha256(data).hexdigest()
+    _keep(data, sha256, checked)
+    return sha256, checked.mime_type
+
+
 def store_photo(event: Event, data: bytes, filename: str, claimed_type: str | None, caption: str = "",
                 user_id: int | None = None, admin_id: int | None = None) -> tuple[EventPhoto, bool]:
     """Keep an uploaded photo of an event; returns (photo, created).
@@ -257,8 +271,7 @@ def store_photo(event: Event, data: bytes, filename: str, claimed_type: str | No
     if existing is not None:
         return existing, False
 
-    _write_once(photo_path(sha256, checked.ext), data)
-    _write_once(thumb_path(sha256), checked.thumbnail)
+    _keep(data, sha256, checked)
     photo = EventPhoto(
         event_id=event.id, sha256=sha256, mime_type=checked.mime_type, size_bytes=len(data),
         width=checked.width, height=checked.height, taken_at=checked.taken_at, caption=caption,
@@ -333,7 +346,11 @@ def _keep_files_after_rollback(session) -> None:
 
 def photo_url(photo: EventPhoto) -> str:
     """Where the original is served: a path on this server, made from the hash."""
-    return _media_url("photo", f"photos/{photo.sha256}.{_ext(photo)}")
+    return image_url(photo.sha256, photo.mime_type)
+
+
+def image_url(sha256: str, mime_type: str) -> str:
+    return _media_url("photo", f"photos/{sha256}.{MIME_EXTENSIONS[mime_type]}")
 
 
 def thumb_url(photo: EventPhoto) -> str:

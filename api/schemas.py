@@ -436,3 +436,58 @@ class CheckInOut(Schema):
 
 
 CheckInPage = page_of(CheckInOut, "CheckInPage")
+
+
+# -- rewards ---------------------------------------------------------------------------
+
+
+class RewardOut(Schema):
+    id = Integer()
+    name = String()
+    description = String()
+    image_url = String(allow_none=True)
+    cost = Integer(metadata={"description": "所需积分"})
+    stock = Integer()
+    per_user_limit = Integer(allow_none=True, metadata={"description": "每人限兑件数；null 为不限"})
+    limit_period = String(metadata={"description": "month：每月限兑；all：总共限兑"})
+    offered_from = LocalDateTime(allow_none=True)
+    offered_until = LocalDateTime(allow_none=True)
+    available = Boolean(metadata={"description": "现在可以兑换（在兑换期内且有库存）"})
+
+
+RewardPage = page_of(RewardOut, "RewardPage")
+
+
+class RedeemIn(Schema):
+    reward_id = Id(required=True)
+
+
+class RewardRef(Schema):
+    id = Integer()
+    name = String()
+    image_url = Method("get_image_url")
+
+    def get_image_url(self, reward):
+        from points.rewards import reward_image_url
+
+        return reward_image_url(reward)
+
+
+class RedemptionOut(Schema):
+    id = Integer()
+    reward = Nested(RewardRef)
+    cost = Integer()
+    status = String(metadata={"description": "pending 待领取，handed_over 已领取，cancelled 已取消，expired 逾期未领取（积分已退回）"})
+    pickup_code = String(metadata={"description": "领取码：到兑换点出示"})
+    pickup_qr = Method("get_pickup_qr", metadata={"description": "领取码的二维码（PNG data URI），仅待领取时提供"})
+    created_at = LocalDateTime()
+    expires_at = LocalDateTime(metadata={"description": "领取截止时间，过期自动退回积分"})
+    handed_over_at = LocalDateTime(allow_none=True)
+
+    def get_pickup_qr(self, redemption):
+        from points.rewards import pickup_qr
+
+        return pickup_qr(redemption) if redemption.status == "pending" else None
+
+
+RedemptionPage = page_of(RedemptionOut, "RedemptionPage")

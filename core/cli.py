@@ -105,3 +105,32 @@ def register(app) -> None:
         token, until = tokens.issue(event.id, event.token_seconds, utcnow())
         click.echo(f"{event.title}\n签到码：{token}\n有效至：{to_local(until):%H:%M:%S}（过后仍可用 {app.config['CHECKIN_TOKEN_GRACE_SECONDS']} 秒）")
         segno.make(token, error="m").terminal(compact=True)
+
+    rewards = click.Group("rewards", help="The reward shop.")
+    app.cli.add_command(rewards)
+
+    @rewards.command("expire")
+    def expire_rewards():
+        """Refund every redemption not picked up in time (schedule it daily)."""
+        from points.rewards import expire_unclaimed
+
+        click.echo(f"已退回逾期未领取的兑换：{expire_unclaimed()} 笔。")
+
+    points = click.Group("points", help="The points books.")
+    app.cli.add_command(points)
+
+    @points.command("audit")
+    def audit_points():
+        """Check that every balance equals the sum of its ledger and none is negative; exit 1 if not."""
+        from points.books import audit, totals
+
+        differences = audit()
+        figures = totals()
+        click.echo(f"积分发放合计 {figures['issued']}，现有余额合计 {figures['outstanding']}，待领取兑换 {figures['pending_redemptions']} 笔。")
+        if not differences:
+            click.echo("核对无误：每个人的积分余额都等于其积分明细之和，且没有负数。")
+            return
+        click.echo(f"发现 {len(differences)} 处不一致：")
+        for d in differences:
+            click.echo(f"  用户 {d.user_id}（{d.name}）：余额 {d.balance}，明细合计 {d.ledger}，差 {d.balance - d.ledger}")
+        raise SystemExit(1)

@@ -57,6 +57,8 @@ def from_env(instance_path: str) -> dict:
         "CHECKIN_TOKEN_GRACE_SECONDS": _int("CHECKIN_TOKEN_GRACE_SECONDS", 60),
         # The most of a phone's reported location error that counts towards the geofence.
         "CHECKIN_MAX_ACCURACY_M": _int("CHECKIN_MAX_ACCURACY_M", 100),
+        # Unclaimed redemptions are refunded after this many days (flask rewards expire).
+        "REDEMPTION_EXPIRY_DAYS": _int("REDEMPTION_EXPIRY_DAYS", 14),
         # Debian's fonts-wqy-microhei, installed by scripts/bootstrap.
         "CERT_FONT": env.get("CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
         "CERT_ISSUER": env.get("CERT_ISSUER", "镇全面依法治镇委员会办公室"),

@@ -110,6 +110,27 @@ def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now:
     return points
 
 
+def spend_or_refund(user_id: int, delta: int, reason: str, key: str, note: str = "", now: datetime | None = None) -> int:
+    """Move points that are not earned by learning (redeeming: negative; a refund:
+    positive): the balance and the ledger together, never below zero, once per key.
+    Leaderboards count what was earned, so the tallies are left alone. Returns the new
+    balance; 409 insufficient_points if the balance cannot cover it. Runs in the
+    caller's transaction; locks the user's row until it ends."""
+    now = now or utcnow()
+    balance = db.session.execute(
+        update(User).where(User.id == user_id, User.points_balance + delta >= 0)
+        .values(points_balance=User.points_balance + delta).returning(User.points_balance)
+    ).scalar()
+    if balance is None:
+        raise ApiError(409, "insufficient_points", "积分不足。")
+    # A duplicate key raises IntegrityError: the caller's transaction pays nothing.
+    db.session.execute(insert(PointsEntry.__table__).values(
+        user_id=user_id, delta=delta, reason=reason, note=note or REASON_LABELS.get(reason, ""), idempotency_key=key,
+        balance_after=balance, created_at=now,
+    ))
+    return balance
+
+
 def earned_today(user_id: int) -> int:
     since = local_midnight_utc(local_today())
     return db.session.scalar(

@@ -29,6 +29,9 @@ REASON_LABELS = {
     "challenge": "挑战答题",
     "checkin": "活动签到",
     "event_quiz": "现场答题答对",
+    # Not earning rules: points spent on rewards and given back.
+    "redeem": "兑换奖品",
+    "refund": "兑换退回",
 }
 
 

@@ -9,6 +9,8 @@ from accounts.roster import new_code
 from core.extensions import db
 from core.timeutil import utcnow
 from activities.models import Event
+from points import ledger
+from points.models import Reward
 from quiz_bank.exams.models import Exam, PaperRule
 from quiz_bank.models import Category, Question
 from quiz_bank.questions import create_question
@@ -114,3 +116,17 @@ class Factories:
         db.session.add(event)
         db.session.flush()
         return event
+
+    def reward(self, **kw) -> Reward:
+        reward = Reward(name=kw.pop("name", f"{fake.word()}洗衣液{next(_seq)}"), description=kw.pop("description", fake.sentence()),
+                        cost=kw.pop("cost", 20), stock=kw.pop("stock", 10), **kw)
+        db.session.add(reward)
+        db.session.flush()
+        return reward
+
+    def rich_user(self, points: int = 100, **kw) -> User:
+        """A person with `points` earned (through the ledger, so the books agree)."""
+        user = self.user(**kw)
+        ledger.spend_or_refund(user.id, points, "checkin", f"test-grant:{user.id}:{next(_seq)}", "测试积分")
+        db.session.flush()
+        return user

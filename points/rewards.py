@@ -1,0 +1,192 @@
+"""The reward shop: redeeming points for rewards, cancelling, handing over at the
+counter, and unclaimed redemptions expiring with a refund.
+
+Every path takes its locks in one order: the redemption row, then the person's row
+(the points), then the reward's row (the stock). Points and stock move in one
+transaction, each with a conditional update, so neither goes below zero and no
+retried tap pays or takes twice."""
+import secrets
+from datetime import datetime, timedelta
+
+import segno
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+
+from activities.photos import image_url
+from core.errors import ApiError
+from core.extensions import db
+from core.timeutil import to_local, utcnow
+from points import ledger
+from points.models import Redemption, Reward
+
+# No 0/O or 1/I/L: read aloud at the counter or typed from a phone, it is typed right.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10  # 31^10, about 8e14: not guessable, and short enough to type
+HELD = ("pending", "handed_over")  # what counts towards a per-person limit
+
+
+def offered(reward: Reward, now: datetime) -> bool:
+    return reward.visible and (reward.offered_from is None or reward.offered_from <= now) and (
+        reward.offered_until is None or now <= reward.offered_until)
+
+
+def reward_image_url(reward: Reward) -> str | None:
+    return image_url(reward.image_sha256, reward.image_mime) if reward.image_sha256 else None
+
+
+def rewards_page(page: int, per_page: int, now: datetime | None = None) -> dict:
+    """Visible rewards that are on offer now or will be."""
+    now = now or utcnow()
+    q = (select(Reward).where(Reward.visible.is_(True), (Reward.offered_until.is_(None)) | (Reward.offered_until >= now))
+         .order_by(Reward.cost, Reward.id))
+    pagination = db.paginate(q, page=page, per_page=per_page, error_out=False)
+    items = [
+        {"id": r.id, "name": r.name, "description": r.description, "image_url": reward_image_url(r), "cost": r.cost,
+         "stock": r.stock, "per_user_limit": r.per_user_limit, "limit_period": r.limit_period,
+         "offered_from": r.offered_from, "offered_until": r.offered_until,
+         "available": offered(r, now) and r.stock > 0}
+        for r in pagination.items
+    ]
+    return {"items": items, "page": pagination.page, "per_page": pagination.per_page, "total": pagination.total}
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    """As typed or scanned at the counter: spaces, dashes and case do not matter."""
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redemption:
+    now = now or utcnow()
+    reward = db.session.get(Reward, reward_id)
+    if reward is None or not reward.visible:
+        raise ApiError(404, "not_found", "奖品不存在或已下架。")
+    if not offered(reward, now):
+        raise ApiError(409, "not_offered", "该奖品不在兑换时间内。")
+    if reward.stock < 1:  # a quick answer; the conditional update below is what holds
+        raise ApiError(409, "out_of_stock", "该奖品已兑完。")
+    redemption = Redemption(
+        user_id=user_id, reward_id=reward.id, cost=reward.cost, status="pending", pickup_code=_new_code(),
+        month=f"{to_local(now):%Y-%m}", created_at=now,
+        expires_at=now + timedelta(days=current_app.config["REDEMPTION_EXPIRY_DAYS"]),
+    )
+    db.session.add(redemption)
+    db.session.flush()
+    try:
+        # Locks the person's row: their other redemptions wait here, so the limit
+        # count below sees every one that committed before.
+        ledger.spend_or_refund(user_id, -reward.cost, "redeem", f"redeem:{redemption.id}", f"兑换：{reward.name}"[:200], now)
+        if reward.per_user_limit is not None:
+            held = select(func.count()).select_from(Redemption).where(
+                Redemption.user_id == user_id, Redemption.reward_id == reward.id, Redemption.status.in_(HELD))
+            if reward.limit_period == "month":
+                held = held.where(Redemption.month == redemption.month)
+            if db.session.scalar(held) > reward.per_user_limit:  # this one included
+                per = "每月" if reward.limit_period == "month" else "每人"
+                raise ApiError(409, "limit_reached", f"该奖品{per}限兑 {reward.per_user_limit} 件，您已达到上限。")
+        taken = db.session.execute(
+            update(Reward).where(Reward.id == reward.id, Reward.stock >= 1).values(stock=Reward.stock - 1)
+        ).rowcount
+        if not taken:
+            raise ApiError(409, "out_of_stock", "该奖品已兑完。")
+    except ApiError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return redemption
+
+
+def my_redemptions(user_id: int, page: int, per_page: int):
+    return db.paginate(
+        select(Redemption).where(Redemption.user_id == user_id).order_by(Redemption.id.desc()),
+        page=page, per_page=per_page, error_out=False,
+    )
+
+
+def cancel(user_id: int, redemption_id: int, now: datetime | None = None) -> Redemption:
+    """The person changed their mind while it is still pending: points and stock back."""
+    redemption = db.session.scalar(select(Redemption).where(Redemption.id == redemption_id, Redemption.user_id == user_id))
+    if redemption is None:
+        raise ApiError(404, "not_found", "兑换记录不存在。")
+    _close(redemption, "cancelled", now or utcnow())
+    return redemption
+
+
+def _close(redemption: Redemption, status: str, now: datetime) -> None:
+    """Cancel or expire a pending redemption, refunding both; exactly one of cancel,
+    expiry and hand-over wins the conditional update."""
+    won = db.session.execute(
+        update(Redemption).where(Redemption.id == redemption.id, Redemption.status == "pending")
+        .values(status=status, closed_at=now)
+    ).rowcount
+    if not won:
+        db.session.rollback()
+        db.session.refresh(redemption)
+        raise ApiError(409, "not_pending", f"该兑换{_label(redemption.status)}，不能取消。")
+    why = "取消兑换" if status == "cancelled" else "逾期未领取"
+    ledger.spend_or_refund(redemption.user_id, redemption.cost, "refund", f"refund:{redemption.id}",
+                           f"{why}退回：{redemption.reward.name}"[:200], now)
+    db.session.execute(update(Reward).where(Reward.id == redemption.reward_id).values(stock=Reward.stock + 1))
+    db.session.commit()
+    db.session.refresh(redemption)
+
+
+def _label(status: str) -> str:
+    from points.models import REDEMPTION_STATUS_LABELS
+
+    return REDEMPTION_STATUS_LABELS.get(status, status)
+
+
+def find_by_code(code: str) -> Redemption | None:
+    code = normalise_code(code)
+    if len(code) != CODE_LENGTH:
+        return None
+    return db.session.scalar(select(Redemption).where(Redemption.pickup_code == code).options(joinedload(Redemption.user)))
+
+
+def hand_over(redemption_id: int, admin_id: int, now: datetime | None = None) -> Redemption:
+    """Staff give the reward out against the code: recorded with who and when."""
+    now = now or utcnow()
+    won = db.session.execute(
+        update(Redemption).where(Redemption.id == redemption_id, Redemption.status == "pending", Redemption.expires_at >= now)
+        .values(status="handed_over", handed_over_at=now, handed_over_by=admin_id)
+    ).rowcount
+    redemption = db.session.get(Redemption, redemption_id)
+    if not won:
+        db.session.rollback()
+        if redemption is None:
+            raise ApiError(404, "not_found", "兑换记录不存在。")
+        db.session.refresh(redemption)
+        if redemption.status == "pending":
+            raise ApiError(409, "expired", "该兑换已过领取期限，请让兑换人重新兑换。")
+        raise ApiError(409, "not_pending", f"该兑换{_label(redemption.status)}，不能再领取。")
+    db.session.commit()
+    db.session.refresh(redemption)
+    return redemption
+
+
+def expire_unclaimed(now: datetime | None = None) -> int:
+    """Refund every pending redemption past its pickup deadline (schedule it daily)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Redemption.id).where(Redemption.status == "pending", Redemption.expires_at < now)
+    ).all()
+    db.session.rollback()
+    done = 0
+    for redemption_id in due:
+        redemption = db.session.get(Redemption, redemption_id)
+        try:
+            _close(redemption, "expired", now)
+            done += 1
+        except ApiError:  # handed over or cancelled meanwhile
+            continue
+    return done
+
+
+def pickup_qr(redemption: Redemption) -> str:
+    """The pickup code as a QR image for the phone to show (a PNG data URI)."""
+    return segno.make(redemption.pickup_code, error="m").png_data_uri(scale=8, border=2)
