@@ -13,9 +13,12 @@ from admin.event_photos import EventPhotoView
 from admin.events import EventView
 from admin.exams import ExamView
 from admin.imports import ImportView
+from admin.rewards import BooksView, PickupView, RedemptionView, RewardView
 from admin.roster import CadreView, RosterImportView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
 from core.extensions import db, login_manager
+from core.timeutil import to_local
+from points.models import Redemption, Reward
 from quiz_bank.exams.models import Exam
 from quiz_bank.models import Category, Question
 
@@ -24,6 +27,7 @@ def init_admin(app) -> None:
     # Our templates (login, dashboard) sit beside this module.
     app.register_blueprint(Blueprint("panel", __name__, template_folder="templates"))
     Babel(app, locale_selector=lambda: "zh_Hans_CN")
+    app.add_template_filter(lambda dt: to_local(dt).strftime("%Y-%m-%d %H:%M") if dt else "", "localtime")
     login_manager.user_loader(load_admin)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录管理后台。"
@@ -42,6 +46,10 @@ def init_admin(app) -> None:
     panel.add_view(CertificateCheckView(name="证书查验", category="考试", endpoint="certificates", url="/admin/certificates"))
     panel.add_view(CadreView(Cadre, db.session, name="干部名册", category="干部", endpoint="cadres"))
     panel.add_view(RosterImportView(name="导入花名册", category="干部", endpoint="roster", url="/admin/roster"))
+    panel.add_view(RewardView(Reward, db.session, name="奖品", category="积分商城", endpoint="rewards"))
+    panel.add_view(PickupView(name="领取奖品", category="积分商城", endpoint="pickup", url="/admin/pickup"))
+    panel.add_view(RedemptionView(Redemption, db.session, name="兑换记录", category="积分商城", endpoint="redemptions"))
+    panel.add_view(BooksView(name="积分账目", category="积分商城", endpoint="books", url="/admin/books"))
     panel.add_view(AdminUserView(AdminUser, db.session, name="后台账号", category="系统", endpoint="admins"))
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
     panel.add_view(AuthView(name="退出登录", endpoint="auth", url="/admin/auth"))

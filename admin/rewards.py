@@ -1,0 +1,125 @@
+"""Rewards in the panel, the pickup counter, and the points books."""
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from markupsafe import Markup
+from wtforms import FileField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from accounts import audit
+from activities.photos import store_image
+from admin.auth import StaffView, forbidden, has_role
+from admin.views import LocalTimesMixin, SecureModelView, _local_time
+from core.errors import ApiError
+from core.extensions import db
+from core.timeutil import local_today
+from points import books, rewards
+from points.models import REDEMPTION_STATUS_LABELS
+
+COUNTER_STAFF = ("admin", "editor")
+LIMIT_PERIOD_LABELS = {"all": "总共", "month": "每月"}
+
+
+def _image(view, context, model, name):
+    url = rewards.reward_image_url(model)
+    return Markup(f'<img src="{url}" alt="" style="max-height:48px">') if url else ""
+
+
+class RewardView(LocalTimesMixin, SecureModelView):
+    editors = ("admin",)
+    local_time_fields = ("offered_from", "offered_until")
+    column_list = ("id", "image", "name", "cost", "stock", "per_user_limit", "limit_period", "offered_from", "offered_until", "visible")
+    column_labels = {
+        "id": "编号", "image": "图片", "name": "名称", "description": "介绍", "cost": "所需积分", "stock": "库存",
+        "per_user_limit": "每人限兑", "limit_period": "限兑周期", "offered_from": "兑换开始", "offered_until": "兑换截止",
+        "visible": "上架", "image_file": "图片", "created_at": "创建时间",
+    }
+    column_searchable_list = ("name",)
+    column_filters = ("visible",)
+    column_choices = {"limit_period": list(LIMIT_PERIOD_LABELS.items())}
+    column_formatters = {"image": _image, "offered_from": _local_time, "offered_until": _local_time}
+    form_columns = ("name", "description", "image_file", "cost", "stock", "per_user_limit", "limit_period",
+                    "offered_from", "offered_until", "visible")
+    form_extra_fields = {"image_file": FileField("图片", description="JPEG、PNG 或 WebP，不超过 10 MB；不选则保留原图")}
+    form_choices = {"limit_period": list(LIMIT_PERIOD_LABELS.items())}
+    form_args = {
+        "cost": {"validators": [NumberRange(1, 100_000, "所需积分须为正数")]},
+        "stock": {"validators": [NumberRange(0, 1_000_000, "库存不能为负数")]},
+        "per_user_limit": {"validators": [Optional(), NumberRange(1, 1000, "限兑件数须为正数")], "description": "不填为不限"},
+        "offered_from": {"description": "北京时间；不填为立即开始"},
+        "offered_until": {"description": "北京时间；不填为长期"},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        self.store_local_times(form, model)
+        if model.offered_from and model.offered_until and model.offered_until <= model.offered_from:
+            raise ValidationError("兑换截止时间须晚于开始时间。")
+        upload = form.image_file.data
+        if upload and getattr(upload, "filename", ""):
+            try:
+                model.image_sha256, model.image_mime = store_image(upload.read(), upload.filename, upload.mimetype)
+            except ApiError as exc:
+                raise ValidationError(exc.message)
+
+    def after_model_change(self, form, model, is_created):
+        self._audit("create" if is_created else "update", model,
+                    f"奖品：{model.name}，{model.cost} 积分，库存 {model.stock}，{'上架' if model.visible else '下架'}")
+        db.session.commit()
+
+
+class RedemptionView(SecureModelView):
+    """Every redemption, read-only: the counter hands over, the phone cancels."""
+
+    can_create = False
+    can_edit = False
+    column_list = ("id", "reward", "user", "cost", "status", "pickup_code", "created_at", "expires_at", "handed_over_at", "handed_over_by_admin")
+    column_labels = {
+        "id": "编号", "reward": "奖品", "reward.name": "奖品", "user": "兑换人", "cost": "积分", "status": "状态",
+        "pickup_code": "领取码", "created_at": "兑换时间", "expires_at": "领取截止", "handed_over_at": "领取时间",
+        "handed_over_by_admin": "经办人", "closed_at": "取消/过期时间", "month": "月份",
+    }
+    column_filters = ("status", "reward.name")
+    column_searchable_list = ("pickup_code",)
+    column_choices = {"status": list(REDEMPTION_STATUS_LABELS.items())}
+    column_default_sort = ("id", True)
+    column_formatters = {"created_at": _local_time, "expires_at": _local_time, "handed_over_at": _local_time, "closed_at": _local_time}
+
+
+class PickupView(StaffView):
+    """The counter: find a redemption by its code (typed, or from a scanner that types
+    it) and hand the reward over."""
+
+    @expose("/", methods=("GET",))
+    def index(self):
+        code = request.args.get("code", "")
+        found = rewards.find_by_code(code) if code else None
+        if code and found is None:
+            flash("没有找到这个领取码，请核对后重试。", "error")
+        return self.render("admin/pickup.html", code=code, found=found, labels=REDEMPTION_STATUS_LABELS,
+                           can_hand_over=has_role(*COUNTER_STAFF))
+
+    @expose("/<int:redemption_id>/hand-over", methods=("POST",))
+    def hand_over(self, redemption_id):
+        if not has_role(*COUNTER_STAFF):
+            return forbidden()
+        try:
+            done = rewards.hand_over(redemption_id, current_user.id)
+        except ApiError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for(".index"))
+        audit.record(current_user.id, "update", "redemption", done.id, f"发放奖品：{done.reward.name}，领取码 {done.pickup_code}")
+        db.session.commit()
+        flash(f"已发放：{done.reward.name}（领取码 {done.pickup_code}）。", "success")
+        return redirect(url_for(".index"))
+
+
+class BooksView(StaffView):
+    """Points issued, spent and outstanding, and rewards handed out, by month."""
+
+    @expose("/")
+    def index(self):
+        year = request.args.get("year", type=int) or local_today().year
+        return self.render(
+            "admin/books.html", year=year, months=books.monthly_points(year), reasons=books.monthly_by_reason(year),
+            handed=books.monthly_handed_out(year), totals=books.totals(), differences=books.audit(),
+        )
