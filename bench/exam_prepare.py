@@ -1,0 +1,151 @@
+"""Build the database for the exam-hour benchmark and a file of cadre tokens.
+
+    python bench/exam_prepare.py DATABASE_URL [--cadres 1000] [--out FILE] [--units 20]
+
+* PostgreSQL: the database named in the URL is dropped and created again, or created if
+  it is missing (its name must contain "bench"; bench/prepare.py's recreate_database).
+  SQLite: the file is deleted and created again.
+* Schema by Alembic (`flask db upgrade`) and the shipped bank (quiz_bank.loader.load_bank).
+* A town with --units village / community / department units under it.
+* --cadres users, each bound to a cadre on the roster (role "cadre", as
+  accounts.roster.bind leaves them; same fields as tests/factories.py), spread over
+  the units.
+* One annual exam, open now (opened an hour ago, closes in a day, 60 minutes per
+  attempt, one attempt, review after the exam closes), assigned to every cadre
+  (assign_all), with paper rules drawing 50 questions: five laws of the shipped bank
+  x (5 single-choice + 3 multiple-choice + 2 true/false), 2 points each (100 in all).
+  The script checks that the bank has enough active questions for every rule.
+* The output is JSON: {"exam_id", "question_count", "total_score", "database_url",
+  "cadres": [{"user_id", "cadre_id", "token"}, ...]}; tokens by accounts.tokens.issue.
+
+Run from the repository root with the app's venv; set SECRET_KEY (and PUFA_INSTANCE)
+the same way as for the server, or the tokens will not verify."""
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from prepare import _fast_commits, recreate_database  # noqa: E402  (bench/prepare.py)
+
+# (category slug, question type, count, points): 5 laws x (5 + 3 + 2) = 50 questions, 100 points.
+LAWS = ["xianfa", "minfadian", "changjiang", "xingzhengchufa", "tudi"]
+RULES = [(slug, qtype, count, 2) for slug in LAWS for qtype, count in (("single", 5), ("multiple", 3), ("true_false", 2))]
+UNIT_KINDS = ("village", "community", "department")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("database_url")
+    p.add_argument("--cadres", type=int, default=1000)
+    p.add_argument("--units", type=int, default=20, help="org units under the town")
+    p.add_argument("--out", default="/tmp/pufa-bench/exam/cadres.json")
+    args = p.parse_args()
+
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("RATELIMIT_ENABLED", "0")
+    if not os.environ.get("SECRET_KEY"):
+        raise SystemExit("set SECRET_KEY (the server must use the same one)")
+
+    t0 = time.monotonic()
+    recreate_database(args.database_url)
+
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from accounts import tokens
+    from accounts.models import Cadre, OrgUnit, User
+    from accounts.roster import new_code
+    from core import create_app
+    from core.extensions import db
+    from core.timeutil import utcnow
+    from quiz_bank.exams.models import Exam, PaperRule
+    from quiz_bank.loader import load_bank
+    from quiz_bank.models import Category, Question
+
+    app = create_app()
+    with app.app_context():
+        _fast_commits(db)
+        upgrade()
+        shipped = load_bank()
+        db.session.commit()
+        print(f"questions: shipped {sum(shipped.values())} ({time.monotonic() - t0:.1f}s)", flush=True)
+
+        # Paper rules, checked against the bank (a rule the bank cannot fill makes every
+        # start answer 409 paper_unavailable).
+        categories = {c.slug: c for c in db.session.scalars(select(Category))}
+        available = {
+            (cid, qtype): n for cid, qtype, n in db.session.execute(
+                select(Question.category_id, Question.type, func.count())
+                .where(Question.status == "active").group_by(Question.category_id, Question.type))
+        }
+        rules = []
+        for slug, qtype, count, points in RULES:
+            if slug not in categories:
+                raise SystemExit(f"the shipped bank has no category {slug!r}")
+            have = available.get((categories[slug].id, qtype), 0)
+            if have < count:
+                raise SystemExit(f"category {slug!r} has {have} active {qtype} questions, the rule needs {count}")
+            rules.append(PaperRule(category_id=categories[slug].id, qtype=qtype, count=count, points=points))
+
+        town = OrgUnit(name="压测镇", kind="town")
+        db.session.add(town)
+        db.session.flush()
+        suffix = {"village": "村", "community": "社区", "department": "办"}
+        units = []
+        for i in range(args.units):
+            kind = UNIT_KINDS[i % len(UNIT_KINDS)]
+            units.append(OrgUnit(name=f"压测{i + 1}{suffix[kind]}", kind=kind, parent_id=town.id))
+        db.session.add_all(units)
+        db.session.flush()
+
+        now = utcnow()
+        codes: set[str] = set()
+        while len(codes) < args.cadres:
+            codes.add(new_code())
+        users, cadres = [], []
+        for i, code in enumerate(sorted(codes)):
+            unit = units[i % len(units)]
+            name = f"压测干部{i + 1}"
+            user = User(openid=f"bench-exam:{i}", nickname=name, real_name=name, role="cadre", org_unit_id=unit.id)
+            users.append(user)
+            cadres.append(Cadre(name=name, phone=f"139{i:08d}", org_unit_id=unit.id, position="干部",
+                                binding_code=code, user=user, bound_at=now))
+        db.session.add_all(users + cadres)
+
+        exam = Exam(title=f"{now.year}年度学法考试（压测）", kind="annual", opens_at=now - timedelta(hours=1),
+                    closes_at=now + timedelta(days=1), duration_minutes=60, pass_score=60, attempts_allowed=1,
+                    assign_all=True, review_policy="after_close", shuffle_options=True)
+        exam.rules = rules
+        db.session.add(exam)
+        db.session.commit()
+        out = {
+            "exam_id": exam.id, "question_count": exam.question_count, "total_score": exam.total_score,
+            "database_url": args.database_url,
+            "cadres": [{"user_id": c.user_id, "cadre_id": c.id, "token": tokens.issue(c.user_id)[0]} for c in cadres],
+        }
+        print(f"org units: {len(units) + 1}; cadres bound to users: {len(cadres)}; exam {exam.id}: "
+              f"{exam.question_count} questions, {exam.total_score} points, "
+              f"{len(rules)} paper rules ({time.monotonic() - t0:.1f}s)", flush=True)
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            # Statistics as autovacuum would leave them, so that it does not start on these
+            # fresh tables at the beginning of the run (attempt tables fill during the run).
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        db.engine.dispose()
+
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    print(f"tokens: {len(out['cadres'])} -> {path} ({time.monotonic() - t0:.1f}s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
