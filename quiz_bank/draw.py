@@ -4,11 +4,13 @@ One statement a pass: several index seeks from random ids (each LIMIT 1), plus a
 in-order run from a random pivot, wrapping round, for when the seeks collide in a
 small or sparse bank. The cost does not grow with the size of the bank; questions
 the person has been given before are skipped while there are unseen ones."""
+import json
 import random
 
 from sqlalchemy import exists, func, select, text, union_all
 
 from core.extensions import db
+from core.sql import dialect_name
 from quiz_bank.models import Question, SeenQuestion
 
 
@@ -59,17 +61,27 @@ def draw(user_id: int | None, count: int, category_id: int | None = None, qtype:
     return chosen
 
 
-# A seek or a run of one rule, as SQL both SQLite and PostgreSQL take inside a
-# UNION ALL (each member a subquery, so it may have its own ORDER BY and LIMIT).
-_PART = ("SELECT w, id FROM (SELECT {w} AS w, id FROM question WHERE status = 'active' AND category_id = :c{w} "
-         "AND type = :t{w} AND id {op} :{p} ORDER BY id LIMIT {limit}) AS s{n}")
+# Exam papers: for every rule, a fixed number of index seeks from random ids, as one
+# statement whose text never changes (the rules travel as arrays or JSON). PostgreSQL
+# then plans it once per connection (psycopg prepares a statement it sees often), where
+# a UNION of a hundred seeks cost more to plan than to run.
+_SEEK = ("(SELECT id FROM question WHERE status = 'active' AND category_id = v.c AND type = v.t{cond} "
+         "ORDER BY id LIMIT 1)")
+_PICK = f"SELECT v.w, COALESCE({_SEEK.format(cond=' AND id >= v.r')}, {_SEEK.format(cond='')}) FROM {{rows}}"
+_ROWS = {
+    "postgresql": "unnest(CAST(:w AS integer[]), CAST(:c AS integer[]), CAST(:t AS varchar[]), CAST(:r AS integer[])) AS v (w, c, t, r)",
+    "sqlite": ("(SELECT json_extract(value, '$[0]') AS w, json_extract(value, '$[1]') AS c, json_extract(value, '$[2]') AS t, "
+               "json_extract(value, '$[3]') AS r FROM json_each(:rows)) AS v"),
+}
+# Seeks per question wanted: two seeks can land on the same question; more seeks make
+# a short draw (then topped up by `draw`) rare.
+_OVERSAMPLE = 3
 
 
 def draw_for_rules(wants: list[tuple[int, str, int]]) -> list[list[int]]:
     """For each (category id, type, count): up to `count` distinct active questions at
-    random, in two statements whatever the number of rules or the size of the bank
-    (an exam paper has a dozen rules; building a statement per rule cost more than the
-    database did). Seeks come first in each rule's result; the runs fill gaps."""
+    random, shuffled. Two statements whatever the number of rules or the size of the
+    bank, and one more per rule in the rare case its seeks collided too often."""
     if not wants:
         return []
     bounds = {
@@ -80,25 +92,22 @@ def draw_for_rules(wants: list[tuple[int, str, int]]) -> list[list[int]]:
             .group_by(Question.category_id, Question.type)
         )
     }
-    parts, params = [], {}
-    for w, (category_id, qtype, count) in enumerate(wants):
-        if (category_id, qtype) not in bounds or count <= 0:
-            continue
-        lo, hi = bounds[(category_id, qtype)]
-        params[f"c{w}"], params[f"t{w}"] = category_id, qtype
-        for k in range(count * 2):
-            params[f"r{w}_{k}"] = random.randint(lo, hi)
-            parts.append(_PART.format(w=w, op=">=", p=f"r{w}_{k}", limit=1, n=len(parts)))
-        params[f"pivot{w}"] = random.randint(lo, hi)
-        parts.append(_PART.format(w=w, op=">=", p=f"pivot{w}", limit=count, n=len(parts)))
-        parts.append(_PART.format(w=w, op="<", p=f"pivot{w}", limit=count, n=len(parts)))
+    seeks = [(w, c, t, random.randint(*bounds[(c, t)]))
+             for w, (c, t, count) in enumerate(wants) if (c, t) in bounds for _ in range(count * _OVERSAMPLE + 2)]
     found: list[dict] = [{} for _ in wants]
-    if parts:
-        for w, qid in db.session.execute(text(" UNION ALL ".join(parts)), params):
+    if seeks:
+        dialect = dialect_name()
+        if dialect == "postgresql":
+            params = {k: [s[i] for s in seeks] for i, k in enumerate("wctr")}
+        else:
+            params = {"rows": json.dumps(seeks)}
+        for w, qid in db.session.execute(text(_PICK.format(rows=_ROWS[dialect])), params):
             found[w][qid] = None  # a dict keeps the order rows came in, without repeats
     chosen = []
     for (category_id, qtype, count), ids in zip(wants, found):
         picked = list(ids)[:count]
+        if len(picked) < count and (category_id, qtype) in bounds:
+            picked += [q for q in draw(None, count, category_id, qtype) if q not in ids][: count - len(picked)]
         random.shuffle(picked)
         chosen.append(picked)
     return chosen
