@@ -110,6 +110,7 @@ def upgrade():
     with op.batch_alter_table('exam_attempt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_exam_attempt_cadre_id'), ['cadre_id'], unique=False)
         batch_op.create_index('ix_exam_attempt_open', ['status', 'deadline'], unique=False)
+        batch_op.create_index('uq_exam_attempt_open_one', ['exam_id', 'user_id'], unique=True, postgresql_where=sa.text("status = 'in_progress'"), sqlite_where=sa.text("status = 'in_progress'"))
 
     op.create_table('exam_cadre',
     sa.Column('exam_id', sa.Integer(), nullable=False),
@@ -157,6 +158,7 @@ def downgrade():
     op.drop_table('attempt_item')
     op.drop_table('exam_cadre')
     with op.batch_alter_table('exam_attempt', schema=None) as batch_op:
+        batch_op.drop_index('uq_exam_attempt_open_one')
         batch_op.drop_index('ix_exam_attempt_open')
         batch_op.drop_index(batch_op.f('ix_exam_attempt_cadre_id'))
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Cadre, OrgUnit
@@ -116,6 +116,10 @@ class ExamAttempt(db.Model):
     __table_args__ = (
         # The number makes a second tap on "start" collide instead of opening a second attempt.
         UniqueConstraint("exam_id", "user_id", "number", name="uq_exam_attempt_number"),
+        # And at most one attempt in progress a person: two taps that both saw none open
+        # cannot both start one.
+        Index("uq_exam_attempt_open_one", "exam_id", "user_id", unique=True,
+              postgresql_where=text("status = 'in_progress'"), sqlite_where=text("status = 'in_progress'")),
         CheckConstraint(f"status IN {ATTEMPT_STATUSES}", name="status"),
         Index("ix_exam_attempt_open", "status", "deadline"),
     )
