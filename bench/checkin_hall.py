@@ -36,14 +36,15 @@ measure the projector's cost on a quiet server at count 0 and at count N: the cl
 answer to "does its cost grow with the number of check-ins".
 
 HTTP: plain HTTP/1.1 over asyncio streams (stdlib only; the pool and response reader
-are copied from bench/exam_hour.py). The people share a keep-alive pool as a reverse
-proxy's upstream pool would (at most --pool connections; a connection idle longer than
---max-idle, below gunicorn's 2 s keep-alive, is closed instead of reused). The
-projector has a pool of its own with one connection, as a browser tab would. A check-in
-is never sent twice: if a reused connection turns out closed before any byte of the
-answer, the request is sent once on a new connection only if no byte of the answer came
-back (counted as stale_retries); the database check then confirms no one was paid twice.
-Latency runs from asking the pool for a connection to the last byte of the answer.
+are in bench/httpload.py, shared with bench/exam_hour.py). The people share a
+keep-alive pool as a reverse proxy's upstream pool would (at most --pool connections; a
+connection idle longer than --max-idle, below gunicorn's 2 s keep-alive, is closed
+instead of reused). The projector has a pool of its own with one connection, as a
+browser tab would. A check-in is never sent twice: if a reused connection turns out
+closed before any byte of the answer, the request is sent once on a new connection only
+if no byte of the answer came back (counted as stale_retries); the database check then
+confirms no one was paid twice. Latency runs from asking the pool for a connection to
+the last byte of the answer.
 
 Afterwards the database is checked (--database-url, else the one in PEOPLE_JSON): one
 check-in per person who got 201 and none for anyone else, event.checkin_count equals
@@ -67,9 +68,12 @@ import re
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+import httpload
+from httpload import NET_ERRORS, fmt_ms, latency_summary, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -77,144 +81,15 @@ sys.path.insert(0, str(ROOT))
 M_PER_DEG_LAT = 111_320.0
 
 
-# -- HTTP/1.1 over asyncio streams (after bench/exam_hour.py) ---------------------------
+# -- HTTP/1.1 over asyncio streams (bench/httpload.py) --------------------------------
 
 
-class Stale(Exception):
-    """A reused keep-alive connection was closed before any byte of the response."""
+class Client(httpload.Client):
+    """Requests of a phone or a browser tab: its own headers and User-Agent, and a cookie jar."""
 
-
-class Conn:
-    __slots__ = ("reader", "writer", "last_used", "uses")
-
-    def __init__(self, reader, writer):
-        self.reader, self.writer = reader, writer
-        self.last_used = time.monotonic()
-        self.uses = 0
-
-    def close(self):
-        try:
-            self.writer.close()
-        except Exception:  # noqa: BLE001 - closing a dead socket
-            pass
-
-
-class Pool:
-    def __init__(self, host: str, port: int, size: int, max_idle: float):
-        self.host, self.port, self.size, self.max_idle = host, port, size, max_idle
-        self.idle: deque[Conn] = deque()
-        self.open = 0
-        self.waiters: deque[asyncio.Future] = deque()
-        self.opened = 0
-        self.peak_open = 0
-
-    async def _connect(self) -> Conn:
-        self.open += 1
-        try:
-            reader, writer = await asyncio.open_connection(self.host, self.port, limit=1 << 20)
-        except BaseException:
-            self.open -= 1
-            self._wake()
-            raise
-        self.opened += 1
-        self.peak_open = max(self.peak_open, self.open)
-        return Conn(reader, writer)
-
-    async def acquire(self) -> Conn:
-        while True:
-            now = time.monotonic()
-            while self.idle:
-                conn = self.idle.popleft()  # idle the longest: keeps every connection warm
-                if now - conn.last_used <= self.max_idle and not conn.reader.at_eof():
-                    return conn
-                self.discard(conn)
-            if self.size <= 0 or self.open < self.size:
-                return await self._connect()
-            fut = asyncio.get_running_loop().create_future()
-            self.waiters.append(fut)
-            try:
-                await fut
-            except asyncio.CancelledError:
-                if fut in self.waiters:
-                    self.waiters.remove(fut)
-                raise
-
-    def _wake(self):
-        while self.waiters:
-            fut = self.waiters.popleft()
-            if not fut.done():
-                fut.set_result(None)
-                return
-
-    def release(self, conn: Conn):
-        if self.size <= 0:
-            self.discard(conn)
-            return
-        conn.last_used = time.monotonic()
-        self.idle.append(conn)
-        self._wake()
-
-    def discard(self, conn: Conn):
-        conn.close()
-        self.open -= 1
-        self._wake()
-
-    def close_all(self):
-        while self.idle:
-            self.discard(self.idle.popleft())
-
-
-async def _read_response(reader) -> tuple[int, dict, list[str], bytes]:
-    """(status, headers (lower-case names), Set-Cookie values, body)."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as e:
-        if not e.partial:
-            raise Stale() from None
-        raise ConnectionError(f"connection closed inside the response head ({len(e.partial)} bytes)") from None
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
-        raise ConnectionError(f"bad status line {lines[0][:80]!r}")
-    status = int(parts[1])
-    headers, cookies = {}, []
-    for line in lines[1:]:
-        if line:
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "set-cookie":
-                cookies.append(value)
-            headers[name] = value
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                break
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        body = b"".join(chunks)
-    elif "content-length" in headers:
-        body = await reader.readexactly(int(headers["content-length"]))
-    else:
-        body = await reader.read()
-        headers["connection"] = "close"
-    return status, headers, cookies, body
-
-
-class Client:
     def __init__(self, url: str, pool_size: int, max_idle: float, request_timeout: float, agent: str):
-        parts = urlsplit(url)
-        if parts.scheme != "http":
-            raise SystemExit("only http:// URLs")
-        self.host, self.port = parts.hostname, parts.port or 80
-        self.host_header = parts.netloc
-        self.prefix = parts.path.rstrip("/")
-        self.pool = Pool(self.host, self.port, pool_size, max_idle)
-        self.request_timeout = request_timeout
+        super().__init__(url, pool_size, max_idle, request_timeout)
         self.agent = agent
-        self.stale_retries = 0
         self.cookies: dict[str, str] = {}  # a browser's cookie jar, for the panel
 
     def _bytes(self, method: str, path: str, headers: dict, body: bytes | None) -> bytes:
@@ -225,31 +100,9 @@ class Client:
         head.append(f"Content-Length: {len(body or b'')}")
         return ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
 
-    async def _once(self, data: bytes):
-        conn = await self.pool.acquire()
-        reused = conn.uses > 0
-        try:
-            conn.writer.write(data)
-            await conn.writer.drain()
-            status, headers, cookies, body = await _read_response(conn.reader)
-        except Stale:
-            self.pool.discard(conn)
-            if reused:
-                raise
-            raise ConnectionError("connection closed before the response") from None
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
-            self.pool.discard(conn)
-            if reused and isinstance(e, (ConnectionResetError, BrokenPipeError)):
-                raise Stale() from None
-            raise
-        except BaseException:  # cancelled or timed out mid-request: the connection is unusable
-            self.pool.discard(conn)
-            raise
-        conn.uses += 1
-        if headers.get("connection", "").lower() == "close":
-            self.pool.discard(conn)
-        else:
-            self.pool.release(conn)
+    async def request(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
+        data = self._bytes(method, path, headers or {}, body)
+        status, headers, cookies, body = await self.send(data)
         for c in cookies:
             name, _, rest = c.partition("=")
             value = rest.split(";", 1)[0]
@@ -258,26 +111,6 @@ class Client:
             else:
                 self.cookies[name.strip()] = value
         return status, headers, body
-
-    async def request(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
-        data = self._bytes(method, path, headers or {}, body)
-
-        async def go():
-            try:
-                return await self._once(data)
-            except Stale:
-                # Nothing of the answer came back on a connection the server had closed
-                # while idle: gunicorn never read the request, so sending it again is safe.
-                self.stale_retries += 1
-                try:
-                    return await self._once(data)
-                except Stale:
-                    raise ConnectionError("connection closed before the response (twice)") from None
-
-        return await asyncio.wait_for(go(), self.request_timeout)
-
-
-NET_ERRORS = (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
 
 
 # -- the projector's code, by the app's own function ---------------------------------
@@ -432,22 +265,6 @@ class Projector:
 # -- numbers -------------------------------------------------------------------------
 
 
-def pct(sorted_values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return None
-    k = max(0, math.ceil(p / 100 * len(sorted_values)) - 1)
-    return sorted_values[k]
-
-
-def latency_summary(latencies: list[float]) -> dict:
-    v = sorted(x * 1000 for x in latencies)
-    if not v:
-        return {"count": 0}
-    return {"count": len(v), "mean_ms": round(statistics.fmean(v), 2), "p50_ms": round(pct(v, 50), 2),
-            "p90_ms": round(pct(v, 90), 2), "p99_ms": round(pct(v, 99), 2), "max_ms": round(v[-1], 2)}
-
-
 def analyse(people: list[Person], projector: Projector, n: int) -> dict:
     sent = [p for p in people if p.sent_s is not None]
     ok = [p for p in sent if p.status == 201]
@@ -579,10 +396,6 @@ def check_database(url: str, event_id: int, points: int, people: list[Person]) -
 
 
 # -- main ----------------------------------------------------------------------------
-
-
-def fmt_ms(v):
-    return "-" if v is None else f"{v:.1f}"
 
 
 def main() -> int:

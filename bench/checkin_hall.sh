@@ -27,10 +27,8 @@
 # Exit status: 0 if every database passed (see bench/checkin_hall.py), 1 otherwise.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-PY=$ROOT/.venv/bin/python
-GUNICORN=$ROOT/.venv/bin/gunicorn
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # ROOT (the current directory), PY, GUNICORN
 WORK=${BENCH_DIR:-/tmp/pufa-bench/checkin}
 
 WORKERS=${WORKERS:-2}
@@ -48,39 +46,13 @@ QUIET_CHECKS=${QUIET_CHECKS:-2}
 NO_WAIT=${NO_WAIT:-0}
 OTHERS='exam_hour|bench/run.sh|wrk '   # other benchmarks on this machine
 
-GUNICORN_ARGS=(-k gthread --workers "$WORKERS" --threads "$THREADS" --backlog 2048 --graceful-timeout 5 --log-level warning)
-
-export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
-export PUFA_INSTANCE=$WORK/instance
-export PUFA_ENV=production
-export RATELIMIT_ENABLED=${RATELIMIT_ENABLED:-0}   # the check-in endpoint has no limit of its own
-unset REDIS_URL
-
-mkdir -p "$WORK" "$PUFA_INSTANCE"
+bench_env "${RATELIMIT_ENABLED:-0}"   # the check-in endpoint has no limit of its own
 
 # The hall's own bound, then `timeout` around the whole generator (login, quiet polls, check).
 HALL_TIMEOUT=$(awk -v w="$WINDOW" 'BEGIN {printf "%d", w + 4 + 90}')
 LOAD_TIMEOUT=$((HALL_TIMEOUT + 120))
 
-source_fingerprint() {
-  find "$ROOT" -path "$ROOT/.venv" -prune -o -path "$ROOT/bench" -prune -o -path "$ROOT/tests" -prune \
-    -o -path "$ROOT/.git" -prune -o -type f \( -name '*.py' -o -name '*.yaml' -o -name '*.html' \) -print0 \
-    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
-}
-
-PIDS=()   # gunicorn master, load-average sampler
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  PIDS=()
-}
-trap 'stop_all' EXIT
-trap 'stop_all; exit 130' INT TERM
+trap_stop_all
 
 others_running() { pgrep -af "$OTHERS" | grep -v -- "checkin_hall" ; }
 
@@ -110,27 +82,10 @@ wait_for_quiet() {
        "load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$log"
 }
 
-# CPU seconds (user + system) of the processes whose pids are given.
-cpu_of() {
-  local total=0 pid hz
-  hz=$(getconf CLK_TCK)
-  for pid in "$@"; do
-    [[ -r /proc/$pid/stat ]] || continue
-    total=$(awk -v t="$total" -v hz="$hz" '{sub(/^.*\) /, ""); print t + ($12 + $13) / hz}' "/proc/$pid/stat")
-  done
-  echo "$total"
-}
-gunicorn_pids() { local master=$1; echo "$master" $(pgrep -P "$master"); }
-backend_pids() { local db=$1; pgrep -f "^postgres: .* $db " ; }
-machine_cpu() { awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat; }
-
 bench_db() {
   local db=$1 url=$2
   local dir=$WORK/$db
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  echo
-  echo "=============== $db ($url) ==============="
+  begin_db "$dir" "$db" "$url"
   wait_for_quiet "$dir/wait.txt"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "+ python bench/checkin_prepare.py $url --people $PEOPLE --out $dir/people.json"
@@ -142,21 +97,11 @@ bench_db() {
 
   export DATABASE_URL=$url
   local fp_before fp_after
-  fp_before=$(source_fingerprint)
-  : >"$dir/gunicorn.log"
-  echo "+ gunicorn ${GUNICORN_ARGS[*]} --bind 127.0.0.1:$PORT --chdir $ROOT wsgi:app"
-  "$GUNICORN" "${GUNICORN_ARGS[@]}" --bind "127.0.0.1:$PORT" --chdir "$ROOT" --error-logfile "$dir/gunicorn.log" wsgi:app &
-  local gpid=$!
-  PIDS+=("$gpid")
-  local up=0
-  for _ in $(seq 100); do
-    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/__bench_ready__"; then up=1; break; fi
-    kill -0 "$gpid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if [[ $up != 1 ]]; then
+  fp_before=$(source_fingerprint html)
+  if ! start_gunicorn "$PORT" "$ROOT" wsgi:app "$dir/gunicorn.log"; then
     echo "gunicorn did not come up; see $dir/gunicorn.log" >&2; tail -20 "$dir/gunicorn.log" >&2; stop_all; return 1
   fi
+  local gpid=$GUNICORN_PID
 
   # Every 5 s: time, 1-min load average, and any other benchmark that started meanwhile.
   (while true; do
@@ -184,7 +129,7 @@ bench_db() {
   g1=$(cpu_of $(gunicorn_pids "$gpid"))
   [[ -n $dbname ]] && b1=$(cpu_of $(backend_pids "$dbname"))
   stop_all
-  fp_after=$(source_fingerprint)
+  fp_after=$(source_fingerprint html)
 
   echo "hall: exit status $rc, $((SECONDS - t0))s"
   awk -v b0="${m0[0]}" -v t0="${m0[1]}" -v b1="${m1[0]}" -v t1="${m1[1]}" -v n="$(nproc)" \
@@ -201,35 +146,16 @@ bench_db() {
   fi
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "app source fingerprint: $fp_before$([[ $fp_before != "$fp_after" ]] && echo " -> $fp_after (CHANGED while the server ran)")"
-  if grep -qE "ERROR|Traceback|WORKER TIMEOUT" "$dir/gunicorn.log"; then
-    echo "gunicorn log ($dir/gunicorn.log) has errors: $(grep -cE "ERROR|WORKER TIMEOUT" "$dir/gunicorn.log") lines; first:"
-    grep -m1 -A60 -E "ERROR|WORKER TIMEOUT" "$dir/gunicorn.log" | sed 's/^/    /' | head -60
-  else
-    echo "gunicorn log: no errors"
-  fi
+  report_gunicorn_log "$dir/gunicorn.log"
   return "$rc"
 }
 
 echo "Pufa check-in hall benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "machine: nproc=$(nproc), memory=$(free -m | awk '/^Mem:/{print $2}') MiB, $(uname -sr)"
-echo "app source fingerprint: $(source_fingerprint)"
+machine_info
+echo "app source fingerprint: $(source_fingerprint html)"
 echo "gunicorn ${GUNICORN_ARGS[*]}"
 echo "$PEOPLE people over ${WINDOW}s, pool $POOL; hall timeout ${HALL_TIMEOUT}s, generator timeout ${LOAD_TIMEOUT}s per database"
 
 DBS=("$@")
 [[ ${#DBS[@]} -eq 0 ]] && DBS=(postgresql sqlite)
-status=0
-for db in "${DBS[@]}"; do
-  case $db in
-    sqlite) bench_db sqlite "$SQLITE_URL" || status=1 ;;
-    postgresql)
-      if pg_isready -q -h 127.0.0.1 -p 5432; then
-        bench_db postgresql "$PG_URL" || status=1
-      else
-        echo "PostgreSQL is not accepting connections on 127.0.0.1:5432: skipped" >&2; status=1
-      fi ;;
-    *) echo "unknown database '$db' (postgresql|sqlite)" >&2; exit 2 ;;
-  esac
-  stop_all
-done
-exit $status
+bench_each_db "${DBS[@]}"

@@ -3,7 +3,7 @@
     python bench/checkin_prepare.py DATABASE_URL [--people 500] [--out FILE] [--units 5]
 
 * PostgreSQL: the database named in the URL is dropped and created again, or created if
-  it is missing (its name must contain "bench"; bench/prepare.py's recreate_database),
+  it is missing (its name must contain "bench"; bench/benchdb.py's recreate_database),
   e.g. postgresql://postgres@127.0.0.1:5432/pufa_bench_checkin.
   SQLite: the file is deleted and created again.
 * Schema by Alembic (`flask db upgrade`). No question bank: a check-in does not read it.
@@ -21,18 +21,15 @@
 Run from the repository root with the app's venv; set SECRET_KEY (and PUFA_INSTANCE)
 the same way as for the server, or the tokens will not verify."""
 import argparse
-import json
-import os
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import benchdb
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from prepare import _fast_commits, recreate_database  # noqa: E402  (bench/prepare.py)
 
 # As tests/factories.py event().
 LATITUDE, LONGITUDE, RADIUS_M, POINTS = 30.5123, 114.3456, 200, 3
@@ -48,15 +45,7 @@ def main() -> None:
     p.add_argument("--out", default="/tmp/pufa-bench/checkin/people.json")
     args = p.parse_args()
 
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("RATELIMIT_ENABLED", "0")
-    if not os.environ.get("SECRET_KEY"):
-        raise SystemExit("set SECRET_KEY (the server must use the same one)")
-
-    t0 = time.monotonic()
-    recreate_database(args.database_url)
-
-    from flask_migrate import upgrade
+    t0 = benchdb.start(args.database_url)
 
     from accounts import tokens
     from accounts.admins import create_admin
@@ -68,8 +57,7 @@ def main() -> None:
 
     app = create_app()
     with app.app_context():
-        _fast_commits(db)
-        upgrade()
+        benchdb.create_schema(db, bank=False)
         print(f"schema ({time.monotonic() - t0:.1f}s)", flush=True)
 
         town = OrgUnit(name="压测镇", kind="town")
@@ -103,17 +91,9 @@ def main() -> None:
         print(f"event {event.id}: geofence {event.radius_m} m around ({event.latitude}, {event.longitude}), "
               f"{event.points} points, code every {event.token_seconds}s; residents: {len(users)} in "
               f"{len(villages)} villages; panel account: projector ({time.monotonic() - t0:.1f}s)", flush=True)
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            # Statistics as autovacuum would leave them, so that it does not start on these
-            # fresh tables during the run.
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        db.engine.dispose()
+        benchdb.finish(db)
 
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    path = benchdb.write_json(args.out, out)
     print(f"tokens: {len(out['people'])} -> {path} ({time.monotonic() - t0:.1f}s)", flush=True)
 
 

@@ -47,153 +47,27 @@ met --p99-target-ms; 1 otherwise; 2 if the run hit --timeout."""
 import argparse
 import asyncio
 import json
-import math
 import os
 import random
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict, deque
-from urllib.parse import urlsplit
+from collections import Counter, defaultdict
+
+import httpload
+from httpload import NET_ERRORS, fmt_ms, latency_summary, pct
 
 OPTION_KEYS = "ABCDEFGH"  # as quiz_bank.questions.OPTION_KEYS
 
 
-# -- HTTP/1.1 over asyncio streams ---------------------------------------------------
+# -- HTTP/1.1 over asyncio streams (bench/httpload.py) --------------------------------
 
 
-class Stale(Exception):
-    """A reused keep-alive connection was closed before any byte of the response."""
+class Client(httpload.Client):
+    """Requests of a cadre's phone: its bearer token, a JSON body."""
 
-
-class Conn:
-    __slots__ = ("reader", "writer", "last_used", "uses")
-
-    def __init__(self, reader, writer):
-        self.reader, self.writer = reader, writer
-        self.last_used = time.monotonic()
-        self.uses = 0
-
-    def close(self):
-        try:
-            self.writer.close()
-        except Exception:  # noqa: BLE001 - closing a dead socket
-            pass
-
-
-class Pool:
-    def __init__(self, host: str, port: int, size: int, max_idle: float):
-        self.host, self.port, self.size, self.max_idle = host, port, size, max_idle
-        self.idle: deque[Conn] = deque()
-        self.open = 0
-        self.waiters: deque[asyncio.Future] = deque()
-        self.opened = 0
-        self.closed_idle = 0
-        self.peak_open = 0
-
-    async def _connect(self) -> Conn:
-        self.open += 1
-        try:
-            reader, writer = await asyncio.open_connection(self.host, self.port, limit=1 << 20)
-        except BaseException:
-            self.open -= 1
-            self._wake()
-            raise
-        self.opened += 1
-        self.peak_open = max(self.peak_open, self.open)
-        return Conn(reader, writer)
-
-    async def acquire(self) -> Conn:
-        while True:
-            now = time.monotonic()
-            while self.idle:
-                conn = self.idle.popleft()  # idle the longest: keeps every connection warm
-                if now - conn.last_used <= self.max_idle and not conn.reader.at_eof():
-                    return conn
-                self.discard(conn)
-                self.closed_idle += 1
-            if self.size <= 0 or self.open < self.size:
-                return await self._connect()
-            fut = asyncio.get_running_loop().create_future()
-            self.waiters.append(fut)
-            try:
-                await fut
-            except asyncio.CancelledError:
-                if fut in self.waiters:
-                    self.waiters.remove(fut)
-                raise
-
-    def _wake(self):
-        while self.waiters:
-            fut = self.waiters.popleft()
-            if not fut.done():
-                fut.set_result(None)
-                return
-
-    def release(self, conn: Conn):
-        if self.size <= 0:
-            self.discard(conn)
-            return
-        conn.last_used = time.monotonic()
-        self.idle.append(conn)
-        self._wake()
-
-    def discard(self, conn: Conn):
-        conn.close()
-        self.open -= 1
-        self._wake()
-
-    def close_all(self):
-        while self.idle:
-            self.discard(self.idle.popleft())
-
-
-async def _read_response(reader) -> tuple[int, dict, bytes]:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as e:
-        if not e.partial:
-            raise Stale() from None
-        raise ConnectionError(f"connection closed inside the response head ({len(e.partial)} bytes)") from None
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
-        raise ConnectionError(f"bad status line {lines[0][:80]!r}")
-    status = int(parts[1])
-    headers = {}
-    for line in lines[1:]:
-        if line:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                break
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        body = b"".join(chunks)
-    elif "content-length" in headers:
-        body = await reader.readexactly(int(headers["content-length"]))
-    else:
-        body = await reader.read()
-        headers["connection"] = "close"
-    return status, headers, body
-
-
-class Client:
     def __init__(self, url: str, pool_size: int, max_idle: float, request_timeout: float):
-        parts = urlsplit(url)
-        if parts.scheme != "http":
-            raise SystemExit("only http:// URLs")
-        self.host, self.port = parts.hostname, parts.port or 80
-        self.host_header = parts.netloc
-        self.prefix = parts.path.rstrip("/")
-        self.pool = Pool(self.host, self.port, pool_size, max_idle)
-        self.request_timeout = request_timeout
-        self.stale_retries = 0
+        super().__init__(url, pool_size, max_idle, request_timeout)
         self.close_after = pool_size <= 0
 
     def _bytes(self, method: str, path: str, token: str, body: bytes | None) -> bytes:
@@ -207,47 +81,10 @@ class Client:
             head.append("Connection: close")
         return ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
 
-    async def _once(self, data: bytes) -> tuple[int, bytes]:
-        conn = await self.pool.acquire()
-        reused = conn.uses > 0
-        try:
-            conn.writer.write(data)
-            await conn.writer.drain()
-            status, headers, body = await _read_response(conn.reader)
-        except Stale:
-            self.pool.discard(conn)
-            if reused:
-                raise
-            raise ConnectionError("connection closed before the response") from None
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
-            self.pool.discard(conn)
-            if reused and isinstance(e, (ConnectionResetError, BrokenPipeError)):
-                raise Stale() from None
-            raise
-        except BaseException:  # cancelled or timed out mid-request: the connection is unusable
-            self.pool.discard(conn)
-            raise
-        conn.uses += 1
-        if headers.get("connection", "").lower() == "close":
-            self.pool.discard(conn)
-        else:
-            self.pool.release(conn)
-        return status, body
-
     async def request(self, method: str, path: str, token: str, payload=None) -> tuple[int, bytes]:
         data = self._bytes(method, path, token, None if payload is None else json.dumps(payload).encode())
-
-        async def go():
-            try:
-                return await self._once(data)
-            except Stale:
-                self.stale_retries += 1
-                try:
-                    return await self._once(data)
-                except Stale:
-                    raise ConnectionError("connection closed before the response (twice)") from None
-
-        return await asyncio.wait_for(go(), self.request_timeout)
+        status, _, _, body = await self.send(data)
+        return status, body
 
 
 # -- the load ------------------------------------------------------------------------
@@ -293,7 +130,7 @@ async def timed(client: Client, rec: Recorder, kind: str, who: int, method: str,
     except asyncio.TimeoutError:
         rec.add(kind, who, sent, time.monotonic() - sent, 0, f"timeout after {client.request_timeout:g}s")
         return None, b""
-    except (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
+    except NET_ERRORS as e:
         rec.add(kind, who, sent, time.monotonic() - sent, 0, f"{type(e).__name__}: {e}"[:200])
         return None, b""
     rec.add(kind, who, sent, time.monotonic() - sent, status, body=body)
@@ -330,22 +167,6 @@ async def sit(cadre: Cadre, exam_id: int, args, client: Client, rec: Recorder, s
 
 
 # -- numbers -------------------------------------------------------------------------
-
-
-def pct(sorted_values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return None
-    k = max(0, math.ceil(p / 100 * len(sorted_values)) - 1)
-    return sorted_values[k]
-
-
-def latency_summary(latencies: list[float]) -> dict:
-    v = sorted(x * 1000 for x in latencies)
-    if not v:
-        return {"count": 0}
-    return {"count": len(v), "mean_ms": round(statistics.fmean(v), 2), "p50_ms": round(pct(v, 50), 2),
-            "p90_ms": round(pct(v, 90), 2), "p99_ms": round(pct(v, 99), 2), "max_ms": round(v[-1], 2)}
 
 
 def analyse(rec: Recorder, args, ramp: float) -> dict:
@@ -479,10 +300,6 @@ def check_database(url: str, exam_id: int, cadres: list[Cadre]) -> dict:
 
 
 # -- main ----------------------------------------------------------------------------
-
-
-def fmt_ms(v):
-    return "-" if v is None else f"{v:.1f}"
 
 
 def main() -> int:

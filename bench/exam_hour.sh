@@ -27,10 +27,8 @@
 # Exit status: 0 if every database passed (no errors, database check, save p99 < P99_MS).
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-PY=$ROOT/.venv/bin/python
-GUNICORN=$ROOT/.venv/bin/gunicorn
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # ROOT (the current directory), PY, GUNICORN
 WORK=${BENCH_DIR:-/tmp/pufa-bench/exam}
 
 WORKERS=${WORKERS:-2}
@@ -46,62 +44,17 @@ SQLITE_URL=${SQLITE_URL:-sqlite:///$WORK/exam.sqlite3}
 PG_URL=${PG_URL:-postgresql://postgres@127.0.0.1:5432/pufa_bench_exam}
 PORT=${PORT:-18703}
 
-GUNICORN_ARGS=(-k gthread --workers "$WORKERS" --threads "$THREADS" --backlog 2048 --graceful-timeout 5 --log-level warning)
-
-export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
-export PUFA_INSTANCE=$WORK/instance
-export PUFA_ENV=production
-export RATELIMIT_ENABLED=0
-unset REDIS_URL
-
-mkdir -p "$WORK" "$PUFA_INSTANCE"
+bench_env
 
 # Hard bound of the load generator: its own --timeout, then `timeout` around it.
 LOAD_TIMEOUT=$(awk -v r="$RAMP" -v a="$ANSWERS" -v p="$PAUSE" 'BEGIN {printf "%d", (r + (a + 1) * p) * 1.5 + 60}')
 
-source_fingerprint() {
-  find "$ROOT" -path "$ROOT/.venv" -prune -o -path "$ROOT/bench" -prune -o -path "$ROOT/tests" -prune \
-    -o -path "$ROOT/.git" -prune -o -type f \( -name '*.py' -o -name '*.yaml' \) -print0 \
-    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
-}
-
-PIDS=()   # gunicorn master, load-average sampler
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  PIDS=()
-}
-trap 'stop_all' EXIT
-trap 'echo "interrupted: stopping the server" >&2; stop_all; exit 130' INT TERM
-
-# CPU seconds (user + system) of the processes whose pids are given.
-cpu_of() {
-  local total=0 pid
-  local hz
-  hz=$(getconf CLK_TCK)
-  for pid in "$@"; do
-    [[ -r /proc/$pid/stat ]] || continue
-    total=$(awk -v t="$total" -v hz="$hz" '{sub(/^.*\) /, ""); print t + ($12 + $13) / hz}' "/proc/$pid/stat")
-  done
-  echo "$total"
-}
-gunicorn_pids() { local master=$1; echo "$master" $(pgrep -P "$master"); }
-backend_pids() { local db=$1; pgrep -f "^postgres: .* $db " ; }
-# Busy and total jiffies of the whole machine.
-machine_cpu() { awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat; }
+trap_stop_all "interrupted: stopping the server"
 
 bench_db() {
   local db=$1 url=$2
   local dir=$WORK/$db
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  echo
-  echo "=============== $db ($url) ==============="
+  begin_db "$dir" "$db" "$url"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "+ python bench/exam_prepare.py $url --cadres $CADRES --out $dir/cadres.json"
   if ! timeout --foreground --kill-after=10 900 "$PY" bench/exam_prepare.py "$url" --cadres "$CADRES" --out "$dir/cadres.json" \
@@ -113,20 +66,10 @@ bench_db() {
   export DATABASE_URL=$url
   local fp_before fp_after
   fp_before=$(source_fingerprint)
-  : >"$dir/gunicorn.log"
-  echo "+ gunicorn ${GUNICORN_ARGS[*]} --bind 127.0.0.1:$PORT --chdir $ROOT wsgi:app"
-  "$GUNICORN" "${GUNICORN_ARGS[@]}" --bind "127.0.0.1:$PORT" --chdir "$ROOT" --error-logfile "$dir/gunicorn.log" wsgi:app &
-  local gpid=$!
-  PIDS+=("$gpid")
-  local up=0
-  for _ in $(seq 100); do
-    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/__bench_ready__"; then up=1; break; fi
-    kill -0 "$gpid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if [[ $up != 1 ]]; then
+  if ! start_gunicorn "$PORT" "$ROOT" wsgi:app "$dir/gunicorn.log"; then
     echo "gunicorn did not come up; see $dir/gunicorn.log" >&2; tail -20 "$dir/gunicorn.log" >&2; stop_all; return 1
   fi
+  local gpid=$GUNICORN_PID
 
   # Every 2 s: time, machine busy and total jiffies, CPU seconds of gunicorn, of this
   # database's PostgreSQL backends and of the load generator, 1-min load average.
@@ -177,12 +120,7 @@ bench_db() {
   cpu_timeline "$dir"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "app source fingerprint: $fp_before$([[ $fp_before != "$fp_after" ]] && echo " -> $fp_after (CHANGED while the server ran)")"
-  if grep -qE "ERROR|Traceback|WORKER TIMEOUT" "$dir/gunicorn.log"; then
-    echo "gunicorn log ($dir/gunicorn.log) has errors: $(grep -cE "ERROR|WORKER TIMEOUT" "$dir/gunicorn.log") lines; first:"
-    grep -m1 -A60 -E "ERROR|WORKER TIMEOUT" "$dir/gunicorn.log" | sed 's/^/    /' | head -60
-  else
-    echo "gunicorn log: no errors"
-  fi
+  report_gunicorn_log "$dir/gunicorn.log"
   return "$rc"
 }
 
@@ -219,25 +157,11 @@ EOF
 }
 
 echo "Pufa exam-hour benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "machine: nproc=$(nproc), memory=$(free -m | awk '/^Mem:/{print $2}') MiB, $(uname -sr)"
+machine_info
 echo "app source fingerprint: $(source_fingerprint)"
 echo "gunicorn ${GUNICORN_ARGS[*]}"
 echo "$CADRES cadres x $ANSWERS answers, pause $PAUSE s, starts over $RAMP s, pool $POOL; hard timeout $LOAD_TIMEOUT s per database"
 
 DBS=("$@")
 [[ ${#DBS[@]} -eq 0 ]] && DBS=(postgresql)
-status=0
-for db in "${DBS[@]}"; do
-  case $db in
-    sqlite) bench_db sqlite "$SQLITE_URL" || status=1 ;;
-    postgresql)
-      if pg_isready -q -h 127.0.0.1 -p 5432; then
-        bench_db postgresql "$PG_URL" || status=1
-      else
-        echo "PostgreSQL is not accepting connections on 127.0.0.1:5432: skipped" >&2; status=1
-      fi ;;
-    *) echo "unknown database '$db' (postgresql|sqlite)" >&2; exit 2 ;;
-  esac
-  stop_all
-done
-exit $status
+bench_each_db "${DBS[@]}"

@@ -3,7 +3,7 @@
     python bench/exam_prepare.py DATABASE_URL [--cadres 1000] [--out FILE] [--units 20]
 
 * PostgreSQL: the database named in the URL is dropped and created again, or created if
-  it is missing (its name must contain "bench"; bench/prepare.py's recreate_database).
+  it is missing (its name must contain "bench"; bench/benchdb.py's recreate_database).
   SQLite: the file is deleted and created again.
 * Schema by Alembic (`flask db upgrade`) and the shipped bank (quiz_bank.loader.load_bank).
 * A town with --units village / community / department units under it.
@@ -21,18 +21,15 @@
 Run from the repository root with the app's venv; set SECRET_KEY (and PUFA_INSTANCE)
 the same way as for the server, or the tokens will not verify."""
 import argparse
-import json
-import os
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import benchdb
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from prepare import _fast_commits, recreate_database  # noqa: E402  (bench/prepare.py)
 
 # (category slug, question type, count, points): 5 laws x (5 + 3 + 2) = 50 questions, 100 points.
 LAWS = ["xianfa", "minfadian", "changjiang", "xingzhengchufa", "tudi"]
@@ -48,15 +45,8 @@ def main() -> None:
     p.add_argument("--out", default="/tmp/pufa-bench/exam/cadres.json")
     args = p.parse_args()
 
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("RATELIMIT_ENABLED", "0")
-    if not os.environ.get("SECRET_KEY"):
-        raise SystemExit("set SECRET_KEY (the server must use the same one)")
+    t0 = benchdb.start(args.database_url)
 
-    t0 = time.monotonic()
-    recreate_database(args.database_url)
-
-    from flask_migrate import upgrade
     from sqlalchemy import func, select
 
     from accounts import tokens
@@ -66,14 +56,11 @@ def main() -> None:
     from core.extensions import db
     from core.timeutil import utcnow
     from quiz_bank.exams.models import Exam, PaperRule
-    from quiz_bank.loader import load_bank
     from quiz_bank.models import Category, Question
 
     app = create_app()
     with app.app_context():
-        _fast_commits(db)
-        upgrade()
-        shipped = load_bank()
+        shipped = benchdb.create_schema(db, bank=True)
         db.session.commit()
         print(f"questions: shipped {sum(shipped.values())} ({time.monotonic() - t0:.1f}s)", flush=True)
 
@@ -133,17 +120,9 @@ def main() -> None:
         print(f"org units: {len(units) + 1}; cadres bound to users: {len(cadres)}; exam {exam.id}: "
               f"{exam.question_count} questions, {exam.total_score} points, "
               f"{len(rules)} paper rules ({time.monotonic() - t0:.1f}s)", flush=True)
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            # Statistics as autovacuum would leave them, so that it does not start on these
-            # fresh tables at the beginning of the run (attempt tables fill during the run).
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        db.engine.dispose()
+        benchdb.finish(db)
 
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    path = benchdb.write_json(args.out, out)
     print(f"tokens: {len(out['cadres'])} -> {path} ({time.monotonic() - t0:.1f}s)", flush=True)
 
 

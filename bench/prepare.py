@@ -26,7 +26,8 @@ import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import benchdb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,27 +53,6 @@ def chinese_number(n: int) -> str:
     return out
 
 
-def recreate_database(url: str) -> None:
-    if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        return
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise SystemExit(f"unsupported database URL: {url}")
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name or name == "test":
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def bench_question(i: int, category_id: int) -> dict:
     law = LAWS[i % len(LAWS)]
     article = chinese_number(i % 999 + 1)
@@ -85,21 +65,6 @@ def bench_question(i: int, category_id: int) -> dict:
     answer = ["ABCD"[i % 4]] if kind == "single" else sorted({"ABCD"[i % 4], "ABCD"[(i + 1) % 4]})
     return {"category_id": category_id, "type": kind, "stem": stem, "options": options, "answer": answer,
             "explanation": f"压测题{i}的解析。", "source": f"《{law}》第{article}条", "difficulty": 1 + i % 3}
-
-
-def _fast_commits(db) -> None:
-    """Only this script's connections: start_quiz commits once per quiz, and waiting
-    for a WAL flush on each would make preparing slow. The server's connections keep
-    the database's settings."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    from sqlalchemy import event
-
-    @event.listens_for(db.engine, "connect")
-    def _no_sync_commit(dbapi_connection, _record):
-        with dbapi_connection.cursor() as cur:
-            cur.execute("SET synchronous_commit TO off")
-        dbapi_connection.commit()
 
 
 def _make_quizzes(job: tuple[list[int], int]) -> list[tuple[int, str, list]]:
@@ -120,7 +85,7 @@ def _make_quizzes(job: tuple[list[int], int]) -> list[tuple[int, str, list]]:
     app = create_app()
     out = []
     with app.app_context():
-        _fast_commits(db)
+        benchdb.fast_commits(db)
         answers = dict(db.session.execute(select(Question.id, Question.answer).where(Question.category_id == category_id)).all())
         db.session.rollback()  # end this read transaction: each quiz starts its own
         for uid in user_ids:
@@ -149,29 +114,19 @@ def main() -> None:
 
     if args.jobs is None:
         args.jobs = 1 if args.database_url.startswith("sqlite") else 2
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("RATELIMIT_ENABLED", "0")
-    if not os.environ.get("SECRET_KEY"):
-        raise SystemExit("set SECRET_KEY (the server must use the same one)")
+    t0 = benchdb.start(args.database_url)
 
-    t0 = time.monotonic()
-    recreate_database(args.database_url)
-
-    from flask_migrate import upgrade
     from sqlalchemy import select
 
     from accounts.models import User
     from core import create_app
     from core.extensions import db
-    from quiz_bank.loader import load_bank
     from quiz_bank.models import Category, QuizItem
     from quiz_bank.questions import create_question
 
     app = create_app()
     with app.app_context():
-        _fast_commits(db)
-        upgrade()  # = FLASK_APP=wsgi.py flask db upgrade
-        shipped = load_bank()
+        shipped = benchdb.create_schema(db, bank=True)
         category = Category(name="压测分类", slug="bench", description="benchmark questions", sort_order=99)
         db.session.add(category)
         db.session.flush()
@@ -198,13 +153,7 @@ def main() -> None:
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(QuizItem).where(QuizItem.answered_at.is_not(None))) == 0
         print(f"users/quizzes: {n_quizzes} ({time.monotonic() - t0:.1f}s)", flush=True)
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            # Statistics and visibility map as autovacuum would leave them, so that
-            # autovacuum does not start on these fresh tables in the middle of the run.
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        db.engine.dispose()
+        benchdb.finish(db)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,10 +24,8 @@
 # Exit status: 0 if every database met its threshold with no error, 1 otherwise.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-PY=$ROOT/.venv/bin/python
-GUNICORN=$ROOT/.venv/bin/gunicorn
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # ROOT (the current directory), PY, GUNICORN
 WRK=${WRK:-/usr/bin/wrk}
 WORK=${BENCH_DIR:-/tmp/pufa-bench}
 
@@ -46,55 +44,17 @@ PG_URL=${PG_URL:-postgresql://postgres@127.0.0.1:5432/pufa_bench}
 PORT_HELLO=${PORT_HELLO:-18701}
 PORT_APP=${PORT_APP:-18702}
 
-GUNICORN_ARGS=(-k gthread --workers "$WORKERS" --threads "$THREADS" --backlog 2048 --graceful-timeout 5 --log-level warning)
 WRK_ARGS=(-t "$WRK_THREADS" -c "$CONNECTIONS" --timeout 10s --latency)
 
-export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
-export PUFA_INSTANCE=$WORK/instance
-export PUFA_ENV=production
-export RATELIMIT_ENABLED=0
-unset REDIS_URL
-
-mkdir -p "$WORK" "$PUFA_INSTANCE"
+bench_env
 LOG=$WORK/logs
 mkdir -p "$LOG"
-
-# The app is being edited while benchmarks run: fingerprint its source so each result
-# can be tied to one state of the code (no git needed).
-source_fingerprint() {
-  find "$ROOT" -path "$ROOT/.venv" -prune -o -path "$ROOT/bench" -prune -o -path "$ROOT/tests" -prune \
-    -o -path "$ROOT/.git" -prune -o -type f \( -name '*.py' -o -name '*.yaml' \) -print0 \
-    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
-}
-
-SERVER_PIDS=()
-stop_servers() {
-  local pid
-  for pid in "${SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${SERVER_PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  SERVER_PIDS=()
-}
-trap 'stop_servers' EXIT
-trap 'stop_servers; exit 130' INT TERM
+trap_stop_all
 
 # start_server NAME PORT CHDIR MODULE:app
 start_server() {
-  local name=$1 port=$2 dir=$3 app=$4 pid
-  : >"$LOG/gunicorn-$name.log"
-  echo "+ gunicorn ${GUNICORN_ARGS[*]} --bind 127.0.0.1:$port --chdir $dir $app"
-  "$GUNICORN" "${GUNICORN_ARGS[@]}" --bind "127.0.0.1:$port" --chdir "$dir" \
-    --error-logfile "$LOG/gunicorn-$name.log" "$app" &
-  pid=$!
-  SERVER_PIDS+=("$pid")
-  for _ in $(seq 100); do
-    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/__bench_ready__"; then return 0; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
+  local name=$1 port=$2 dir=$3 app=$4
+  start_gunicorn "$port" "$dir" "$app" "$LOG/gunicorn-$name.log" && return 0
   echo "gunicorn ($name) did not come up; see $LOG/gunicorn-$name.log" >&2
   tail -20 "$LOG/gunicorn-$name.log" >&2
   return 1
@@ -117,10 +77,7 @@ run_wrk() {
 bench_db() {
   local db=$1 url=$2
   local dir=$WORK/$db
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  echo
-  echo "=============== $db ($url) ==============="
+  begin_db "$dir" "$db" "$url"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   local total=$((WARM_PAIRS + ROUNDS * ROUND_PAIRS))
   echo "+ python bench/prepare.py $url $total --questions $BANK_QUESTIONS --out $dir/pairs.tsv"
@@ -141,8 +98,8 @@ bench_db() {
   export DATABASE_URL=$url
   local fp_before fp_after
   fp_before=$(source_fingerprint)
-  start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || { stop_servers; return 1; }
-  start_server app "$PORT_APP" "$ROOT" wsgi:app || { stop_servers; return 1; }
+  start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || { stop_all; return 1; }
+  start_server app "$PORT_APP" "$ROOT" wsgi:app || { stop_all; return 1; }
   local hello_url=http://127.0.0.1:$PORT_HELLO app_url=http://127.0.0.1:$PORT_APP
   run_wrk "$dir/warmup-hello.txt" "$WARMUP" "$hello_url" bench/hello.lua
   run_wrk "$dir/warmup-answer.txt" "$WARMUP" "$app_url" bench/answer.lua -- "$dir/pairs-warmup.tsv" "$WRK_THREADS"
@@ -151,7 +108,7 @@ bench_db() {
     run_wrk "$dir/answer-$r.txt" "$SEGMENT" "$app_url" bench/answer.lua -- "$dir/pairs-$r.tsv" "$WRK_THREADS"
   done
   run_wrk "$dir/hello-$((ROUNDS + 1)).txt" "$SEGMENT" "$hello_url" bench/hello.lua
-  stop_servers
+  stop_all
   cp "$LOG/gunicorn-app.log" "$dir/gunicorn-app.log"
   fp_after=$(source_fingerprint)
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -282,7 +239,7 @@ EOF
 }
 
 echo "Pufa answer benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "machine: nproc=$(nproc), memory=$(free -m | awk '/^Mem:/{print $2}') MiB, $(uname -sr)"
+machine_info
 echo "app source fingerprint: $(source_fingerprint)"
 echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app)"
 echo "wrk ${WRK_ARGS[*]}; $ROUNDS answer segments of ${SEGMENT}s interleaved with $((ROUNDS + 1)) hello segments; warm-up ${WARMUP}s each"
@@ -300,6 +257,6 @@ for db in "${DBS[@]}"; do
       fi ;;
     *) echo "unknown database '$db' (sqlite|postgresql)" >&2; exit 2 ;;
   esac
-  stop_servers
+  stop_all
 done
 summarize "${DBS[@]}"

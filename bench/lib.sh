@@ -1,0 +1,152 @@
+# Shared by bench/run.sh, bench/exam_hour.sh and bench/checkin_hall.sh; sourced, not run:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Sets ROOT (the repository, also made the current directory), PY and GUNICORN, and
+# defines the functions below.  Every process started with start_gunicorn (or added to
+# PIDS) is stopped by its pid by stop_all, which trap_stop_all runs on exit, Ctrl-C or
+# TERM.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+PY=$ROOT/.venv/bin/python
+GUNICORN=$ROOT/.venv/bin/gunicorn
+
+# bench_env [RATELIMIT_ENABLED]: the app's environment for a benchmark under $WORK (its
+# instance directory there), and GUNICORN_ARGS from WORKERS and THREADS.
+bench_env() {
+  GUNICORN_ARGS=(-k gthread --workers "$WORKERS" --threads "$THREADS" --backlog 2048 --graceful-timeout 5 --log-level warning)
+  export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
+  export PUFA_INSTANCE=$WORK/instance
+  export PUFA_ENV=production
+  export RATELIMIT_ENABLED=${1:-0}
+  unset REDIS_URL
+  mkdir -p "$WORK" "$PUFA_INSTANCE"
+}
+
+# The app is being edited while benchmarks run: fingerprint its source so each result
+# can be tied to one state of the code (no git needed).
+# source_fingerprint [EXTENSION...]: *.py and *.yaml files, and those of the extensions given.
+source_fingerprint() {
+  local names=(-name '*.py' -o -name '*.yaml') ext
+  for ext in "$@"; do names+=(-o -name "*.$ext"); done
+  find "$ROOT" -path "$ROOT/.venv" -prune -o -path "$ROOT/bench" -prune -o -path "$ROOT/tests" -prune \
+    -o -path "$ROOT/.git" -prune -o -type f \( "${names[@]}" \) -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
+}
+
+# The line every benchmark starts its report with, after its title.
+machine_info() {
+  echo "machine: nproc=$(nproc), memory=$(free -m | awk '/^Mem:/{print $2}') MiB, $(uname -sr)"
+}
+
+PIDS=()   # processes to stop: gunicorn masters, samplers
+stop_all() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  PIDS=()
+}
+
+# trap_stop_all [MESSAGE]: stop_all on exit; on Ctrl-C or TERM, MESSAGE (if any) on
+# stderr, stop_all, exit 130.
+STOP_MESSAGE=
+trap_stop_all() {
+  STOP_MESSAGE=${1:-}
+  trap 'stop_all' EXIT
+  trap 'stop_on_signal' INT TERM
+}
+stop_on_signal() {
+  [[ -n $STOP_MESSAGE ]] && echo "$STOP_MESSAGE" >&2
+  stop_all
+  exit 130
+}
+
+# start_gunicorn PORT CHDIR MODULE:app LOGFILE: gunicorn with GUNICORN_ARGS on
+# 127.0.0.1:PORT in the background (its pid in GUNICORN_PID and PIDS; LOGFILE emptied
+# first), then wait up to ~20 s until it answers.  Status 1 if it did not come up.
+# Not in $(...): the server must be a child of this shell.
+start_gunicorn() {
+  local port=$1 dir=$2 app=$3 log=$4
+  : >"$log"
+  echo "+ gunicorn ${GUNICORN_ARGS[*]} --bind 127.0.0.1:$port --chdir $dir $app"
+  "$GUNICORN" "${GUNICORN_ARGS[@]}" --bind "127.0.0.1:$port" --chdir "$dir" --error-logfile "$log" "$app" &
+  GUNICORN_PID=$!
+  PIDS+=("$GUNICORN_PID")
+  wait_for_server "$port" "$GUNICORN_PID"
+}
+
+# wait_for_server PORT PID: until http://127.0.0.1:PORT/ answers (100 tries 0.2 s apart),
+# or PID is gone.  Status 1 if it never answered.
+wait_for_server() {
+  local port=$1 pid=$2
+  for _ in $(seq 100); do
+    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/__bench_ready__"; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  return 1
+}
+
+# CPU seconds (user + system) of the processes whose pids are given.
+cpu_of() {
+  local total=0 pid hz
+  hz=$(getconf CLK_TCK)
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$(awk -v t="$total" -v hz="$hz" '{sub(/^.*\) /, ""); print t + ($12 + $13) / hz}' "/proc/$pid/stat")
+  done
+  echo "$total"
+}
+# shellcheck disable=SC2046
+gunicorn_pids() { local master=$1; echo "$master" $(pgrep -P "$master"); }
+backend_pids() { local db=$1; pgrep -f "^postgres: .* $db " ; }
+# Busy and total jiffies of the whole machine.
+machine_cpu() { awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat; }
+
+# begin_db DIR DB URL: DIR emptied (a fresh directory for this database's files), and
+# the database's heading.
+begin_db() {
+  local dir=$1 db=$2 url=$3
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  echo
+  echo "=============== $db ($url) ==============="
+}
+
+# report_gunicorn_log LOGFILE: its first error, or that it has none.
+report_gunicorn_log() {
+  local log=$1
+  if grep -qE "ERROR|Traceback|WORKER TIMEOUT" "$log"; then
+    echo "gunicorn log ($log) has errors: $(grep -cE "ERROR|WORKER TIMEOUT" "$log") lines; first:"
+    grep -m1 -A60 -E "ERROR|WORKER TIMEOUT" "$log" | sed 's/^/    /' | head -60
+  else
+    echo "gunicorn log: no errors"
+  fi
+}
+
+# bench_each_db DB...: bench_db DB URL for each of sqlite ($SQLITE_URL) and postgresql
+# ($PG_URL; skipped, as a failure, when it does not accept connections), stop_all after
+# each.  Status 1 if any failed; exits 2 on an unknown name.
+bench_each_db() {
+  local db status=0
+  for db in "$@"; do
+    case $db in
+      sqlite) bench_db sqlite "$SQLITE_URL" || status=1 ;;
+      postgresql)
+        if pg_isready -q -h 127.0.0.1 -p 5432; then
+          bench_db postgresql "$PG_URL" || status=1
+        else
+          echo "PostgreSQL is not accepting connections on 127.0.0.1:5432: skipped" >&2; status=1
+        fi ;;
+      *) echo "unknown database '$db' (postgresql|sqlite)" >&2; exit 2 ;;
+    esac
+    stop_all
+  done
+  return $status
+}
