@@ -29,6 +29,8 @@ def register_settings(app: APIFlask) -> None:
     from quiz_bank.quizzes import QUIZ_SIZES
 
     docs.configure(app)
+    # Chinese as UTF-8, not \uXXXX escapes: readable, and half the bytes on a phone.
+    app.json.ensure_ascii = False
 
     app.config.update(
         # No pre-ping: it costs a round trip on every request; a connection the server
@@ -36,7 +38,6 @@ def register_settings(app: APIFlask) -> None:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_recycle": 1800},
         POINTS_RULES=rules_from_env(),
         QUIZ_SIZES=dict(QUIZ_SIZES),
-        JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         # OpenAPI
         VALIDATION_ERROR_STATUS_CODE=422,
