@@ -9,11 +9,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, update
 
 from accounts.models import Cadre, OrgUnit, User
+from accounts.services import move_to_unit
 from core import xlsx
 from core.errors import ApiError
 from core.extensions import db
 from core.timeutil import utcnow
-from points.models import PointsTally
 
 HEADERS = ["姓名", "手机号", "单位", "职务", "是否新提拔"]
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -163,9 +163,8 @@ def bind(user: User, real_name: str, code: str) -> User:
     if not won:
         db.session.rollback()
         raise ApiError(409, "already_bound", "该绑定码已被使用。如有疑问请联系镇党政办。")
-    if user.org_unit_id != cadre.org_unit_id:
-        db.session.execute(update(PointsTally).where(PointsTally.user_id == user.id).values(org_unit_id=cadre.org_unit_id))
-    user.role, user.real_name, user.org_unit_id = "cadre", cadre.name, cadre.org_unit_id
+    move_to_unit(user, cadre.org_unit_id)
+    user.role, user.real_name = "cadre", cadre.name
     db.session.commit()
     return user
 

@@ -57,14 +57,19 @@ def update_profile(user: User, changes: dict) -> User:
         unit_id = changes["org_unit_id"]
         if unit_id is not None and db.session.get(OrgUnit, unit_id) is None:
             raise ApiError(422, "validation_error", "所选单位不存在。", {"org_unit_id": ["所选单位不存在。"]})
-        if unit_id != user.org_unit_id:
-            # The unit's leaderboard follows the person.
-            db.session.execute(update(PointsTally).where(PointsTally.user_id == user.id).values(org_unit_id=unit_id))
-    for field in ("nickname", "avatar_url", "real_name", "org_unit_id"):
+        move_to_unit(user, unit_id)
+    for field in ("nickname", "avatar_url", "real_name"):
         if field in changes:
             setattr(user, field, changes[field])
     db.session.commit()
     return user
+
+
+def move_to_unit(user: User, unit_id: int | None) -> None:
+    """Put the person in another unit; the unit's leaderboard follows them."""
+    if unit_id != user.org_unit_id:
+        db.session.execute(update(PointsTally).where(PointsTally.user_id == user.id).values(org_unit_id=unit_id))
+        user.org_unit_id = unit_id
 
 
 def org_units() -> list[OrgUnit]:

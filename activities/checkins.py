@@ -59,8 +59,9 @@ def check_in(user_id: int, token: str, latitude: float | None, longitude: float 
         if distance - allowance > event.radius_m:
             raise ApiError(403, "out_of_range", f"您距离活动地点约 {round(distance)} 米，请到现场后再签到。",
                            {"distance_m": round(distance), "radius_m": event.radius_m})
+    # Check-in points have no daily cap: what is paid is the event's points.
     checkin = CheckIn(event_id=event.id, user_id=user_id, checked_in_at=now, latitude=latitude, longitude=longitude,
-                      accuracy_m=accuracy_m, distance_m=distance)
+                      accuracy_m=accuracy_m, distance_m=distance, points_awarded=event.points)
     db.session.add(checkin)
     try:
         db.session.flush()
@@ -68,8 +69,7 @@ def check_in(user_id: int, token: str, latitude: float | None, longitude: float 
         db.session.rollback()
         raise ApiError(409, "already_checked_in", "您已经签到过了。")
     db.session.execute(update(Event).where(Event.id == event.id).values(checkin_count=Event.checkin_count + 1))
-    checkin.points_awarded = ledger.credit(user_id, rule("checkin"), event.points, f"checkin:{event.id}:{user_id}",
-                                           note=f"签到：{event.title}"[:200], now=now)
+    ledger.credit(user_id, rule("checkin"), event.points, f"checkin:{event.id}:{user_id}", note=f"签到：{event.title}"[:200], now=now)
     db.session.commit()
     return checkin
 

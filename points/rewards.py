@@ -155,17 +155,17 @@ def hand_over(redemption_id: int, admin_id: int, now: datetime | None = None) ->
         update(Redemption).where(Redemption.id == redemption_id, Redemption.status == "pending", Redemption.expires_at >= now)
         .values(status="handed_over", handed_over_at=now, handed_over_by=admin_id)
     ).rowcount
-    redemption = db.session.get(Redemption, redemption_id)
-    if not won:
+    if won:
+        db.session.commit()
+    else:
         db.session.rollback()
-        if redemption is None:
-            raise ApiError(404, "not_found", "兑换记录不存在。")
-        db.session.refresh(redemption)
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise ApiError(404, "not_found", "兑换记录不存在。")
+    if not won:
         if redemption.status == "pending":
             raise ApiError(409, "expired", "该兑换已过领取期限，请让兑换人重新兑换。")
         raise ApiError(409, "not_pending", f"该兑换{_label(redemption.status)}，不能再领取。")
-    db.session.commit()
-    db.session.refresh(redemption)
     return redemption
 
 
