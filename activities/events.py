@@ -7,6 +7,7 @@ from activities.models import CheckIn, Event
 from core.errors import ApiError
 from core.extensions import db
 from core.timeutil import utcnow
+from quiz_bank.questions import active_count
 
 STATUSES = ("upcoming", "ongoing", "past")
 
@@ -40,6 +41,24 @@ def events_page(user_id: int, status: str | None, page: int, per_page: int, now:
         for e in pagination.items
     ]
     return {"items": items, "page": pagination.page, "per_page": pagination.per_page, "total": pagination.total}
+
+
+def check_event(event: Event) -> None:
+    """Raise ValueError (a Chinese message) if the event is not set up to be held."""
+    if event.ends_at <= event.starts_at:
+        raise ValueError("结束时间须晚于开始时间。")
+    if event.checkin_closes_at <= event.checkin_opens_at:
+        raise ValueError("签到截止时间须晚于签到开始时间。")
+    fence = (event.latitude, event.longitude, event.radius_m)
+    if any(v is not None for v in fence) and not all(v is not None for v in fence):
+        raise ValueError("限定签到位置须同时填写纬度、经度和范围；不限位置则三项都不填。")
+    if event.quiz_category is not None:
+        available = active_count(event.quiz_category.id)
+        if available < event.quiz_size:
+            raise ValueError(f"“{event.quiz_category.name}”启用的题目只有 {available} 道，不够现场答题的 {event.quiz_size} 道。")
+        # Points for learning, not for showing up.
+        if event.quiz_size * event.quiz_points_each <= event.points:
+            raise ValueError("现场答题全部答对的积分应高于签到积分：请提高每题积分或降低签到积分。")
 
 
 def get_event(event_id: int) -> Event:

@@ -5,17 +5,17 @@ import segno
 from flask import jsonify, url_for
 from flask_admin import expose
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import FloatField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from activities import tokens
+from activities.events import check_event
 from activities.models import EVENT_KIND_LABELS, Event
 from admin.auth import forbidden, has_role
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
 from core.extensions import db
 from core.timeutil import to_local, utcnow
-from quiz_bank.models import Question
 
 
 @lru_cache(maxsize=256)
@@ -73,21 +73,10 @@ class EventView(LocalTimesMixin, SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         self.store_local_times(form, model)
-        if model.ends_at <= model.starts_at:
-            raise ValidationError("结束时间须晚于开始时间。")
-        if model.checkin_closes_at <= model.checkin_opens_at:
-            raise ValidationError("签到截止时间须晚于签到开始时间。")
-        fence = (model.latitude, model.longitude, model.radius_m)
-        if any(v is not None for v in fence) and not all(v is not None for v in fence):
-            raise ValidationError("限定签到位置须同时填写纬度、经度和范围；不限位置则三项都不填。")
-        if model.quiz_category is not None:
-            available = db.session.scalar(select(func.count()).select_from(Question).where(
-                Question.status == "active", Question.category_id == model.quiz_category.id))
-            if available < model.quiz_size:
-                raise ValidationError(f"“{model.quiz_category.name}”启用的题目只有 {available} 道，不够现场答题的 {model.quiz_size} 道。")
-            # Points for learning, not for showing up.
-            if model.quiz_size * model.quiz_points_each <= model.points:
-                raise ValidationError("现场答题全部答对的积分应高于签到积分：请提高每题积分或降低签到积分。")
+        try:
+            check_event(model)
+        except ValueError as exc:
+            raise ValidationError(str(exc))
 
     def after_model_change(self, form, model, is_created):
         self._audit("create" if is_created else "update", model, f"活动：{model.title}（{to_local(model.starts_at):%Y-%m-%d}）")

@@ -1,13 +1,13 @@
 """Exams in the panel: the exam, who sits it, and its paper rules, with the paper's
 total shown while editing. Times are typed and shown in Asia/Shanghai."""
 from flask_admin.model.form import InlineFormAdmin
-from sqlalchemy import func, select
 from wtforms.validators import NumberRange, ValidationError
 
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
 from core.extensions import db
+from quiz_bank.exams.checks import check_exam
 from quiz_bank.exams.models import EXAM_KIND_LABELS, REVIEW_POLICY_LABELS, PaperRule
-from quiz_bank.models import TYPE_LABELS, Question
+from quiz_bank.models import TYPE_LABELS
 
 
 class PaperRuleInline(InlineFormAdmin):
@@ -20,13 +20,6 @@ class PaperRuleInline(InlineFormAdmin):
         "count": {"validators": [NumberRange(1, 200, "题数须在 1 到 200 之间")]},
         "points": {"validators": [NumberRange(1, 100, "每题分值须在 1 到 100 之间")]},
     }
-
-
-def _available(rule: PaperRule) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Question)
-        .where(Question.status == "active", Question.category_id == rule.category_id, Question.type == rule.qtype)
-    )
 
 
 class ExamView(LocalTimesMixin, SecureModelView):
@@ -71,27 +64,10 @@ class ExamView(LocalTimesMixin, SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         self.store_local_times(form, model)
-        if model.closes_at <= model.opens_at:
-            raise ValidationError("关闭时间须晚于开放时间。")
-        if model.good_percent > model.excellent_percent:
-            raise ValidationError("良好线不能高于优秀线。")
-        if not (model.assign_all or model.assign_new_leaders or model.units or model.cadres):
-            raise ValidationError("请选择参加考试的人员：全体干部、新提拔干部、单位或指定人员。")
-        if not model.rules:
-            raise ValidationError("请至少添加一条组卷规则。")
-        seen = set()
-        for rule in model.rules:
-            if rule.category is None:
-                raise ValidationError("组卷规则须选择法律分类。")
-            rule.category_id = rule.category.id
-            if (rule.category_id, rule.qtype) in seen:
-                raise ValidationError(f"“{rule.category.name}”的{TYPE_LABELS[rule.qtype]}题有两条规则，请合并。")
-            seen.add((rule.category_id, rule.qtype))
-            available = _available(rule)
-            if rule.count > available:
-                raise ValidationError(f"“{rule.category.name}”启用的{TYPE_LABELS[rule.qtype]}题只有 {available} 道，不够抽 {rule.count} 道。")
-        if model.pass_score > model.total_score:
-            raise ValidationError(f"合格分（{model.pass_score}）高于试卷总分（{model.total_score}）。")
+        try:
+            check_exam(model)
+        except ValueError as exc:
+            raise ValidationError(str(exc))
 
     def after_model_change(self, form, model, is_created):
         self._audit("create" if is_created else "update", model, f"考试：{model.title}，总分 {model.total_score}，{model.question_count} 题")

@@ -52,8 +52,10 @@ class RewardView(LocalTimesMixin, SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         self.store_local_times(form, model)
-        if model.offered_from and model.offered_until and model.offered_until <= model.offered_from:
-            raise ValidationError("兑换截止时间须晚于开始时间。")
+        try:
+            rewards.check_reward(model)
+        except ValueError as exc:
+            raise ValidationError(str(exc))
         upload = form.image_file.data
         if upload and getattr(upload, "filename", ""):
             try:

@@ -31,6 +31,12 @@ def offered(reward: Reward, now: datetime) -> bool:
         reward.offered_until is None or now <= reward.offered_until)
 
 
+def check_reward(reward: Reward) -> None:
+    """Raise ValueError (a Chinese message) if the reward cannot be offered as set up."""
+    if reward.offered_from and reward.offered_until and reward.offered_until <= reward.offered_from:
+        raise ValueError("兑换截止时间须晚于开始时间。")
+
+
 def reward_image_url(reward: Reward) -> str | None:
     return image_url(reward.image_sha256, reward.image_mime) if reward.image_sha256 else None
 

@@ -120,6 +120,14 @@ def set_status(question: Question, status: str) -> None:
     question.status = status
 
 
+def active_count(category_id: int, qtype: str | None = None) -> int:
+    """How many active questions a category (of one type) has to draw from."""
+    q = select(func.count()).select_from(Question).where(Question.status == "active", Question.category_id == category_id)
+    if qtype is not None:
+        q = q.where(Question.type == qtype)
+    return db.session.scalar(q)
+
+
 def categories_with_counts() -> list[tuple[Category, int]]:
     counts = (
         select(Question.category_id, func.count().label("n")).where(Question.status == "active").group_by(Question.category_id).subquery()

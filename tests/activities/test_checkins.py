@@ -175,3 +175,27 @@ def test_event_without_quiz(api, make):
 def test_projector_count_is_one_row(make):
     event = make.event()
     assert db.session.get(Event, event.id).checkin_count == 0
+
+
+def test_event_setup_rules(make):
+    import pytest
+
+    from activities.events import check_event
+
+    law = make.category()
+    make.questions(3, law)
+    event = make.event()
+    check_event(event)
+    event.radius_m = None  # a half-filled geofence
+    with pytest.raises(ValueError, match="同时填写"):
+        check_event(event)
+    event.latitude = event.longitude = None
+    event.quiz_category, event.quiz_size, event.quiz_points_each, event.points = law, 5, 2, 2
+    with pytest.raises(ValueError, match="只有 3 道"):
+        check_event(event)
+    event.quiz_size = 3
+    # 3 x 2 = 6 pays more than 2 for checking in: fine; then check-in worth as much: refused.
+    check_event(event)
+    event.points = 6
+    with pytest.raises(ValueError, match="应高于签到积分"):
+        check_event(event)
