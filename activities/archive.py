@@ -27,7 +27,7 @@ from activities.models import EVENT_KIND_LABELS, CheckIn, Event, EventPhoto
 from activities.photos import MIME_EXTENSIONS, photo_path
 from core import xlsx
 from core.extensions import db
-from core.timeutil import local_midnight_utc, to_local, utcnow
+from core.timeutil import local_midnight_utc, local_naive, to_local, utcnow
 from quiz_bank.models import Quiz
 
 log = logging.getLogger(__name__)
@@ -195,9 +195,6 @@ def headlines(f: dict) -> list[str]:
 XLSX_MIME = xlsx.MIME
 
 
-def _local(dt: datetime | None) -> datetime | None:
-    return to_local(dt).replace(tzinfo=None) if dt else None
-
 
 def figures_xlsx(year: int, figures: dict | None = None) -> bytes:
     """The figures as a workbook: 总览, 按类型, 按主办单位, 按村社区, 现场答题."""
@@ -301,7 +298,7 @@ def _signin_xlsx(rows: list) -> bytes:
     wb = Workbook()
     ws = xlsx.sheet(wb, "签到名单", ["序号", "姓名", "昵称", "村/社区", "签到时间"], [8, 14, 18, 24, 18], first=True)
     for i, row in enumerate(rows, start=1):
-        ws.append([i, row.real_name or "", row.nickname or "", row.unit or NO_UNIT, _local(row.checked_in_at)])
+        ws.append([i, row.real_name or "", row.nickname or "", row.unit or NO_UNIT, local_naive(row.checked_in_at)])
         ws.cell(row=ws.max_row, column=5).number_format = "yyyy-mm-dd hh:mm:ss"
     return xlsx.to_bytes(wb)
 

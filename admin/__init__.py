@@ -17,7 +17,7 @@ from admin.rewards import BooksView, PickupView, RedemptionView, RewardView
 from admin.roster import CadreView, RosterImportView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
 from core.extensions import db, login_manager
-from core.timeutil import to_local
+from core.timeutil import local_text
 from points.models import Redemption, Reward
 from quiz_bank.exams.models import Exam
 from quiz_bank.models import Category, Question
@@ -27,7 +27,7 @@ def init_admin(app) -> None:
     # Our templates (login, dashboard) sit beside this module.
     app.register_blueprint(Blueprint("panel", __name__, template_folder="templates"))
     Babel(app, locale_selector=lambda: "zh_Hans_CN")
-    app.add_template_filter(lambda dt: to_local(dt).strftime("%Y-%m-%d %H:%M") if dt else "", "localtime")
+    app.add_template_filter(local_text, "localtime")
     login_manager.user_loader(load_admin)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录管理后台。"

@@ -13,15 +13,12 @@ from activities.models import EVENT_KIND_LABELS, Event, EventPhoto
 from admin.auth import StaffView, forbidden, has_role
 from core.errors import ApiError
 from core.extensions import db
-from core.timeutil import to_local
+from core.timeutil import local_text
 
 UPLOADERS = ("admin", "editor")
 DELETERS = ("admin",)
 PAGE_SIZE = 20
 
-
-def _local(dt, fmt="%Y-%m-%d %H:%M") -> str:
-    return to_local(dt).strftime(fmt) if dt else ""
 
 
 def _size(n: int) -> str:
@@ -52,7 +49,7 @@ class EventPhotoView(StaffView):
             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         ).all()
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        return self.render("admin/event_photos.html", rows=rows, kinds=EVENT_KIND_LABELS, local=_local, page=page, pages=pages)
+        return self.render("admin/event_photos.html", rows=rows, kinds=EVENT_KIND_LABELS, local=local_text, page=page, pages=pages)
 
     def _event(self, event_id: int) -> Event:
         event = db.session.get(Event, event_id)
@@ -69,7 +66,7 @@ class EventPhotoView(StaffView):
             .order_by(EventPhoto.taken_at.is_(None), EventPhoto.taken_at, EventPhoto.id)
         ).all()
         return self.render(
-            "admin/event_photos_event.html", event=event, photos=rows, kinds=EVENT_KIND_LABELS, local=_local, size=_size,
+            "admin/event_photos_event.html", event=event, photos=rows, kinds=EVENT_KIND_LABELS, local=local_text, size=_size,
             uploader=_uploader, photo_url=photos.photo_url, thumb_url=photos.thumb_url,
             can_upload=has_role(*UPLOADERS), can_delete=has_role(*DELETERS),
             max_mb=photos.MAX_BYTES // (1024 * 1024), caption_max=photos.CAPTION_MAX,

@@ -14,7 +14,7 @@ from werkzeug.routing import BuildError
 from accounts import audit
 from admin.auth import StaffView, forbidden, has_role
 from core.extensions import db
-from core.timeutil import to_local, utcnow
+from core.timeutil import local_text, utcnow
 from quiz_bank.exams import certificates, results
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
 
@@ -22,9 +22,6 @@ PAGE_SIZE = 20
 # Characters a file name may not hold on Windows (where the office opens it).
 UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
-
-def _local(dt, fmt="%Y-%m-%d %H:%M") -> str:
-    return to_local(dt).strftime(fmt) if dt else ""
 
 
 class ExamResultsView(StaffView):
@@ -41,7 +38,7 @@ class ExamResultsView(StaffView):
         overview = results.exam_overview(list(exams))
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         return self.render("admin/exam_results.html", exams=exams, overview=overview, kinds=EXAM_KIND_LABELS,
-                           local=_local, page=page, pages=pages, now=utcnow())
+                           local=local_text, page=page, pages=pages, now=utcnow())
 
     def _exam(self, exam_id: int) -> Exam:
         exam = db.session.get(Exam, exam_id)
@@ -54,7 +51,7 @@ class ExamResultsView(StaffView):
         exam = self._exam(exam_id)
         makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
         return self.render(
-            "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=_local,
+            "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=local_text,
             results=results.exam_results(exam), questions=results.question_stats(exam), bands=results.BANDS,
             min_sample=results.MIN_SAMPLE, makeups=makeups, can_makeup=has_role(*self.makers),
             closed=utcnow() >= exam.closes_at,
@@ -107,7 +104,7 @@ class CertificateCheckView(StaffView):
                 "serial": cert.serial, "name": cadre.name if cadre else "",
                 "unit": cadre.org_unit.name if cadre and cadre.org_unit else "",
                 "exam": attempt.exam.title, "kind": EXAM_KIND_LABELS.get(attempt.exam.kind, ""),
-                "score": attempt.score, "total": attempt.total_score, "passed_on": _local(attempt.submitted_at, "%Y年%m月%d日"),
-                "issued_on": _local(cert.issued_at, "%Y年%m月%d日"),
+                "score": attempt.score, "total": attempt.total_score, "passed_on": local_text(attempt.submitted_at, "%Y年%m月%d日"),
+                "issued_on": local_text(cert.issued_at, "%Y年%m月%d日"),
             }
         return self.render("admin/certificate_check.html", serial=serial[: self.MAX_SERIAL], searched=searched, holder=holder)

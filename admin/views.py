@@ -15,7 +15,7 @@ from accounts import audit
 from accounts.models import ADMIN_ROLE_LABELS
 from admin.auth import StaffOnly, forbidden, has_role
 from core.extensions import db
-from core.timeutil import from_local, to_local
+from core.timeutil import from_local, local_naive, local_text
 from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
 
@@ -25,8 +25,7 @@ ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user":
 
 
 def _local_time(view, context, model, name):
-    value = getattr(model, name)
-    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return local_text(getattr(model, name))
 
 
 class SecureModelView(StaffOnly, ModelView):
@@ -73,7 +72,7 @@ class LocalTimesMixin:
     def on_form_prefill(self, form, id):
         model = self.get_one(id)
         for name in self.local_time_fields:
-            getattr(form, name).data = to_local(getattr(model, name)).replace(tzinfo=None)
+            getattr(form, name).data = local_naive(getattr(model, name))
 
     def store_local_times(self, form, model) -> None:
         for name in self.local_time_fields:

@@ -20,6 +20,16 @@ def to_local(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc).astimezone(local_zone())
 
 
+def local_naive(dt: datetime | None) -> datetime | None:
+    """Beijing time without a zone: what a spreadsheet cell or a form field holds."""
+    return to_local(dt).replace(tzinfo=None) if dt else None
+
+
+def local_text(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Beijing time as the panel shows it; empty for no time."""
+    return to_local(dt).strftime(fmt) if dt else ""
+
+
 def from_local(dt: datetime | None) -> datetime | None:
     """A naive local time (as typed in the panel) as naive UTC for storage."""
     if dt is None:

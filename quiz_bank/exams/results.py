@@ -20,7 +20,7 @@ from sqlalchemy import Integer, and_, case, func, literal, select, union_all
 from accounts.models import Cadre, OrgUnit
 from core import xlsx
 from core.extensions import db
-from core.timeutil import to_local, utcnow
+from core.timeutil import local_naive, utcnow
 from quiz_bank.exams.assignment import assigned_cadres
 from quiz_bank.exams.models import ATTEMPT_STATUS_LABELS, AttemptItem, Exam, ExamAttempt, PaperRule
 from quiz_bank.models import TYPE_LABELS, Category, Question
@@ -280,9 +280,6 @@ def question_stats(exam: Exam) -> list[dict]:
 _BAD_FILL = PatternFill("solid", fgColor="FCE4D6")
 
 
-def _local(dt: datetime | None) -> datetime | None:
-    return to_local(dt).replace(tzinfo=None) if dt else None
-
 
 def export_xlsx(exam: Exam) -> bytes:
     """The results workbook for the cadre management office: 汇总, 成绩名单, 试题分析."""
@@ -301,7 +298,7 @@ def export_xlsx(exam: Exam) -> bytes:
     for r in results["cadres"]:
         ws.append([r["name"], r["unit"], r["position"], r["phone"], r["score"],
                    None if r["passed"] is None else ("是" if r["passed"] else "否"), r["band"], r["status"],
-                   _local(r["submitted_at"])])
+                   local_naive(r["submitted_at"])])
         ws.cell(row=ws.max_row, column=4).number_format = "@"
         ws.cell(row=ws.max_row, column=9).number_format = "yyyy-mm-dd hh:mm"
 
