@@ -1,20 +1,11 @@
-"""Test images made in memory with Pillow, events to put them on, and a look at what
-is on disk."""
+"""Test images made in memory with Pillow, and a look at what is on disk."""
 import io
-import itertools
 import os
 import struct
 import zlib
-from datetime import timedelta
 
 from flask import current_app
 from PIL import ExifTags, Image
-
-from activities.models import Event
-from core.extensions import db
-from core.timeutil import utcnow
-
-_seq = itertools.count(1)
 
 
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), taken: str | None = None,
@@ -43,18 +34,6 @@ def png_header_only(width: int, height: int) -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
-
-
-def new_event(make, **kw) -> Event:
-    now = utcnow()
-    unit = kw.pop("org_unit", None) or make.org_unit(kind="department", name=f"司法所{next(_seq)}")
-    event = Event(title=kw.pop("title", f"宪法宣传日活动{next(_seq)}"), kind=kw.pop("kind", "constitution_day"), org_unit_id=unit.id,
-                  starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2),
-                  checkin_opens_at=now - timedelta(hours=1), checkin_closes_at=now + timedelta(hours=2),
-                  location_name="镇政府广场", **kw)
-    db.session.add(event)
-    db.session.flush()
-    return event
 
 
 def stored_files() -> set[str]:

@@ -15,7 +15,7 @@ from activities import photos
 from activities.models import EventPhoto
 from core.errors import ApiError
 from core.extensions import db
-from tests.activities.photo_helpers import image_bytes, new_event, png_header_only, stored_files
+from tests.activities.photo_helpers import image_bytes, png_header_only, stored_files
 
 
 def _count(event=None) -> int:
@@ -30,7 +30,7 @@ def _count(event=None) -> int:
 
 @pytest.mark.parametrize("fmt,mime,ext", [("JPEG", "image/jpeg", "jpg"), ("PNG", "image/png", "png"), ("WEBP", "image/webp", "webp")])
 def test_jpeg_png_and_webp_are_stored_by_hash_with_a_thumbnail(make, fmt, mime, ext):
-    event = new_event(make)
+    event = make.event()
     data = image_bytes(fmt, size=(800, 600))
     before = stored_files()
     photo, created = photos.store_photo(event, data, f"现场.{ext}", mime, "  宣讲现场  ")
@@ -54,7 +54,7 @@ def test_a_png_with_transparency_gets_a_white_thumbnail_background(make):
     img.putpixel((1, 0), (os.urandom(1)[0], 0, 0, 255))  # a file never stored before
     out = io.BytesIO()
     img.save(out, "PNG")
-    photo, _ = photos.store_photo(new_event(make), out.getvalue(), "logo.png", "image/png", "")
+    photo, _ = photos.store_photo(make.event(), out.getvalue(), "logo.png", "image/png", "")
     with Image.open(photos.thumb_path(photo.sha256)) as t:
         assert t.mode == "RGB" and t.getpixel((20, 20)) == (255, 255, 255)
 
@@ -67,7 +67,7 @@ def test_a_png_with_transparency_gets_a_white_thumbnail_background(make):
     ("yesterday", None, None),
 ])
 def test_taken_time_comes_from_exif_local_time_and_is_stored_as_utc(make, taken, offset, expected):
-    photo, _ = photos.store_photo(new_event(make), image_bytes("JPEG", taken=taken, offset=offset), "a.jpg", "image/jpeg", "")
+    photo, _ = photos.store_photo(make.event(), image_bytes("JPEG", taken=taken, offset=offset), "a.jpg", "image/jpeg", "")
     assert photo.taken_at == expected
 
 
@@ -77,13 +77,13 @@ def test_exif_datetime_is_used_when_there_is_no_datetime_original(make):
     exif[0x0132] = "2024:03:22 14:00:00"  # DateTime (IFD0)
     out = io.BytesIO()
     img.save(out, "WEBP", exif=exif)
-    photo, _ = photos.store_photo(new_event(make), out.getvalue(), "water-week.webp", "image/webp", "")
+    photo, _ = photos.store_photo(make.event(), out.getvalue(), "water-week.webp", "image/webp", "")
     assert photo.taken_at == datetime(2024, 3, 22, 6, 0)
 
 
 def test_thumbnail_is_turned_upright_by_the_exif_orientation(make):
     # Orientation 6: the camera was held upright; the pixels lie on their side.
-    photo, _ = photos.store_photo(new_event(make), image_bytes("JPEG", size=(600, 400), orientation=6), "a.jpg", None, "")
+    photo, _ = photos.store_photo(make.event(), image_bytes("JPEG", size=(600, 400), orientation=6), "a.jpg", None, "")
     assert (photo.width, photo.height) == (600, 400)  # the original is kept as sent
     with Image.open(photos.thumb_path(photo.sha256)) as t:
         assert t.size == (320, 480)
@@ -110,7 +110,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("data,filename,claimed,code", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
 def test_refused_uploads_store_nothing(make, data, filename, claimed, code):
-    event = new_event(make)
+    event = make.event()
     before = stored_files()
     with pytest.raises(ApiError) as exc:
         photos.store_photo(event, data(), filename, claimed, "")
@@ -121,7 +121,7 @@ def test_refused_uploads_store_nothing(make, data, filename, claimed, code):
 
 def test_exactly_ten_megabytes_is_accepted(make):
     data = image_bytes("JPEG").ljust(photos.MAX_BYTES, b"\0")  # decoders ignore what follows the image
-    photo, created = photos.store_photo(new_event(make), data, "a.jpg", "image/jpeg", "")
+    photo, created = photos.store_photo(make.event(), data, "a.jpg", "image/jpeg", "")
     assert created and photo.size_bytes == photos.MAX_BYTES
 
 
@@ -129,20 +129,20 @@ def test_more_pixels_than_pillow_allows_is_refused(make, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     before = stored_files()
     with pytest.raises(ApiError) as exc:
-        photos.store_photo(new_event(make), image_bytes("PNG", size=(64, 48)), "a.png", "image/png", "")
+        photos.store_photo(make.event(), image_bytes("PNG", size=(64, 48)), "a.png", "image/png", "")
     assert exc.value.extra_data["code"] == "image_too_large"
     assert stored_files() == before and _count() == 0
 
 
 def test_generic_or_missing_claims_do_not_count_against_a_good_image(make):
-    event = new_event(make)
+    event = make.event()
     for filename, claimed in [("wx-tmp", None), ("tmp_4c2f.jpeg", "application/octet-stream"), ("IMG_0001.JPG", "image/jpg"), ("", "")]:
         photo, created = photos.store_photo(event, image_bytes("JPEG"), filename, claimed, "")
         assert created
 
 
 def test_same_file_twice_to_one_event_is_one_row_and_to_another_event_shares_the_file(make):
-    first, second = new_event(make), new_event(make)
+    first, second = make.event(), make.event()
     data = image_bytes("JPEG")
     before = stored_files()
     photo, created = photos.store_photo(first, data, "a.jpg", "image/jpeg", "第一次")
@@ -155,7 +155,7 @@ def test_same_file_twice_to_one_event_is_one_row_and_to_another_event_shares_the
 
 
 def test_a_duplicate_racing_another_upload_finds_the_row_that_won(make, monkeypatch):
-    event = new_event(make)
+    event = make.event()
     data = image_bytes("JPEG")
     first, _ = photos.store_photo(event, data, "a.jpg", "image/jpeg", "")
     looked_up, real = [], photos._existing
@@ -172,16 +172,16 @@ def test_a_duplicate_racing_another_upload_finds_the_row_that_won(make, monkeypa
 
 def test_a_stored_file_that_exists_is_not_rewritten(make):
     data = image_bytes("PNG")
-    photo, _ = photos.store_photo(new_event(make), data, "a.png", "image/png", "")
+    photo, _ = photos.store_photo(make.event(), data, "a.png", "image/png", "")
     path = photos.photo_path(photo.sha256, "png")
     os.utime(path, (1_000_000_000, 1_000_000_000))
-    photos.store_photo(new_event(make), data, "a.png", "image/png", "")
+    photos.store_photo(make.event(), data, "a.png", "image/png", "")
     assert os.stat(path).st_mtime == 1_000_000_000
 
 
 def test_delete_keeps_a_shared_file_until_its_last_row_goes_and_is_audited(make):
     admin = make.admin("admin")
-    first, second = new_event(make), new_event(make)
+    first, second = make.event(), make.event()
     data = image_bytes("JPEG")
     a, _ = photos.store_photo(first, data, "a.jpg", "image/jpeg", "")
     b, _ = photos.store_photo(second, data, "a.jpg", "image/jpeg", "")
@@ -201,7 +201,7 @@ def test_delete_keeps_a_shared_file_until_its_last_row_goes_and_is_audited(make)
 
 
 def test_a_rolled_back_delete_keeps_the_files(make):
-    photo, _ = photos.store_photo(new_event(make), image_bytes("JPEG"), "a.jpg", "image/jpeg", "")
+    photo, _ = photos.store_photo(make.event(), image_bytes("JPEG"), "a.jpg", "image/jpeg", "")
     db.session.commit()
     files = {photos.photo_path(photo.sha256, "jpg"), photos.thumb_path(photo.sha256)}
     photos.delete_photo(photo, None)
@@ -228,7 +228,7 @@ def cadre(api, make):
 @pytest.mark.parametrize("fmt,filename,content_type", [("JPEG", "IMG_2041.jpg", "image/jpeg"), ("PNG", "screen.png", "image/png"),
                                                       ("WEBP", "wx.webp", "image/webp")])
 def test_a_cadre_uploads_a_photo_and_it_is_served(client, cadre, make, fmt, filename, content_type):
-    event = new_event(make)
+    event = make.event()
     data = image_bytes(fmt, size=(1000, 750), taken="2025:12:04 10:00:00")
     r = _post(cadre, event.id, data, filename, content_type, caption="宪法宣传日现场")
     assert r.status_code == 201, r.get_json()
@@ -248,7 +248,7 @@ def test_a_cadre_uploads_a_photo_and_it_is_served(client, cadre, make, fmt, file
 
 
 def test_the_same_photo_again_answers_200_with_the_same_row_and_another_event_gets_its_own(cadre, make):
-    first, second = new_event(make), new_event(make)
+    first, second = make.event(), make.event()
     data = image_bytes("JPEG")
     before = stored_files()
     r1 = _post(cadre, first.id, data)
@@ -270,7 +270,7 @@ def test_the_same_photo_again_answers_200_with_the_same_row_and_another_event_ge
     (lambda: image_bytes("JPEG").ljust(13 * 1024 * 1024, b"\0"), "a.jpg", "image/jpeg", "file_too_large"),
 ], ids=["text", "truncated", "png-as-jpeg-type", "png-as-jpg-name", "10MB+1", "13MB"])
 def test_api_refusals_are_422_and_store_nothing(cadre, make, data, filename, content_type, code):
-    event = new_event(make)
+    event = make.event()
     before = stored_files()
     r = _post(cadre, event.id, data(), filename, content_type)
     assert r.status_code == 422
@@ -280,7 +280,7 @@ def test_api_refusals_are_422_and_store_nothing(cadre, make, data, filename, con
 
 
 def test_caption_over_200_characters_and_a_missing_file_are_validation_errors(cadre, make):
-    event = new_event(make)
+    event = make.event()
     r = _post(cadre, event.id, image_bytes("JPEG"), caption="长" * 201)
     assert r.status_code == 422 and "caption" in r.get_json()["details"]
     r = cadre.post(f"/events/{event.id}/photos", data={"caption": "没有文件"}, content_type="multipart/form-data")
@@ -289,7 +289,7 @@ def test_caption_over_200_characters_and_a_missing_file_are_validation_errors(ca
 
 
 def test_a_resident_may_not_upload(api, make):
-    event = new_event(make)
+    event = make.event()
     before = stored_files()
     r = _post(api.as_user(make.user()), event.id, image_bytes("JPEG"))
     assert r.status_code == 403 and r.get_json()["code"] == "forbidden"
@@ -299,7 +299,7 @@ def test_a_resident_may_not_upload(api, make):
 def test_unknown_event_and_anonymous_upload(api, cadre, make):
     r = _post(cadre, 2_000_000_000, image_bytes("JPEG"))
     assert r.status_code == 404 and r.get_json()["code"] == "not_found"
-    assert _post(api, new_event(make).id, image_bytes("JPEG")).status_code == 401
+    assert _post(api, make.event().id, image_bytes("JPEG")).status_code == 401
 
 
 @pytest.mark.parametrize("path", [

@@ -9,7 +9,7 @@ from accounts.models import AuditLog
 from activities import photos
 from activities.models import EventPhoto
 from core.extensions import db
-from tests.activities.photo_helpers import image_bytes, new_event, stored_files
+from tests.activities.photo_helpers import image_bytes, stored_files
 from tests.admin.conftest import login
 
 BASE = "/admin/event-photos"
@@ -35,7 +35,7 @@ def _photos(event):
 def test_an_editor_uploads_photos_and_the_page_shows_them(panel, make):
     editor = make.admin("editor")
     login(panel, editor)
-    event = new_event(make, title="国家宪法日进社区")
+    event = make.event(title="国家宪法日进社区")
     first = image_bytes("JPEG", size=(900, 600), taken="2025:12:04 09:30:00")
     r = _upload(panel, event.id, (first, "现场1.jpg"), (image_bytes("PNG"), "展板.png"), caption="宪法宣传日现场")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"{BASE}/{event.id}")
@@ -59,7 +59,7 @@ def test_an_editor_uploads_photos_and_the_page_shows_them(panel, make):
 
 def test_a_refused_file_is_explained_and_nothing_is_stored(panel, make):
     login(panel, make.admin("editor"))
-    event = new_event(make)
+    event = make.event()
     before = stored_files()
     r = _upload(panel, event.id, ("会议纪要".encode() * 50, "纪要.jpg"), (image_bytes("PNG"), "伪装.jpg"))
     assert r.status_code == 302
@@ -69,7 +69,7 @@ def test_a_refused_file_is_explained_and_nothing_is_stored(panel, make):
 
 
 def test_a_reviewer_sees_but_may_neither_upload_nor_delete(panel, make):
-    event = new_event(make)
+    event = make.event()
     photo, _ = photos.store_photo(event, image_bytes("JPEG"), "a.jpg", "image/jpeg", "")
     reviewer = _as(panel, make, "reviewer")
     page = reviewer.get(f"{BASE}/{event.id}").get_data(as_text=True)
@@ -85,7 +85,7 @@ def test_a_reviewer_sees_but_may_neither_upload_nor_delete(panel, make):
 def test_an_admin_deletes_it_is_audited_and_the_file_goes_when_no_longer_used(panel, make):
     boss = make.admin("admin")
     login(panel, boss)
-    first, second = new_event(make), new_event(make)
+    first, second = make.event(), make.event()
     data = image_bytes("JPEG")
     a, _ = photos.store_photo(first, data, "a.jpg", "image/jpeg", "签到处")
     b, _ = photos.store_photo(second, data, "a.jpg", "image/jpeg", "")
@@ -108,14 +108,14 @@ def test_an_admin_deletes_it_is_audited_and_the_file_goes_when_no_longer_used(pa
 
 def test_the_index_lists_events_with_photo_counts_in_the_same_queries_however_many(panel, make, count_queries):
     login(panel, make.admin("reviewer"))
-    events = [new_event(make, title=f"普法宣讲第{i}场") for i in range(3)]
+    events = [make.event(title=f"普法宣讲第{i}场") for i in range(3)]
     for i, event in enumerate(events):
         for _ in range(i):
             photos.store_photo(event, image_bytes("JPEG"), "a.jpg", "image/jpeg", "")
     with count_queries() as few:
         panel.get(BASE + "/")
     for _ in range(5):
-        photos.store_photo(new_event(make), image_bytes("JPEG"), "a.jpg", "image/jpeg", "")
+        photos.store_photo(make.event(), image_bytes("JPEG"), "a.jpg", "image/jpeg", "")
     with count_queries() as more:
         page = panel.get(BASE + "/").get_data(as_text=True)
     assert len(few) == len(more)
@@ -125,7 +125,7 @@ def test_the_index_lists_events_with_photo_counts_in_the_same_queries_however_ma
 
 
 def test_anonymous_visitors_are_sent_to_log_in(panel, make):
-    event = new_event(make)
+    event = make.event()
     r = panel.get(f"{BASE}/{event.id}")
     assert r.status_code == 302 and "/admin/auth/login" in r.headers["Location"] and "next=" in r.headers["Location"]
     assert panel.post(f"{BASE}/{event.id}/upload").status_code in (302, 403)
