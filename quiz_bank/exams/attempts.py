@@ -187,10 +187,8 @@ def draw_paper(exam: Exam) -> list[tuple[Question, int]]:
 
 def get_attempt(user_id: int, attempt_id: int, now: datetime | None = None) -> ExamAttempt:
     """The attempt; one whose time ran out is finalised first, with what was saved."""
-    attempt = db.session.scalar(
-        select(ExamAttempt).where(ExamAttempt.id == attempt_id, ExamAttempt.user_id == user_id)
-        .options(selectinload(ExamAttempt.items))
-    )
+    # Items load when shown (the certificate needs none of them).
+    attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.id == attempt_id, ExamAttempt.user_id == user_id))
     if attempt is None:
         raise _not_found()
     now = now or utcnow()
