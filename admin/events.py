@@ -7,7 +7,7 @@ from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import FloatField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional
 
 from activities import tokens
 from activities.events import check_event
@@ -15,7 +15,7 @@ from activities.models import EVENT_KIND_LABELS, Event
 from admin.auth import forbidden, has_role
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
 from core.extensions import db
-from core.timeutil import to_local, utcnow
+from core.timeutil import local_text, utcnow
 
 
 @lru_cache(maxsize=256)
@@ -71,16 +71,10 @@ class EventView(LocalTimesMixin, SecureModelView):
         "token_seconds": {"validators": [NumberRange(10, 600, "须在 10 到 600 秒之间")]},
     }
 
-    def on_model_change(self, form, model, is_created):
-        self.store_local_times(form, model)
-        try:
-            check_event(model)
-        except ValueError as exc:
-            raise ValidationError(str(exc))
+    domain_check = staticmethod(check_event)
 
-    def after_model_change(self, form, model, is_created):
-        self._audit("create" if is_created else "update", model, f"活动：{model.title}（{to_local(model.starts_at):%Y-%m-%d}）")
-        db.session.commit()
+    def audit_summary(self, form, model, is_created) -> str:
+        return f"活动：{model.title}（{local_text(model.starts_at, '%Y-%m-%d')}）"
 
     @expose("/projector/<int:event_id>")
     def projector(self, event_id):

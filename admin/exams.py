@@ -1,10 +1,9 @@
 """Exams in the panel: the exam, who sits it, and its paper rules, with the paper's
 total shown while editing. Times are typed and shown in Asia/Shanghai."""
 from flask_admin.model.form import InlineFormAdmin
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import NumberRange
 
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
-from core.extensions import db
 from quiz_bank.exams.checks import check_exam
 from quiz_bank.exams.models import EXAM_KIND_LABELS, REVIEW_POLICY_LABELS, PaperRule
 from quiz_bank.models import TYPE_LABELS
@@ -62,13 +61,7 @@ class ExamView(LocalTimesMixin, SecureModelView):
     form_ajax_refs = {"cadres": {"fields": ("name", "phone"), "page_size": 20}}
     inline_models = (PaperRuleInline(PaperRule),)
 
-    def on_model_change(self, form, model, is_created):
-        self.store_local_times(form, model)
-        try:
-            check_exam(model)
-        except ValueError as exc:
-            raise ValidationError(str(exc))
+    domain_check = staticmethod(check_exam)
 
-    def after_model_change(self, form, model, is_created):
-        self._audit("create" if is_created else "update", model, f"考试：{model.title}，总分 {model.total_score}，{model.question_count} 题")
-        db.session.commit()
+    def audit_summary(self, form, model, is_created) -> str:
+        return f"考试：{model.title}，总分 {model.total_score}，{model.question_count} 题"

@@ -50,12 +50,10 @@ class RewardView(LocalTimesMixin, SecureModelView):
         "offered_until": {"description": "北京时间；不填为长期"},
     }
 
+    domain_check = staticmethod(rewards.check_reward)
+
     def on_model_change(self, form, model, is_created):
-        self.store_local_times(form, model)
-        try:
-            rewards.check_reward(model)
-        except ValueError as exc:
-            raise ValidationError(str(exc))
+        super().on_model_change(form, model, is_created)
         upload = form.image_file.data
         if upload and getattr(upload, "filename", ""):
             try:
@@ -63,10 +61,8 @@ class RewardView(LocalTimesMixin, SecureModelView):
             except ApiError as exc:
                 raise ValidationError(exc.message)
 
-    def after_model_change(self, form, model, is_created):
-        self._audit("create" if is_created else "update", model,
-                    f"奖品：{model.name}，{model.cost} 积分，库存 {model.stock}，{'上架' if model.visible else '下架'}")
-        db.session.commit()
+    def audit_summary(self, form, model, is_created) -> str:
+        return f"奖品：{model.name}，{model.cost} 积分，库存 {model.stock}，{'上架' if model.visible else '下架'}"
 
 
 class RedemptionView(SecureModelView):

@@ -38,9 +38,8 @@ class CadreView(SecureModelView):
         if is_created:
             model.binding_code = roster.new_code()
 
-    def after_model_change(self, form, model, is_created):
-        self._audit("create" if is_created else "update", model, f"干部：{model.name}（{model.phone}）")
-        db.session.commit()
+    def audit_summary(self, form, model, is_created) -> str:
+        return f"干部：{model.name}（{model.phone}）"
 
     @action("reset_binding", "解除绑定并换新绑定码", "解除所选干部的微信绑定，并生成新的绑定码？旧绑定码将作废。")
     def reset_binding(self, ids):
