@@ -2,10 +2,12 @@
 and for the hot paths, which run ready-compiled SQL text."""
 import json
 import sqlite3
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache
 from types import SimpleNamespace
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.dialects.sqlite import pysqlite
@@ -79,6 +81,39 @@ class Compiled:
 def driver_connection():
     """The DBAPI connection under the session's current transaction (begun if need be)."""
     return db.session.connection().connection.driver_connection
+
+
+@contextmanager
+def write_transaction():
+    """A write transaction for a hot path, on a driver connection of the engine's pool,
+    without the ORM session (whose bookkeeping costs more than the statements of an
+    answer): committed at the end of the block, rolled back if it raises.
+
+    On SQLite the write lock is taken at once, through the writer queue (core.sqlite);
+    inside the block, use only this connection: the session's would queue behind it."""
+    bind = db.engine
+    if isinstance(bind, Connection):
+        # The test suite binds everything to one connection in an outer transaction
+        # (tests/conftest.py): join it through a savepoint, as the session does there.
+        with bind.begin_nested():
+            yield bind.connection.driver_connection
+        return
+    pooled = bind.raw_connection()
+    raw = pooled.driver_connection
+    try:
+        if isinstance(raw, sqlite3.Connection):
+            begin_write = getattr(raw, "begin_write", None)
+            begin_write() if begin_write else raw.execute("BEGIN IMMEDIATE")
+        yield raw  # psycopg begins by itself at the first statement
+        try:
+            raw.commit()
+        except bind.dialect.dbapi.Error as exc:
+            raise DBAPIError.instance("COMMIT", {}, exc, bind.dialect.dbapi.Error) from exc
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        pooled.close()
 
 
 def driver_dialect(raw) -> str:

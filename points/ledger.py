@@ -1,5 +1,6 @@
 """Writing to the points ledger: the only way a balance changes."""
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 
 from sqlalchemy import Integer, bindparam, case, func, select, text, update
@@ -30,8 +31,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         .returning(daily.c.last_grant)
     )
     move = (
-        update(users)
-        .where(users.c.id == bindparam("uid"), users.c.points_balance + bindparam("delta", type_=Integer) >= 0)
+        update(users).where(users.c.id == bindparam("uid"))
         .values(points_balance=users.c.points_balance + bindparam("delta", type_=Integer))
         .returning(users.c.points_balance, users.c.org_unit_id)
     )
@@ -48,30 +48,58 @@ def _statements(dialect: str) -> SimpleNamespace:
         set_={"points": tally.c.points + upsert.excluded.points, "org_unit_id": upsert.excluded.org_unit_id},
     )
     if dialect == "postgresql":
-        # One round trip instead of three: the balance, the ledger entry and the tallies
-        # move together (PostgreSQL runs data-changing CTEs; SQLite does not).
-        return SimpleNamespace(grant=grant, pay=text(PAY_IN_ONE))
+        return SimpleNamespace(credit=text(f"WITH {CREDIT_CTES} SELECT (SELECT points FROM paid), (SELECT balance_after FROM entry)"))
     return SimpleNamespace(grant=grant, move=move, entry=entry, tally=add_to_tally)
 
 
-PAY_IN_ONE = """
-WITH moved AS (
-    UPDATE app_user SET points_balance = points_balance + :points
-    WHERE id = :uid AND points_balance + :points >= 0
-    RETURNING points_balance, org_unit_id
+# PostgreSQL pays in one round trip: the capped grant, the balance, the ledger entry and
+# the three tallies move together in one statement of data-changing CTEs (SQLite has
+# none: it runs the statements above one by one). The parameters are credit_params'.
+# quiz_bank.quizzes puts the grading's own writes after these CTEs, so that an answer is
+# one statement too; its `paid` is what the answer earned.
+CREDIT_CTES = """
+granted AS (
+    INSERT INTO points_daily (user_id, day, rule, earned, last_grant)
+    SELECT :uid, :today, :rule_name, :first, :first WHERE :capped
+    ON CONFLICT (user_id, day, rule) DO UPDATE SET
+        last_grant = LEAST(:cap - points_daily.earned, :wanted),
+        earned = points_daily.earned + LEAST(:cap - points_daily.earned, :wanted)
+    RETURNING last_grant
+), paid AS (
+    SELECT CASE WHEN :capped THEN GREATEST(COALESCE((SELECT last_grant FROM granted), 0), 0) ELSE :wanted END AS points
+), moved AS (
+    UPDATE app_user SET points_balance = points_balance + paid.points
+    FROM paid WHERE app_user.id = :uid AND paid.points > 0
+    RETURNING points_balance, org_unit_id, paid.points
 ), entry AS (
     INSERT INTO points_entry (user_id, delta, reason, note, idempotency_key, balance_after, created_at)
-    SELECT :uid, :points, :rule_name, :why, :key, points_balance, :at FROM moved
+    SELECT :uid, moved.points, :rule_name, :why, :key, moved.points_balance, :at FROM moved
     RETURNING balance_after
 ), tallied AS (
     INSERT INTO points_tally (user_id, period, org_unit_id, points)
-    SELECT :uid, periods.period, moved.org_unit_id, :points
+    SELECT :uid, periods.period, moved.org_unit_id, moved.points
     FROM moved, (VALUES (:period0), (:period1), (:period2)) AS periods (period)
     ON CONFLICT (user_id, period)
     DO UPDATE SET points = points_tally.points + excluded.points, org_unit_id = excluded.org_unit_id
-)
-SELECT balance_after FROM entry
-"""
+)"""
+
+
+def credit_params(user_id: int, rule: Rule | None, points: int, key: str, note: str, now: datetime, val) -> dict:
+    """The parameters of one credit (none: rule None or points 0), for either dialect."""
+    today = local_today(now)
+    capped = rule is not None and rule.daily_cap is not None and points > 0
+    return {
+        "uid": user_id, "today": val.day(today), "rule_name": rule.name if rule else "", "capped": capped,
+        "cap": rule.daily_cap if capped else 0, "wanted": points if rule else 0,
+        "first": min(points, rule.daily_cap) if capped else 0,
+        "why": note or (REASON_LABELS.get(rule.name, "") if rule else ""), "key": key, "at": val.time(now),
+        **period_params(today),
+    }
+
+
+@lru_cache(maxsize=4)
+def period_params(today) -> dict[str, str]:
+    return {f"period{i}": p for i, p in enumerate(period_keys(today).values())}
 
 
 def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now: datetime | None = None, conn=None) -> int:
@@ -82,31 +110,19 @@ def credit(user_id: int, rule: Rule, points: int, key: str, note: str = "", now:
     SQL (see core.sql.prepared)."""
     if points <= 0:
         return 0
-    now = now or utcnow()
-    today = local_today(now)
     conn = conn or driver_connection()
     sql, val = _statements(conn), values(conn)
-    if rule.daily_cap is not None:
-        points = sql.grant(conn, {
-            "uid": user_id, "today": val.day(today), "rule_name": rule.name, "cap": rule.daily_cap,
-            "wanted": points, "first": min(points, rule.daily_cap),
-        }).fetchone()[0]
+    # A duplicate key raises IntegrityError and rolls the whole payment back.
+    params = credit_params(user_id, rule, points, key, note, now or utcnow(), val)
+    if hasattr(sql, "credit"):
+        return sql.credit(conn, params).fetchone()[0]
+    if params["capped"]:
+        points = sql.grant(conn, params).fetchone()[0]
         if points <= 0:
             return 0
-    # A duplicate key raises IntegrityError and rolls the whole payment back.
-    entry = {"uid": user_id, "points": points, "rule_name": rule.name, "why": note or REASON_LABELS.get(rule.name, ""),
-             "key": key, "at": val.time(now)}
-    periods = {f"period{i}": p for i, p in enumerate(period_keys(today).values())}
-    if hasattr(sql, "pay"):
-        if sql.pay(conn, {**entry, **periods}).fetchone() is None:
-            raise ApiError(409, "insufficient_points", "积分不足。")
-        return points
-    row = sql.move(conn, {"uid": user_id, "delta": points}).fetchone()
-    if row is None:
-        raise ApiError(409, "insufficient_points", "积分不足。")
-    balance, org_unit_id = row
-    sql.entry(conn, {**entry, "balance": balance})
-    sql.tally(conn, {"uid": user_id, "unit": org_unit_id, "points": points, **periods})
+    balance, org_unit_id = sql.move(conn, {"uid": user_id, "delta": points}).fetchone()
+    sql.entry(conn, {**params, "points": points, "balance": balance})
+    sql.tally(conn, {**params, "unit": org_unit_id, "points": points})
     return points
 
 

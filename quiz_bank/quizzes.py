@@ -3,13 +3,13 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, delete, select, update
+from sqlalchemy import Integer, bindparam, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from core.errors import ApiError
 from core.extensions import db
-from core.sql import driver_connection, insert, prepared, values
+from core.sql import insert, prepared, values, write_transaction
 from core.timeutil import local_today, utcnow
 from points import ledger
 from points.rules import rule
@@ -116,9 +116,14 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
         # re-read both rows once the first commits (SQLite serialises writers anyway).
         .with_for_update(of=[quiz, item])
     )
+    owned = select(quiz.c.id).where(quiz.c.id == bindparam("qz"), quiz.c.user_id == bindparam("uid"))
+    if dialect == "postgresql":
+        # The whole answer in one round trip: the ledger's credit CTEs, then the answer,
+        # the quiz's progress and the wrong-answer book, all paid from `paid`.
+        return SimpleNamespace(load=load, owned=owned, save=text(f"WITH {ledger.CREDIT_CTES}, {ANSWER_CTES} SELECT (SELECT points FROM paid)"))
     save = (
         update(item)
-        .where(item.c.quiz_id == bindparam("qz"), item.c.question_id == bindparam("qn"), item.c.answered_at.is_(None))
+        .where(item.c.quiz_id == bindparam("qz"), item.c.question_id == bindparam("qn"))
         .values(answer=bindparam("given"), correct=bindparam("ok"), answered_at=bindparam("now"), points_awarded=bindparam("points"))
     )
     progress = (
@@ -137,34 +142,55 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
         index_elements=["user_id", "question_id"],
         set_={"wrong_count": wrong.c.wrong_count + 1, "last_answer": upsert.excluded.last_answer, "last_wrong_at": upsert.excluded.last_wrong_at},
     )
-    if dialect == "postgresql":
-        # One round trip instead of two: the answer and the quiz's progress together.
-        saved = save.returning(item.c.quiz_id).cte("saved")
-        save_and_progress = progress.where(quiz.c.id.in_(select(saved.c.quiz_id))).returning(quiz.c.id)
-        return SimpleNamespace(load=load, save_and_progress=save_and_progress, right=right, wrong=wrong_again)
-    return SimpleNamespace(load=load, save=save, progress=progress, right=right, wrong=wrong_again)
+    return SimpleNamespace(load=load, owned=owned, save=save, progress=progress, right=right, wrong=wrong_again)
+
+
+# After points.ledger.CREDIT_CTES (PostgreSQL): what answer() does statement by
+# statement on SQLite. :extra is what an earlier credit of the same answer paid.
+ANSWER_CTES = """
+saved AS (
+    UPDATE quiz_item SET answer = :given, correct = :ok, answered_at = :now, points_awarded = (SELECT points FROM paid) + :extra
+    WHERE quiz_id = :qz AND question_id = :qn
+), progress AS (
+    UPDATE quiz SET answered_count = :answered, correct_count = :right_count, status = :new_status, finished_at = :end,
+        points_awarded = points_awarded + (SELECT points FROM paid) + :extra
+    WHERE id = :qz
+), booked AS (
+    INSERT INTO wrong_answer (user_id, question_id, category_id, last_answer, wrong_count, last_wrong_at)
+    SELECT :uid, :qn, :cat, CAST(:given AS JSON), 1, :now WHERE NOT :ok
+    ON CONFLICT (user_id, question_id) DO UPDATE
+    SET wrong_count = wrong_answer.wrong_count + 1, last_answer = excluded.last_answer, last_wrong_at = excluded.last_wrong_at
+), unbooked AS (
+    DELETE FROM wrong_answer WHERE :ok AND :in_book AND user_id = :uid AND question_id = :qn
+)"""
 
 
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
     """Grade one answer. The hot path of the app: a fixed handful of ready-compiled
-    statements (see core.sql.prepared)."""
-    conn = driver_connection()
+    statements (see core.sql.prepared), one on PostgreSQL, in a transaction of their
+    own on a connection of their own. So on SQLite the caller's session must not be in
+    a transaction then: it would hold (or, reading, outlive) the write lock."""
+    with write_transaction() as conn:
+        return _answer(conn, user_id, quiz_id, question_id, given, now or utcnow())
+
+
+def _answer(conn, user_id: int, quiz_id: int, question_id: int, given: list[str], now) -> AnswerResult:
     sql, val = _answer_statements(conn), values(conn)
     keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
     row = sql.load(conn, keys).fetchone()
     if row is None:
-        if db.session.scalar(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)) is None:
+        if sql.owned(conn, keys).fetchone() is None:
             raise _not_found()
         raise ApiError(422, "question_not_in_quiz", "这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]})
     (mode, status, total, answered, right_so_far, closes_at, points_each, answered_at, qtype, options, key,
      explanation, source, category_id, in_book) = row
+    # The rows are locked until the transaction ends: these checks stay true.
     if answered_at is not None:
         raise ApiError(409, "already_answered", "这道题已经作答过了。")
     if status != "in_progress":
         if mode == "challenge":
             raise ApiError(409, "challenge_over", "本轮挑战已结束，请重新开始挑战。")
         raise ApiError(409, "quiz_finished", "本次答题已结束。")
-    now = now or utcnow()
     if closes_at is not None and now > val.read_time(closes_at):
         raise ApiError(409, "quiz_closed", "活动已经结束，现场答题已关闭。")
     key = sorted(val.read_json(key))
@@ -175,27 +201,25 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     right_so_far += int(correct)
     # A challenge run ends at the first wrong answer.
     finished = answered == total or (mode == "challenge" and not correct)
-    points = _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, right_so_far, total, now, points_each)
-
-    at, given_json = val.time(now), val.json(given)
     status = "finished" if finished else "in_progress"
-    saving = {**keys, "given": given_json, "ok": correct, "now": at, "points": points}
-    progress = {"qz": quiz_id, "answered": answered, "right_count": right_so_far, "points": points,
-                "new_status": status, "end": at if finished else None}
-    if hasattr(sql, "save_and_progress"):
-        saved = sql.save_and_progress(conn, {**saving, **progress}).rowcount == 1
+    credits = _credits(quiz_id, question_id, mode, correct, finished, right_so_far, total, points_each)
+    at, given_json = val.time(now), val.json(given)
+    answer_params = {**keys, "given": given_json, "ok": correct, "now": at, "answered": answered, "right_count": right_so_far,
+                     "new_status": status, "end": at if finished else None, "cat": category_id, "in_book": bool(in_book)}
+    if hasattr(sql, "progress"):  # SQLite: statement by statement
+        points = sum(ledger.credit(user_id, r, p, k, note, now=now, conn=conn) for r, p, k, note in credits)
+        sql.save(conn, {**answer_params, "points": points})
+        sql.progress(conn, {**answer_params, "points": points})
+        if correct and in_book:
+            sql.right(conn, keys)
+        elif not correct:
+            sql.wrong(conn, answer_params)
     else:
-        saved = sql.save(conn, saving).rowcount == 1
-        if saved:
-            sql.progress(conn, progress)
-    if not saved:
-        db.session.rollback()
-        raise ApiError(409, "already_answered", "这道题已经作答过了。")
-    if correct and in_book:
-        sql.right(conn, keys)
-    elif not correct:
-        sql.wrong(conn, {**keys, "cat": category_id, "given": given_json, "now": at})
-    db.session.commit()
+        # One credit rides in the answer's statement; a second (the perfect day's bonus) goes first.
+        extra = sum(ledger.credit(user_id, r, p, k, note, now=now, conn=conn) for r, p, k, note in credits[1:])
+        r, p, k, note = credits[0] if credits else (None, 0, "", "")
+        paid = ledger.credit_params(user_id, r, p, k, note, now, val)
+        points = extra + sql.save(conn, {**paid, **answer_params, "extra": extra}).fetchone()[0]
     return AnswerResult(correct, key, explanation, source, points, status)
 
 
@@ -213,30 +237,28 @@ def check_answer(qtype: str, keys: list[str], given: list[str]) -> list[str]:
     return clean
 
 
-def _pay(conn, user_id, quiz_id, question_id, mode, correct, finished, correct_count, total, now, points_each=None) -> int:
-    """Points for one answer, by the rules in points.rules (their caps included)."""
+def _credits(quiz_id, question_id, mode, correct, finished, correct_count, total, points_each=None) -> list[tuple]:
+    """What one answer earns, by the rules in points.rules: (rule, points, idempotency
+    key, note) for each credit. The ledger applies the daily caps."""
     key = f"quiz:{quiz_id}:q:{question_id}"
-    paid = 0
+    credits = []
     if mode == "daily":
         if correct:
-            r = rule("daily_correct")
-            paid += ledger.credit(user_id, r, r.points, key, now=now, conn=conn)
+            credits.append((rule("daily_correct"), rule("daily_correct").points, key, ""))
         if finished and correct_count == total:
-            r = rule("daily_perfect")
-            paid += ledger.credit(user_id, r, r.points, f"quiz:{quiz_id}:perfect", now=now, conn=conn)
+            credits.append((rule("daily_perfect"), rule("daily_perfect").points, f"quiz:{quiz_id}:perfect", ""))
     elif mode == "practice" and correct:
-        r = rule("practice_correct")
-        paid += ledger.credit(user_id, r, r.points, key, now=now, conn=conn)
+        credits.append((rule("practice_correct"), rule("practice_correct").points, key, ""))
     elif mode == "challenge" and finished:
-        paid += _pay_challenge(user_id, quiz_id, correct_count, now, conn)
+        credits.append(_challenge_credit(quiz_id, correct_count))
     elif mode == "event" and correct:
-        paid += ledger.credit(user_id, rule("event_quiz"), points_each or 0, key, now=now, conn=conn)
-    return paid
+        credits.append((rule("event_quiz"), points_each or 0, key, ""))
+    return credits
 
 
-def _pay_challenge(user_id: int, quiz_id: int, streak: int, now, conn=None) -> int:
+def _challenge_credit(quiz_id: int, streak: int) -> tuple:
     r = rule("challenge")
-    return ledger.credit(user_id, r, r.for_streak(streak), f"quiz:{quiz_id}:challenge", note=f"连续答对{streak}题", now=now, conn=conn)
+    return r, r.for_streak(streak), f"quiz:{quiz_id}:challenge", f"连续答对{streak}题"
 
 
 def finish(user_id: int, quiz_id: int, now=None) -> Quiz:
@@ -248,7 +270,8 @@ def finish(user_id: int, quiz_id: int, now=None) -> Quiz:
     if quiz.status == "in_progress":
         now = now or utcnow()
         if quiz.mode == "challenge":
-            quiz.points_awarded += _pay_challenge(user_id, quiz.id, quiz.correct_count, now)
+            r, points, key, note = _challenge_credit(quiz.id, quiz.correct_count)
+            quiz.points_awarded += ledger.credit(user_id, r, points, key, note, now=now)
         quiz.status = "finished"
         quiz.finished_at = now
         db.session.commit()
