@@ -2,7 +2,7 @@
 and for the hot paths, which run ready-compiled SQL text."""
 import json
 import sqlite3
-from contextlib import contextmanager
+import threading
 from datetime import date, datetime
 from functools import cache
 from types import SimpleNamespace
@@ -83,37 +83,128 @@ def driver_connection():
     return db.session.connection().connection.driver_connection
 
 
-@contextmanager
-def write_transaction():
-    """A write transaction for a hot path, on a driver connection of the engine's pool,
-    without the ORM session (whose bookkeeping costs more than the statements of an
-    answer): committed at the end of the block, rolled back if it raises.
-
-    On SQLite the write lock is taken at once, through the writer queue (core.sqlite);
-    inside the block, use only this connection: the session's would queue behind it."""
+def in_write_transaction(work, *args):
+    """`work(conn, *args)` in a write transaction of a hot path, on a driver connection
+    of the engine's pool, without the ORM session (whose bookkeeping costs more than
+    the statements of an answer); returns what it returns. Committed when it returns,
+    undone if it raises. `work` may use only `conn` (on SQLite the session's connection
+    would queue behind it) and no request data: on SQLite it may run in another
+    thread, batched with other requests' work into one transaction (GroupCommit)."""
     bind = db.engine
     if isinstance(bind, Connection):
         # The test suite binds everything to one connection in an outer transaction
         # (tests/conftest.py): join it through a savepoint, as the session does there.
         with bind.begin_nested():
-            yield bind.connection.driver_connection
-        return
+            return work(bind.connection.driver_connection, *args)
+    if bind.dialect.name == "sqlite":
+        return GroupCommit.of(bind).run(work, args)
     pooled = bind.raw_connection()
-    raw = pooled.driver_connection
+    raw = pooled.driver_connection  # psycopg begins by itself at the first statement
     try:
-        if isinstance(raw, sqlite3.Connection):
-            begin_write = getattr(raw, "begin_write", None)
-            begin_write() if begin_write else raw.execute("BEGIN IMMEDIATE")
-        yield raw  # psycopg begins by itself at the first statement
-        try:
-            raw.commit()
-        except bind.dialect.dbapi.Error as exc:
-            raise DBAPIError.instance("COMMIT", {}, exc, bind.dialect.dbapi.Error) from exc
+        result = work(raw, *args)
+        _commit(bind, raw)
+        return result
     except BaseException:
         raw.rollback()
         raise
     finally:
         pooled.close()
+
+
+def _commit(bind, raw) -> None:
+    try:
+        raw.commit()
+    except bind.dialect.dbapi.Error as exc:
+        raise DBAPIError.instance("COMMIT", {}, exc, bind.dialect.dbapi.Error) from exc
+
+
+class GroupCommit:
+    """Write transactions of one process on SQLite, batched: the first thread to come
+    runs its work; threads that come meanwhile queue theirs, and the next of them runs
+    the whole queue in one transaction, each piece in a savepoint of its own, and hands
+    every thread its result or its exception.
+
+    SQLite lets one writer in at a time, so a transaction's length is what limits
+    writes. Run one by one, each transaction pays for taking the write lock and for
+    its commit (writing its pages to the WAL), and between its statements, each of
+    which releases the GIL, it waits for the GIL behind the process's other threads
+    while every other writer waits for it. A batch pays those once, and its threads
+    wait without competing for the GIL."""
+
+    _instances: dict = {}
+
+    @classmethod
+    def of(cls, engine) -> "GroupCommit":
+        try:
+            return cls._instances[engine]
+        except KeyError:
+            return cls._instances.setdefault(engine, cls(engine))
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.queue: list[_Work] = []
+        self.queue_lock = threading.Lock()
+        self.leading = threading.Lock()  # held by the thread running a batch
+
+    def run(self, work, args):
+        job = _Work(work, args)
+        with self.queue_lock:
+            self.queue.append(job)
+        with self.leading:
+            if not job.done:  # not run by the previous batch: run the queue
+                with self.queue_lock:
+                    batch, self.queue = self.queue, []
+                self._run_batch(batch)
+        return job.outcome()
+
+    def _run_batch(self, batch: list["_Work"]) -> None:
+        pooled = self.engine.raw_connection()
+        raw = pooled.driver_connection
+        try:
+            begin_write = getattr(raw, "begin_write", None)
+            begin_write() if begin_write else raw.execute("BEGIN IMMEDIATE")
+            if len(batch) == 1:  # no savepoint needed
+                job = batch[0]
+                try:
+                    job.result = job.work(raw, *job.args)
+                except Exception as exc:
+                    job.error = exc
+                    raw.rollback()
+                    return
+            else:
+                for job in batch:
+                    raw.execute("SAVEPOINT work")
+                    try:
+                        job.result = job.work(raw, *job.args)
+                    except Exception as exc:
+                        raw.execute("ROLLBACK TO work")
+                        job.error = exc
+                    raw.execute("RELEASE work")
+            _commit(self.engine, raw)
+        except BaseException as exc:
+            raw.rollback()
+            for job in batch:
+                if job.error is None:
+                    job.error = exc
+            raise
+        finally:
+            pooled.close()
+            for job in batch:
+                job.done = True
+
+
+class _Work:
+    __slots__ = ("work", "args", "result", "error", "done")
+
+    def __init__(self, work, args):
+        self.work, self.args = work, args
+        self.result = self.error = None
+        self.done = False
+
+    def outcome(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def driver_dialect(raw) -> str:

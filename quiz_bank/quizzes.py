@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import ApiError
 from core.extensions import db
-from core.sql import insert, prepared, values, write_transaction
+from core.sql import in_write_transaction, insert, prepared, values
 from core.timeutil import local_today, utcnow
 from points import ledger
 from points.rules import rule
@@ -170,8 +170,7 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     statements (see core.sql.prepared), one on PostgreSQL, in a transaction of their
     own on a connection of their own. So on SQLite the caller's session must not be in
     a transaction then: it would hold (or, reading, outlive) the write lock."""
-    with write_transaction() as conn:
-        return _answer(conn, user_id, quiz_id, question_id, given, now or utcnow())
+    return in_write_transaction(_answer, user_id, quiz_id, question_id, given, now or utcnow())
 
 
 def _answer(conn, user_id: int, quiz_id: int, question_id: int, given: list[str], now) -> AnswerResult:
