@@ -2,6 +2,7 @@ from flask import current_app
 
 from api import bp
 from api.auth import auth, current_user_id, per_user
+from api.bodies import json_body
 from api.schemas import (
     AnswerIn, AnswerResult, CategoryOut, FinishOut, QuizIn, QuizListQuery, QuizOut, QuizPage,
     WrongAnswerPage, WrongAnswerQuery, page_dict,
@@ -60,7 +61,7 @@ def get_quiz(quiz_id):
 @bp.post("/quizzes/<int(max=2147483647):quiz_id>/answers")
 @bp.auth_required(auth)
 @limiter.limit(_answer_limit, key_func=per_user)
-@bp.input(AnswerIn, arg_name="body")
+@json_body(AnswerIn)
 @bp.output(AnswerResult)
 @bp.doc(responses={400: "请求格式有误", 404: "答题记录不存在", 409: "已作答、答题已结束或挑战已结束", 429: "作答太频繁"})
 def answer(quiz_id, body):
@@ -68,7 +69,8 @@ def answer(quiz_id, body):
 
     服务器判分，返回正确答案、解析、出处和本题获得的积分。同一道题只能作答一次。
     """
-    return quizzes.answer(current_user_id(), quiz_id, body["question_id"], body["answer"])
+    result = quizzes.answer(current_user_id(), quiz_id, body["question_id"], body["answer"])
+    return current_app.json.response(vars(result))  # its fields are AnswerResult's: no dump needed
 
 
 @bp.post("/quizzes/<int(max=2147483647):quiz_id>/finish")

@@ -125,6 +125,12 @@ def test_bad_answers_get_clear_4xx_and_change_nothing(api, make):
     for body, status, code in cases:
         r = me.post(url, json=body)
         assert (r.status_code, r.get_json()["code"]) == (status, code), body
+    missing = me.post(url, json={"answer": "B"}).get_json()
+    assert set(missing["details"]) == {"question_id", "answer"} and missing["message"]
+    broken = me.post(url, data='{"question_id": 1,', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.get_json()["code"] == "bad_request"
+    as_form = me.post(url, data={"question_id": q.id, "answer": "B"})
+    assert as_form.status_code == 422 and set(as_form.get_json()["details"]) == {"question_id", "answer"}
     # Someone else's quiz looks exactly like a missing one.
     stranger = api.as_user(make.user())
     r = stranger.post(url, json={"question_id": q.id, "answer": ["B"]})
