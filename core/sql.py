@@ -83,15 +83,13 @@ def driver_connection():
     return db.session.connection().connection.driver_connection
 
 
-def in_write_transaction(work, *args, one_statement: bool = False):
+def in_write_transaction(work, *args):
     """`work(conn, *args)` in a write transaction of a hot path, on a driver connection
     of the engine's pool, without the ORM session (whose bookkeeping costs more than
     the statements of an answer); returns what it returns. Committed when it returns,
     undone if it raises. `work` may use only `conn` (on SQLite the session's connection
     would queue behind it) and no request data: on SQLite it may run in another
-    thread, batched with other requests' work into one transaction (GroupCommit).
-    `one_statement`: `work` runs a single statement, which PostgreSQL then runs as a
-    transaction of its own (no BEGIN and COMMIT round trips)."""
+    thread, batched with other requests' work into one transaction (GroupCommit)."""
     bind = db.engine
     if isinstance(bind, Connection):
         # The test suite binds everything to one connection in an outer transaction
@@ -100,8 +98,6 @@ def in_write_transaction(work, *args, one_statement: bool = False):
             return work(bind.connection.driver_connection, *args)
     if bind.dialect.name == "sqlite":
         return GroupCommit.of(bind).run(work, args)
-    if one_statement:
-        return in_read(work, *args)
     pooled = bind.raw_connection()
     raw = pooled.driver_connection  # psycopg begins by itself at the first statement
     try:
@@ -112,29 +108,6 @@ def in_write_transaction(work, *args, one_statement: bool = False):
         raw.rollback()
         raise
     finally:
-        pooled.close()
-
-
-def in_read(work, *args):
-    """`work(conn, *args)` on a driver connection of the pool outside any transaction:
-    each statement sees what is committed when it starts. Writes nothing on SQLite
-    (the write lock is GroupCommit's); on PostgreSQL a statement commits by itself."""
-    bind = db.engine
-    if isinstance(bind, Connection):  # the test suite's one connection (see above)
-        return work(bind.connection.driver_connection, *args)
-    pooled = bind.raw_connection()
-    raw = pooled.driver_connection
-    autocommit = getattr(raw, "autocommit", None)
-    if autocommit is False:  # psycopg; sqlite3 connections here are in autocommit already
-        raw.autocommit = True
-    try:
-        return work(raw, *args)
-    finally:
-        if autocommit is False:
-            try:
-                raw.autocommit = False
-            except Exception:  # a broken connection: it must not go back to the pool as is
-                pooled.invalidate()
         pooled.close()
 
 

@@ -48,27 +48,25 @@ def _statements(dialect: str) -> SimpleNamespace:
         set_={"points": tally.c.points + upsert.excluded.points, "org_unit_id": upsert.excluded.org_unit_id},
     )
     if dialect == "postgresql":
-        return SimpleNamespace(credit=text(f"WITH guard AS (SELECT 1), {CREDIT_CTES} SELECT (SELECT points FROM paid)"))
+        return SimpleNamespace(credit=text(f"WITH {CREDIT_CTES} SELECT (SELECT points FROM paid), (SELECT balance_after FROM entry)"))
     return SimpleNamespace(grant=grant, move=move, entry=entry, tally=add_to_tally)
 
 
 # PostgreSQL pays in one round trip: the capped grant, the balance, the ledger entry and
 # the three tallies move together in one statement of data-changing CTEs (SQLite has
 # none: it runs the statements above one by one). The parameters are credit_params'.
-# Nothing is paid unless a CTE named `guard`, before these, has a row. quiz_bank.quizzes
-# puts the grading's own writes after them, so that an answer is one statement too; its
-# `paid` is what the answer earned.
+# quiz_bank.quizzes puts the grading's own writes after these CTEs, so that an answer is
+# one statement too; its `paid` is what the answer earned.
 CREDIT_CTES = """
 granted AS (
     INSERT INTO points_daily (user_id, day, rule, earned, last_grant)
-    SELECT :uid, :today, :rule_name, :first, :first WHERE :capped AND EXISTS (SELECT FROM guard)
+    SELECT :uid, :today, :rule_name, :first, :first WHERE :capped
     ON CONFLICT (user_id, day, rule) DO UPDATE SET
         last_grant = LEAST(:cap - points_daily.earned, :wanted),
         earned = points_daily.earned + LEAST(:cap - points_daily.earned, :wanted)
     RETURNING last_grant
 ), paid AS (
-    SELECT CASE WHEN NOT EXISTS (SELECT FROM guard) THEN 0
-                WHEN :capped THEN GREATEST(COALESCE((SELECT last_grant FROM granted), 0), 0) ELSE :wanted END AS points
+    SELECT CASE WHEN :capped THEN GREATEST(COALESCE((SELECT last_grant FROM granted), 0), 0) ELSE :wanted END AS points
 ), moved AS (
     UPDATE app_user SET points_balance = points_balance + paid.points
     FROM paid WHERE app_user.id = :uid AND paid.points > 0

@@ -1,5 +1,5 @@
 """Quiz modes, grading and the wrong-answer book."""
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from flask import current_app
@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import ApiError
 from core.extensions import db
-from core.sql import in_read, in_write_transaction, insert, prepared, values
+from core.sql import in_write_transaction, insert, prepared, values
 from core.timeutil import local_today, utcnow
 from points import ledger
 from points.rules import rule
@@ -112,33 +112,27 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
             .outerjoin(wrong, (wrong.c.user_id == quiz.c.user_id) & (wrong.c.question_id == q.c.id))
         )
         .where(quiz.c.id == bindparam("qz"), quiz.c.user_id == bindparam("uid"), item.c.question_id == bindparam("qn"))
+        # Serialises answers within one quiz on PostgreSQL, and makes a waiting request
+        # re-read both rows once the first commits (SQLite serialises writers anyway).
+        .with_for_update(of=[quiz, item])
     )
     owned = select(quiz.c.id).where(quiz.c.id == bindparam("qz"), quiz.c.user_id == bindparam("uid"))
-    # The quiz locked (PostgreSQL), if still as read (`seen` answers; NULL: as it is).
-    lock = select(quiz.c.id).where(
-        quiz.c.id == bindparam("qz"),
-        (bindparam("seen", type_=Integer).is_(None)) | ((quiz.c.answered_count == bindparam("seen", type_=Integer)) & (quiz.c.status == "in_progress")),
-    ).with_for_update()
     if dialect == "postgresql":
-        # The whole answer in one statement: the guard, the ledger's credit CTEs, then the
-        # answer, the quiz's progress and the wrong-answer book, all paid from `paid`.
-        save = f"WITH {GUARD_CTE}, {ledger.CREDIT_CTES}, {ANSWER_CTES} SELECT (SELECT points FROM paid), EXISTS (SELECT FROM guard)"
-        return SimpleNamespace(load=load, owned=owned, lock=lock, save=text(save))
+        # The whole answer in one round trip: the ledger's credit CTEs, then the answer,
+        # the quiz's progress and the wrong-answer book, all paid from `paid`.
+        return SimpleNamespace(load=load, owned=owned, save=text(f"WITH {ledger.CREDIT_CTES}, {ANSWER_CTES} SELECT (SELECT points FROM paid)"))
     save = (
         update(item)
         .where(item.c.quiz_id == bindparam("qz"), item.c.question_id == bindparam("qn"))
         .values(answer=bindparam("given"), correct=bindparam("ok"), answered_at=bindparam("now"), points_awarded=bindparam("points"))
     )
-    # The guard: the quiz is still as the grading read it (every answer adds to
-    # answered_count under the write lock).
     progress = (
-        update(quiz).where(quiz.c.id == bindparam("qz"), quiz.c.answered_count == bindparam("seen"), quiz.c.status == "in_progress").values(
+        update(quiz).where(quiz.c.id == bindparam("qz")).values(
             answered_count=bindparam("answered"), correct_count=bindparam("right_count"),
             points_awarded=quiz.c.points_awarded + bindparam("points", type_=Integer),
             status=bindparam("new_status"), finished_at=bindparam("end"),
         )
     )
-    cut = update(quiz).where(quiz.c.id == bindparam("qz")).values(points_awarded=quiz.c.points_awarded + bindparam("points", type_=Integer))
     right = delete(wrong).where(wrong.c.user_id == bindparam("uid"), wrong.c.question_id == bindparam("qn"))
     upsert = insert(wrong, dialect).values(
         user_id=bindparam("uid"), question_id=bindparam("qn"), category_id=bindparam("cat"),
@@ -148,74 +142,38 @@ def _answer_statements(dialect: str) -> SimpleNamespace:
         index_elements=["user_id", "question_id"],
         set_={"wrong_count": wrong.c.wrong_count + 1, "last_answer": upsert.excluded.last_answer, "last_wrong_at": upsert.excluded.last_wrong_at},
     )
-    return SimpleNamespace(load=load, owned=owned, lock=lock, save=save, progress=progress, cut=cut, right=right, wrong=wrong_again)
+    return SimpleNamespace(load=load, owned=owned, save=save, progress=progress, right=right, wrong=wrong_again)
 
 
-# PostgreSQL: the quiz is still as the grading read it, locked until the statement
-# commits; a concurrent answer that changed it makes the row fail the check when this
-# statement gets the lock, and then nothing below is written.
-GUARD_CTE = """
-guard AS (
-    SELECT id FROM quiz WHERE id = :qz AND answered_count = :seen AND status = 'in_progress' FOR UPDATE
-)"""
-
-# After points.ledger.CREDIT_CTES (PostgreSQL): what _write does statement by statement
-# on SQLite. :extra is what an earlier credit of the same answer paid.
+# After points.ledger.CREDIT_CTES (PostgreSQL): what answer() does statement by
+# statement on SQLite. :extra is what an earlier credit of the same answer paid.
 ANSWER_CTES = """
 saved AS (
     UPDATE quiz_item SET answer = :given, correct = :ok, answered_at = :now, points_awarded = (SELECT points FROM paid) + :extra
-    WHERE quiz_id = :qz AND question_id = :qn AND EXISTS (SELECT FROM guard)
+    WHERE quiz_id = :qz AND question_id = :qn
 ), progress AS (
     UPDATE quiz SET answered_count = :answered, correct_count = :right_count, status = :new_status, finished_at = :end,
         points_awarded = points_awarded + (SELECT points FROM paid) + :extra
-    WHERE id IN (SELECT id FROM guard)
+    WHERE id = :qz
 ), booked AS (
     INSERT INTO wrong_answer (user_id, question_id, category_id, last_answer, wrong_count, last_wrong_at)
-    SELECT :uid, :qn, :cat, CAST(:given AS JSON), 1, :now WHERE NOT :ok AND EXISTS (SELECT FROM guard)
+    SELECT :uid, :qn, :cat, CAST(:given AS JSON), 1, :now WHERE NOT :ok
     ON CONFLICT (user_id, question_id) DO UPDATE
     SET wrong_count = wrong_answer.wrong_count + 1, last_answer = excluded.last_answer, last_wrong_at = excluded.last_wrong_at
 ), unbooked AS (
-    DELETE FROM wrong_answer WHERE :ok AND :in_book AND user_id = :uid AND question_id = :qn AND EXISTS (SELECT FROM guard)
+    DELETE FROM wrong_answer WHERE :ok AND :in_book AND user_id = :uid AND question_id = :qn
 )"""
 
 
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
-    """Grade one answer. The hot path of the app: the quiz and question are read and the
-    answer graded outside any transaction, then a fixed handful of ready-compiled
-    writes (see core.sql.prepared), one statement on PostgreSQL, go in only if the quiz
-    is still as read; if another answer got in between, it starts again. It runs on
-    connections of its own, so on SQLite the caller's session must not be in a
-    transaction then: it would hold (or, reading, outlive) the write lock."""
-    now = now or utcnow()
-    for _ in range(2):
-        plan = in_read(_grade, user_id, quiz_id, question_id, given, now)
-        try:
-            points = in_write_transaction(_write, plan, one_statement=len(plan.credits) <= 1)
-        except _Stale:
-            continue
-        return replace(plan.result, points_awarded=points)
-    # Other answers to this quiz keep getting in first: read and grade under the lock.
-    return in_write_transaction(_grade_and_write, user_id, quiz_id, question_id, given, now)
+    """Grade one answer. The hot path of the app: a fixed handful of ready-compiled
+    statements (see core.sql.prepared), one on PostgreSQL, in a transaction of their
+    own on a connection of their own. So on SQLite the caller's session must not be in
+    a transaction then: it would hold (or, reading, outlive) the write lock."""
+    return in_write_transaction(_answer, user_id, quiz_id, question_id, given, now or utcnow())
 
 
-def _grade_and_write(conn, user_id: int, quiz_id: int, question_id: int, given: list[str], now) -> AnswerResult:
-    sql = _answer_statements(conn)
-    sql.lock(conn, {"qz": quiz_id, "seen": None})  # on SQLite GroupCommit holds the write lock already
-    plan = _grade(conn, user_id, quiz_id, question_id, given, now)
-    return replace(plan.result, points_awarded=_write(conn, plan))
-
-
-@dataclass
-class _Plan:
-    """What grading one answer decided, to be written if the quiz is still as read."""
-    user_id: int
-    now: object
-    credits: list
-    params: dict
-    result: AnswerResult
-
-
-def _grade(conn, user_id: int, quiz_id: int, question_id: int, given: list[str], now) -> _Plan:
+def _answer(conn, user_id: int, quiz_id: int, question_id: int, given: list[str], now) -> AnswerResult:
     sql, val = _answer_statements(conn), values(conn)
     keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
     row = sql.load(conn, keys).fetchone()
@@ -225,6 +183,7 @@ def _grade(conn, user_id: int, quiz_id: int, question_id: int, given: list[str],
         raise ApiError(422, "question_not_in_quiz", "这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]})
     (mode, status, total, answered, right_so_far, closes_at, points_each, answered_at, qtype, options, key,
      explanation, source, category_id, in_book) = row
+    # The rows are locked until the transaction ends: these checks stay true.
     if answered_at is not None:
         raise ApiError(409, "already_answered", "这道题已经作答过了。")
     if status != "in_progress":
@@ -237,53 +196,30 @@ def _grade(conn, user_id: int, quiz_id: int, question_id: int, given: list[str],
     given = check_answer(qtype, [o["key"] for o in val.read_json(options)], given)
     correct = given == key
 
-    seen = answered
     answered += 1
     right_so_far += int(correct)
     # A challenge run ends at the first wrong answer.
     finished = answered == total or (mode == "challenge" and not correct)
     status = "finished" if finished else "in_progress"
-    at = val.time(now)
-    params = {**keys, "seen": seen, "given": val.json(given), "ok": correct, "now": at, "answered": answered,
-              "right_count": right_so_far, "new_status": status, "end": at if finished else None, "cat": category_id,
-              "in_book": bool(in_book)}
     credits = _credits(quiz_id, question_id, mode, correct, finished, right_so_far, total, points_each)
-    return _Plan(user_id, now, credits, params, AnswerResult(correct, key, explanation, source, 0, status))
-
-
-def _write(conn, plan: _Plan) -> int:
-    """Write a graded answer and pay for it; the points paid. Raises _Stale, and so
-    writes nothing, if the quiz is no longer as it was read."""
-    sql, p, pay = _answer_statements(conn), plan.params, plan.credits
-    if hasattr(sql, "progress"):  # SQLite: statement by statement, in GroupCommit's write lock
-        # The guard first, with the points asked for; a daily cap may pay fewer.
-        asked = sum(n for _, n, _, _ in pay)
-        if sql.progress(conn, {**p, "points": asked}).rowcount != 1:
-            raise _Stale()
-        points = sum(ledger.credit(plan.user_id, r, n, k, note, now=plan.now, conn=conn) for r, n, k, note in pay)
-        if points != asked:
-            sql.cut(conn, {"qz": p["qz"], "points": points - asked})
-        sql.save(conn, {**p, "points": points})
-        if p["ok"] and p["in_book"]:
-            sql.right(conn, p)
-        elif not p["ok"]:
-            sql.wrong(conn, p)
-        return points
-    # PostgreSQL: one credit rides in the answer's statement; a second (the perfect
-    # day's bonus) goes first, in the same transaction, once the quiz is locked as read.
-    if len(pay) > 1 and sql.lock(conn, p).fetchone() is None:
-        raise _Stale()
-    extra = sum(ledger.credit(plan.user_id, r, n, k, note, now=plan.now, conn=conn) for r, n, k, note in pay[1:])
-    r, n, k, note = pay[0] if pay else (None, 0, "", "")
-    credit = ledger.credit_params(plan.user_id, r, n, k, note, plan.now, values(conn))
-    points, written = sql.save(conn, {**credit, **p, "extra": extra}).fetchone()
-    if not written:
-        raise _Stale()
-    return extra + points
-
-
-class _Stale(Exception):
-    """The quiz changed between reading and writing an answer."""
+    at, given_json = val.time(now), val.json(given)
+    answer_params = {**keys, "given": given_json, "ok": correct, "now": at, "answered": answered, "right_count": right_so_far,
+                     "new_status": status, "end": at if finished else None, "cat": category_id, "in_book": bool(in_book)}
+    if hasattr(sql, "progress"):  # SQLite: statement by statement
+        points = sum(ledger.credit(user_id, r, p, k, note, now=now, conn=conn) for r, p, k, note in credits)
+        sql.save(conn, {**answer_params, "points": points})
+        sql.progress(conn, {**answer_params, "points": points})
+        if correct and in_book:
+            sql.right(conn, keys)
+        elif not correct:
+            sql.wrong(conn, answer_params)
+    else:
+        # One credit rides in the answer's statement; a second (the perfect day's bonus) goes first.
+        extra = sum(ledger.credit(user_id, r, p, k, note, now=now, conn=conn) for r, p, k, note in credits[1:])
+        r, p, k, note = credits[0] if credits else (None, 0, "", "")
+        paid = ledger.credit_params(user_id, r, p, k, note, now, val)
+        points = extra + sql.save(conn, {**paid, **answer_params, "extra": extra}).fetchone()[0]
+    return AnswerResult(correct, key, explanation, source, points, status)
 
 
 def check_answer(qtype: str, keys: list[str], given: list[str]) -> list[str]:
