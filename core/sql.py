@@ -143,18 +143,25 @@ class GroupCommit:
     def __init__(self, engine):
         self.engine = engine
         self.queue: list[_Work] = []
-        self.queue_lock = threading.Lock()
-        self.leading = threading.Lock()  # held by the thread running a batch
+        self.busy = False  # a thread is running a batch
+        self.changed = threading.Condition()
 
     def run(self, work, args):
         job = _Work(work, args)
-        with self.queue_lock:
+        with self.changed:
             self.queue.append(job)
-        with self.leading:
-            if not job.done:  # not run by the previous batch: run the queue
-                with self.queue_lock:
-                    batch, self.queue = self.queue, []
-                self._run_batch(batch)
+            while self.busy and not job.done:
+                self.changed.wait()
+            if job.done:  # run in another thread's batch
+                return job.outcome()
+            self.busy = True
+            batch, self.queue = self.queue, []
+        try:
+            self._run_batch(batch)
+        finally:
+            with self.changed:
+                self.busy = False
+                self.changed.notify_all()
         return job.outcome()
 
     def _run_batch(self, batch: list["_Work"]) -> None:
