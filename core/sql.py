@@ -168,8 +168,11 @@ class GroupCommit:
         pooled = self.engine.raw_connection()
         raw = pooled.driver_connection
         try:
-            begin_write = getattr(raw, "begin_write", None)
-            begin_write() if begin_write else raw.execute("BEGIN IMMEDIATE")
+            try:
+                begin_write = getattr(raw, "begin_write", None)
+                begin_write() if begin_write else raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:  # e.g. still locked after busy_timeout: the app's 503
+                raise DBAPIError.instance("BEGIN IMMEDIATE", {}, exc, sqlite3.Error) from exc
             if len(batch) == 1:  # no savepoint needed
                 job = batch[0]
                 try:

@@ -78,3 +78,25 @@ def test_concurrent_writers_each_get_their_own_result(engine):
     assert all(isinstance(results[i], ValueError) for i in range(0, n, 5))
     # Each writer saw the table with its own row in it: counts are distinct, 1..len(kept).
     assert sorted(results[i] for i in kept) == list(range(1, len(kept) + 1))
+
+
+def test_a_write_lock_that_never_comes_is_a_database_error_for_every_waiter(engine):
+    from sqlalchemy.exc import OperationalError
+
+    holder = engine.raw_connection()
+    holder.driver_connection.execute("PRAGMA busy_timeout=0")
+    holder.driver_connection.execute("BEGIN IMMEDIATE")  # another writer, outside the queue
+    try:
+        waiting = engine.raw_connection()
+        waiting.driver_connection.execute("PRAGMA busy_timeout=50")
+        waiting.close()  # back to the pool: the batch takes it
+        jobs = [_Work(_add, ("a",)), _Work(_add, ("b",))]
+        with pytest.raises(OperationalError):
+            GroupCommit(engine)._run_batch(jobs)
+        for job in jobs:
+            with pytest.raises(OperationalError):
+                job.outcome()
+    finally:
+        holder.driver_connection.rollback()
+        holder.close()
+    assert _bodies(engine) == []
