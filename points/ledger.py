@@ -48,7 +48,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         set_={"points": tally.c.points + upsert.excluded.points, "org_unit_id": upsert.excluded.org_unit_id},
     )
     if dialect == "postgresql":
-        return SimpleNamespace(credit=text(f"WITH {CREDIT_CTES} SELECT (SELECT points FROM paid), (SELECT balance_after FROM entry)"))
+        return SimpleNamespace(credit=text(f"WITH {CREDIT_CTES} SELECT (SELECT points FROM paid)"))
     return SimpleNamespace(grant=grant, move=move, entry=entry, tally=add_to_tally)
 
 
