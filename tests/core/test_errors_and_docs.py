@@ -46,6 +46,9 @@ def test_openapi_documents_the_contract(client):
         assert method in paths[path]
     answer = paths["/api/v1/quizzes/{quiz_id}/answers"]["post"]
     assert {"200", "401", "404", "409", "422"} <= set(answer["responses"])
+    # Its body is read without webargs (api.bodies) but documented all the same.
+    body = answer["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(spec["components"]["schemas"][body]["required"]) == {"question_id", "answer"}
     assert spec["components"]["securitySchemes"]["BearerAuth"]["scheme"] == "bearer"
     assert answer["security"] == [{"BearerAuth": []}]
 
