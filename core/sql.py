@@ -173,24 +173,22 @@ class GroupCommit:
                 begin_write() if begin_write else raw.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:  # e.g. still locked after busy_timeout: the app's 503
                 raise DBAPIError.instance("BEGIN IMMEDIATE", {}, exc, sqlite3.Error) from exc
-            if len(batch) == 1:  # no savepoint needed
-                job = batch[0]
+            shared = len(batch) > 1  # work alone needs no savepoint: a failure rolls all back
+            for job in batch:
+                if shared:
+                    raw.execute("SAVEPOINT work")
                 try:
                     job.result = job.work(raw, *job.args)
                 except Exception as exc:
                     job.error = exc
-                    raw.rollback()
-                    return
-            else:
-                for job in batch:
-                    raw.execute("SAVEPOINT work")
-                    try:
-                        job.result = job.work(raw, *job.args)
-                    except Exception as exc:
+                    if shared:
                         raw.execute("ROLLBACK TO work")
-                        job.error = exc
+                if shared:
                     raw.execute("RELEASE work")
-            _commit(self.engine, raw)
+            if any(job.error is None for job in batch):
+                _commit(self.engine, raw)
+            else:
+                raw.rollback()
         except BaseException as exc:
             raw.rollback()
             for job in batch:
