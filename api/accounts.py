@@ -1,18 +1,12 @@
-from flask import current_app
-
 from accounts import services, tokens
 from api import bp
 from api.auth import auth, current_user_id
 from api.schemas import LoginIn, LoginOut, OrgUnitOut, ProfileIn, UserOut
-from core.extensions import limiter
-
-
-def _login_limit():
-    return current_app.config["RATELIMIT_LOGIN"]
+from core.ratelimit import limiter
 
 
 @bp.post("/auth/login")
-@limiter.limit(_login_limit)
+@limiter.limit("RATELIMIT_LOGIN")
 @bp.input(LoginIn, arg_name="body")
 @bp.output(LoginOut)
 @bp.doc(responses={400: "请求格式有误", 401: "登录凭证无效或已使用", 403: "微信判定账号存在风险",

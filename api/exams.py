@@ -4,19 +4,15 @@ from accounts import roster, services
 from api import bp
 from api.auth import auth, current_user_id, per_user
 from api.schemas import AttemptOut, BindingIn, ExamAnswerIn, ExamAnswerSaved, ExamOut, SubmitOut, UserOut
-from core.extensions import limiter
+from core.ratelimit import limiter
 from quiz_bank.exams import attempts, certificates
 
 ID = "int(max=2147483647)"
 
 
-def _binding_limit():
-    return current_app.config["RATELIMIT_BINDING"]
-
-
 @bp.post("/me/cadre-binding")
 @bp.auth_required(auth)
-@limiter.limit(_binding_limit, key_func=per_user)
+@limiter.limit("RATELIMIT_BINDING", key=per_user)
 @bp.input(BindingIn, arg_name="body")
 @bp.output(UserOut)
 @bp.doc(responses={400: "请求格式有误", 409: "绑定码已被使用，或此账号已绑定其他干部", 429: "尝试太频繁"})

@@ -7,12 +7,8 @@ from api.schemas import (
     AnswerIn, AnswerResult, CategoryOut, FinishOut, QuizIn, QuizListQuery, QuizOut, QuizPage,
     WrongAnswerPage, WrongAnswerQuery, page_dict,
 )
-from core.extensions import limiter
+from core.ratelimit import limiter
 from quiz_bank import questions, quizzes
-
-
-def _answer_limit():
-    return current_app.config["RATELIMIT_ANSWER"]
 
 
 @bp.get("/categories")
@@ -60,7 +56,7 @@ def get_quiz(quiz_id):
 
 @bp.post("/quizzes/<int(max=2147483647):quiz_id>/answers")
 @bp.auth_required(auth)
-@limiter.limit(_answer_limit, key_func=per_user)
+@limiter.limit("RATELIMIT_ANSWER", key=per_user)
 @json_body(AnswerIn)
 @bp.output(AnswerResult)
 @bp.doc(responses={400: "请求格式有误", 404: "答题记录不存在", 409: "已作答、答题已结束或挑战已结束", 429: "作答太频繁"})

@@ -46,7 +46,9 @@ PORT_APP=${PORT_APP:-18702}
 
 WRK_ARGS=(-t "$WRK_THREADS" -c "$CONNECTIONS" --timeout 10s --latency)
 
-bench_env
+# Rate limits on, as the app ships (in memory: no REDIS_URL). Every user answers at most
+# 10 questions in a run, under the 60 a minute of RATELIMIT_ANSWER, so none is refused.
+bench_env "${RATELIMIT_ENABLED:-1}"
 LOG=$WORK/logs
 mkdir -p "$LOG"
 trap_stop_all
@@ -246,6 +248,7 @@ machine_info
 echo "app source fingerprint: $(source_fingerprint)"
 echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app)"
 echo "wrk ${WRK_ARGS[*]}; $ROUNDS answer segments of ${SEGMENT}s interleaved with $((ROUNDS + 1)) hello segments; warm-up ${WARMUP}s each"
+echo "app: RATELIMIT_ENABLED=$RATELIMIT_ENABLED (rate limits in memory), PUFA_ENV=$PUFA_ENV"
 
 DBS=("$@")
 [[ ${#DBS[@]} -eq 0 ]] && DBS=(sqlite postgresql)

@@ -4,7 +4,8 @@ import os
 from apiflask import APIFlask
 
 from core import config, sqlite
-from core.extensions import csrf, db, limiter, login_manager, migrate
+from core.extensions import csrf, db, login_manager, migrate
+from core.ratelimit import limiter
 
 
 def create_app(test_config: dict | None = None) -> APIFlask:

@@ -1,6 +1,4 @@
 """Extensions are created bare here and bound to the app in create_app."""
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,6 +22,5 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -1,7 +1,7 @@
 """Login and answering are rate-limited; the limits come from configuration."""
 import pytest
 
-from core.extensions import limiter
+from core.ratelimit import limiter
 
 
 @pytest.fixture
@@ -19,6 +19,8 @@ def test_login_is_limited(api, tight_limits):
     assert codes == [200, 200, 200, 429]
     r = api.post("/auth/login", json={"code": "u9"})
     assert r.get_json()["code"] == "too_many_requests" and r.get_json()["message"]
+    # The phone can tell the person when to try again: at the end of the minute.
+    assert 1 <= int(r.headers["Retry-After"]) <= 61
 
 
 def test_answering_is_limited_per_user(api, make, tight_limits):
