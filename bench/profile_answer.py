@@ -12,7 +12,7 @@ a timed pass, a cProfile pass), so use --skip past pairs already sent, or prepar
 Prints, for the timed pass (no profiler): wall time per answer, split into the token
 check, the grading function (quiz_bank.quizzes.answer: its SQL and commit), the part
 of that spent inside the database driver, and everything else (Flask, APIFlask
-validation and serialisation, Flask-Limiter, Flask-HTTPAuth, teardown); the same test
+validation and serialisation, rate limits, Flask-HTTPAuth, teardown); the same test
 client's time for bench/hello.py; then the cProfile top functions."""
 import argparse
 import cProfile
