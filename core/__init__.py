@@ -2,6 +2,7 @@
 import os
 
 from apiflask import APIFlask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config, sqlite
 from core.extensions import csrf, db, login_manager, migrate
@@ -17,6 +18,8 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     register_settings(app)
     if test_config:
         app.config.update(test_config)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -46,6 +46,9 @@ def from_env(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
         "RATELIMIT_ANSWER": env.get("RATELIMIT_ANSWER", "60 per minute"),
+        # Reverse proxies (TLS terminators) in front of the app: their X-Forwarded-For
+        # names the phone, or every login would count against the proxy's address.
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "UPLOAD_DIR": env.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),

@@ -34,3 +34,23 @@ def test_answering_is_limited_per_user(api, make, tight_limits):
     other = api.as_user(make.user())
     quiz2 = other.post("/quizzes", json={"mode": "practice", "category_id": cat.id}).get_json()
     assert other.post(f"/quizzes/{quiz2['id']}/answers", json={"question_id": qs[0].id, "answer": qs[0].answer}).status_code == 200
+
+
+def test_behind_a_proxy_each_phone_has_its_own_login_limit(tmp_path):
+    from core import create_app
+    from core.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite3", "SECRET_KEY": "proxy-test-secret-key-0123456789abcdef",
+                      "RATELIMIT_LOGIN": "1 per minute", "PROXY_COUNT": 1})
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+
+    def login(phone, code):
+        return client.post("/api/v1/auth/login", json={"code": code}, headers={"X-Forwarded-For": phone},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+
+    # Two phones behind the same proxy each get their own allowance...
+    assert [login("10.0.0.1", "a"), login("10.0.0.2", "b")] == [200, 200]
+    # ...and each is held to it.
+    assert login("10.0.0.1", "c") == 429
