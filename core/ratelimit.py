@@ -14,7 +14,7 @@ from functools import lru_cache, wraps
 
 from flask import current_app, request
 from limits import RateLimitItem, parse
-from limits.storage import Storage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from core.errors import ApiError
@@ -30,18 +30,16 @@ def remote_address() -> str:
 class _AppLimits:
     enabled: bool
     prefix: str
-    storage: Storage
-    counter: FixedWindowRateLimiter
+    counter: FixedWindowRateLimiter  # its .storage holds the counts
 
 
 class RateLimiter:
     """Bound to an app by `init_app`; `limit` decorates a view."""
 
     def init_app(self, app) -> None:
-        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
         app.extensions["rate_limits"] = _AppLimits(
             enabled=app.config["RATELIMIT_ENABLED"], prefix=app.config.get("RATELIMIT_KEY_PREFIX", "pufa"),
-            storage=storage, counter=FixedWindowRateLimiter(storage),
+            counter=FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"])),
         )
 
     def limit(self, setting: str, key=remote_address):
@@ -64,7 +62,7 @@ class RateLimiter:
 
     def reset(self) -> None:
         """Forget every count."""
-        current_app.extensions["rate_limits"].storage.reset()
+        current_app.extensions["rate_limits"].counter.storage.reset()
 
 
 limiter = RateLimiter()
@@ -80,7 +78,7 @@ def _check(state: _AppLimits, item: RateLimitItem, scope: str, key: str) -> None
         if state.counter.hit(item, state.prefix, scope, key):
             return
         reset_at = state.counter.get_window_stats(item, state.prefix, scope, key).reset_time
-    except state.storage.base_exceptions:
+    except state.counter.storage.base_exceptions:
         # Redis unreachable: serve the request unlimited rather than not at all.
         log.warning("rate limit storage unreachable; %s not limited", scope, exc_info=True)
         return

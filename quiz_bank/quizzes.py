@@ -243,16 +243,21 @@ def _credits(quiz_id, question_id, mode, correct, finished, correct_count, total
     credits = []
     if mode == "daily":
         if correct:
-            credits.append((rule("daily_correct"), rule("daily_correct").points, key, ""))
+            credits.append(_rule_credit("daily_correct", key))
         if finished and correct_count == total:
-            credits.append((rule("daily_perfect"), rule("daily_perfect").points, f"quiz:{quiz_id}:perfect", ""))
+            credits.append(_rule_credit("daily_perfect", f"quiz:{quiz_id}:perfect"))
     elif mode == "practice" and correct:
-        credits.append((rule("practice_correct"), rule("practice_correct").points, key, ""))
+        credits.append(_rule_credit("practice_correct", key))
     elif mode == "challenge" and finished:
         credits.append(_challenge_credit(quiz_id, correct_count))
     elif mode == "event" and correct:
         credits.append((rule("event_quiz"), points_each or 0, key, ""))
     return credits
+
+
+def _rule_credit(name: str, key: str) -> tuple:
+    r = rule(name)
+    return r, r.points, key, ""
 
 
 def _challenge_credit(quiz_id: int, streak: int) -> tuple:

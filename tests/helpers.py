@@ -1,4 +1,5 @@
 from accounts import tokens
+from core import create_app
 from core.extensions import db
 
 
@@ -33,3 +34,13 @@ class ApiClient:
 
     def put(self, path, json=None, headers=None, **kw):
         return self.client.put("/api/v1" + path, json=json, headers=self._headers(headers), **kw)
+
+
+def app_of_its_own(tmp_path, **config):
+    """A separate app on a new SQLite file (schema from the models), for settings the
+    shared test app does not have."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/own.sqlite3",
+                      "SECRET_KEY": "own-app-secret-key-0123456789abcdef", **config})
+    with app.app_context():
+        db.create_all()
+    return app

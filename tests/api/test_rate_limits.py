@@ -2,6 +2,7 @@
 import pytest
 
 from core.ratelimit import limiter
+from tests.helpers import app_of_its_own
 
 
 @pytest.fixture
@@ -37,14 +38,7 @@ def test_answering_is_limited_per_user(api, make, tight_limits):
 
 
 def test_behind_a_proxy_each_phone_has_its_own_login_limit(tmp_path):
-    from core import create_app
-    from core.extensions import db
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite3", "SECRET_KEY": "proxy-test-secret-key-0123456789abcdef",
-                      "RATELIMIT_LOGIN": "1 per minute", "PROXY_COUNT": 1})
-    with app.app_context():
-        db.create_all()
-    client = app.test_client()
+    client = app_of_its_own(tmp_path, RATELIMIT_LOGIN="1 per minute", PROXY_COUNT=1).test_client()
 
     def login(phone, code):
         return client.post("/api/v1/auth/login", json={"code": code}, headers={"X-Forwarded-For": phone},

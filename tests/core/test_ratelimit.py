@@ -1,18 +1,12 @@
 """Rate limits do not take the app down with their storage."""
 import logging
 
-from core import create_app
+from tests.helpers import app_of_its_own
 
 
 def test_unreachable_limit_storage_serves_requests_unlimited(tmp_path, caplog):
     # Port 1 on loopback: nothing listens, the connection is refused at once.
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite3", "SECRET_KEY": "limits-test-secret-key-0123456789abcdef",
-                      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0", "RATELIMIT_LOGIN": "1 per minute",
-                      "PUFA_INSTANCE": str(tmp_path)})
-    with app.app_context():
-        from core.extensions import db
-
-        db.create_all()
+    app = app_of_its_own(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", RATELIMIT_LOGIN="1 per minute")
     client = app.test_client()
     with caplog.at_level(logging.WARNING, logger="core.ratelimit"):
         codes = [client.post("/api/v1/auth/login", json={"code": f"r{i}"}).status_code for i in range(2)]
