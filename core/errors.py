@@ -1,4 +1,6 @@
 """One error format for the whole API: {"code", "message", "details"}."""
+import os
+
 from apiflask import HTTPError
 from flask import request
 from markupsafe import escape
@@ -53,6 +55,13 @@ def _flatten_validation(detail: dict) -> dict:
     return fields
 
 
+def _raised_by_json_decoder(error: BaseException) -> bool:
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_filename.endswith(os.path.join("json", "decoder.py"))
+
+
 def register(app) -> None:
     @app.error_processor
     def process(error: HTTPError):
@@ -70,6 +79,14 @@ def register(app) -> None:
             )
             return html, error.status_code, {"Content-Type": "text/html; charset=utf-8"}
         return error_body(error), error.status_code, error.headers
+
+    @app.errorhandler(RecursionError)
+    def nested_too_deep(error):
+        # webargs passes on the RecursionError of json.loads for a body nested deeper than
+        # Python's recursion limit: bad JSON, the client's 400. Any other one is a bug.
+        if not _raised_by_json_decoder(error):
+            raise error
+        return process(HTTPError(400))
 
     @app.errorhandler(IntegrityError)
     def integrity(error):

@@ -17,6 +17,12 @@ def test_malformed_json_is_a_clear_4xx(api, make):
     assert r.get_json()["code"] == "bad_request" and "JSON" in r.get_json()["message"]
 
 
+def test_json_nested_too_deep_is_a_400_not_a_crash(api, make):
+    # Deeper than Python's recursion limit: json.loads raises RecursionError, not ValueError.
+    r = api.post("/auth/login", data="[" * 100_000, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.get_json()["code"] == "bad_request"
+
+
 def test_validation_errors_name_the_fields(api, make):
     me = api.as_user(make.user())
     r = me.post("/quizzes", json={"mode": "weekly", "category_id": "x"})
