@@ -31,4 +31,8 @@ def current_user_id() -> int:
 
 def per_user() -> str:
     """Rate-limit key: the signed-in user, whatever address they come from."""
-    return f"user:{current_user_id()}"
+    return user_key(current_user_id())
+
+
+def user_key(user_id: int) -> str:
+    return f"user:{user_id}"

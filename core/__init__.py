@@ -18,12 +18,11 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     register_settings(app)
     if test_config:
         app.config.update(test_config)
-    if app.config["PROXY_COUNT"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_middleware(app)
     return app
 
 
@@ -102,6 +101,14 @@ def register_blueprints(app: APIFlask) -> None:
     csrf.exempt(api_bp)
     app.register_blueprint(docs_bp)
     init_admin(app)
+
+
+def register_middleware(app: APIFlask) -> None:
+    from api.fast_answer import FastAnswer
+
+    app.wsgi_app = FastAnswer(app, app.wsgi_app)
+    if app.config["PROXY_COUNT"]:  # outermost: every layer sees the phone's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
 
 def register_errorhandlers(app: APIFlask) -> None:
