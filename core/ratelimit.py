@@ -1,6 +1,6 @@
 """Rate limits on the calls worth abusing (logging in, answering, trying cadre binding
-codes), counted by the `limits` library: in memory by default, in Redis when REDIS_URL
-is set, so that every app server shares the counts.
+codes), counted by the `limits` library: in the process's memory by default (`local://`,
+below), in Redis when REDIS_URL is set, so that every app server shares the counts.
 
 `limits` is the library under Flask-Limiter, used here without Flask-Limiter's layer:
 with limits on, its hooks on every request and its per-request resolution of which
