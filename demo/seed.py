@@ -71,7 +71,7 @@ def seed(residents: int = 300, days: int = 7, echo=print) -> str:
         admin_line = f"管理后台 /admin/  用户名 {DEMO_ADMIN}  密码 {password}"
     else:
         admin_line = f"管理后台 /admin/  用户名 {DEMO_ADMIN}（已存在，密码未改）"
-    echo(seed_rewards(resident_id, rng))
+    echo(seed_rewards(resident_id, {resident_id, cadre.id}, rng))
     return "\n".join([
         f"演示乡镇「{TOWN}」已生成：{len(units)} 个村和社区，{len(departments)} 个部门，{len(people) + 2} 名用户。",
         "小程序开发登录：code = demo-resident（居民）或 demo-cadre（干部）",

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from accounts.models import AdminUser, User
 from core.extensions import db
-from points.models import PointsEntry
+from points.models import PointsEntry, Redemption, Reward
 from quiz_bank.models import Question, Quiz, WrongAnswer
 
 
@@ -31,6 +31,10 @@ def test_seed_demo_builds_a_town_with_the_two_demo_logins(app, api):
         assert db.session.scalar(select(func.count()).select_from(Quiz).where(Quiz.user_id == uid)) >= 3
         balance = db.session.scalar(select(User.points_balance).where(User.id == uid))
         assert balance == db.session.scalar(select(func.sum(PointsEntry.delta)).where(PointsEntry.user_id == uid))
+        # The random redemptions of the demo history leave the demo logins alone: only
+        # demo-resident's one book waits at the counter.
+        shopped = db.session.scalars(select(Reward.name).join(Redemption).where(Redemption.user_id == uid)).all()
+        assert shopped == (["《民法典》普法读本"] if role == "resident" else [])
     # Running it again changes nothing.
     again = app.test_cli_runner().invoke(args=["seed-demo", "--residents", "20", "--days", "3"])
     assert "已存在" in again.output
