@@ -62,16 +62,29 @@ start_server() {
   return 1
 }
 
-# run_wrk OUTFILE SECONDS URL SCRIPT [-- script args]
+# worker_seconds MASTER_PID: the CPU seconds of each of its workers, space-separated.
+worker_seconds() {
+  local pid
+  for pid in $(pgrep -P "$1" | sort -n); do cpu_of "$pid"; done | tr '\n' ' '
+}
+
+# run_wrk MASTER_PID OUTFILE SECONDS URL SCRIPT [-- script args]
+# Also prints the CPU seconds each gunicorn worker spent in the segment: a worker that
+# sat idle (its connections all went to the other one) shows why a segment is slow.
 run_wrk() {
-  local out=$1 secs=$2 url=$3 script=$4
-  shift 4
+  local master=$1 out=$2 secs=$3 url=$4 script=$5
+  shift 5
   echo "+ wrk ${WRK_ARGS[*]} -d ${secs}s -s $script $url $*"
+  local before after
+  read -ra before <<<"$(worker_seconds "$master")"
   timeout --signal=INT --kill-after=5 $((secs + 30)) \
     "$WRK" "${WRK_ARGS[@]}" -d "${secs}s" -s "$script" "$url" "$@" >"$out" 2>&1
   local rc=$?
+  read -ra after <<<"$(worker_seconds "$master")"
+  local split="" i
+  for i in "${!after[@]}"; do split+="$(awk -v a="${after[$i]}" -v b="${before[$i]:-0}" 'BEGIN {printf "%.1f", a - b}') "; done
   echo "    $(basename "$out" .txt): $(grep -E "Requests/sec" "$out" | tr -s ' ')" \
-       "$(grep -oE "non200=[0-9]+ exhausted=[A-Za-z]+" "$out")"
+       "$(grep -oE "non200=[0-9]+ exhausted=[A-Za-z]+" "$out") worker CPU s: ${split% }"
   grep -E "BENCH status" "$out" | sed 's/^/    /'
   return $rc
 }
@@ -101,15 +114,17 @@ bench_db() {
   local fp_before fp_after
   fp_before=$(source_fingerprint)
   start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || { stop_all; return 1; }
+  local hello_pid=$GUNICORN_PID
   start_server app "$PORT_APP" "$ROOT" wsgi:app || { stop_all; return 1; }
+  local app_pid=$GUNICORN_PID
   local hello_url=http://127.0.0.1:$PORT_HELLO app_url=http://127.0.0.1:$PORT_APP
-  run_wrk "$dir/warmup-hello.txt" "$WARMUP" "$hello_url" bench/hello.lua
-  run_wrk "$dir/warmup-answer.txt" "$WARMUP" "$app_url" bench/answer.lua -- "$dir/pairs-warmup.tsv" "$WRK_THREADS"
+  run_wrk "$hello_pid" "$dir/warmup-hello.txt" "$WARMUP" "$hello_url" bench/hello.lua
+  run_wrk "$app_pid" "$dir/warmup-answer.txt" "$WARMUP" "$app_url" bench/answer.lua -- "$dir/pairs-warmup.tsv" "$WRK_THREADS"
   for r in $(seq "$ROUNDS"); do
-    run_wrk "$dir/hello-$r.txt" "$SEGMENT" "$hello_url" bench/hello.lua
-    run_wrk "$dir/answer-$r.txt" "$SEGMENT" "$app_url" bench/answer.lua -- "$dir/pairs-$r.tsv" "$WRK_THREADS"
+    run_wrk "$hello_pid" "$dir/hello-$r.txt" "$SEGMENT" "$hello_url" bench/hello.lua
+    run_wrk "$app_pid" "$dir/answer-$r.txt" "$SEGMENT" "$app_url" bench/answer.lua -- "$dir/pairs-$r.tsv" "$WRK_THREADS"
   done
-  run_wrk "$dir/hello-$((ROUNDS + 1)).txt" "$SEGMENT" "$hello_url" bench/hello.lua
+  run_wrk "$hello_pid" "$dir/hello-$((ROUNDS + 1)).txt" "$SEGMENT" "$hello_url" bench/hello.lua
   stop_all
   cp "$LOG/gunicorn-app.log" "$dir/gunicorn-app.log"
   fp_after=$(source_fingerprint)
