@@ -33,6 +33,7 @@ WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
 WRK_THREADS=${WRK_THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
+SQLITE_WRITER=${SQLITE_WRITER:-1}   # on SQLite, run the app with its writer process, as deployed
 ROUNDS=${ROUNDS:-3}           # answer segments (and ROUNDS+1 hello segments)
 SEGMENT=${SEGMENT:-6}         # seconds per wrk segment
 WARMUP=${WARMUP:-3}           # seconds of warm-up per server
@@ -59,6 +60,18 @@ start_server() {
   start_gunicorn "$port" "$dir" "$app" "$LOG/gunicorn-$name.log" && return 0
   echo "gunicorn ($name) did not come up; see $LOG/gunicorn-$name.log" >&2
   tail -20 "$LOG/gunicorn-$name.log" >&2
+  return 1
+}
+
+# start_sqlite_writer: `flask sqlite-writer` for DATABASE_URL, as deployed beside the app
+# on SQLite (core/sqlite_writer.py); waits until its socket is there.
+start_sqlite_writer() {
+  local sock=${DATABASE_URL#sqlite:///}-writer.sock
+  echo "+ flask sqlite-writer  (SQLite's writer process; SQLITE_WRITER=0 runs without it)"
+  FLASK_APP=wsgi.py "$ROOT/.venv/bin/flask" sqlite-writer >"$LOG/sqlite-writer.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 100); do [[ -S $sock ]] && return 0; sleep 0.2; done
+  echo "the SQLite writer did not come up; see $LOG/sqlite-writer.log" >&2
   return 1
 }
 
@@ -115,6 +128,7 @@ bench_db() {
   fp_before=$(source_fingerprint)
   start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || { stop_all; return 1; }
   local hello_pid=$GUNICORN_PID
+  if [[ $db == sqlite && $SQLITE_WRITER == 1 ]]; then start_sqlite_writer || { stop_all; return 1; }; fi
   start_server app "$PORT_APP" "$ROOT" wsgi:app || { stop_all; return 1; }
   local app_pid=$GUNICORN_PID
   local hello_url=http://127.0.0.1:$PORT_HELLO app_url=http://127.0.0.1:$PORT_APP
@@ -263,7 +277,7 @@ machine_info
 echo "app source fingerprint: $(source_fingerprint)"
 echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app)"
 echo "wrk ${WRK_ARGS[*]}; $ROUNDS answer segments of ${SEGMENT}s interleaved with $((ROUNDS + 1)) hello segments; warm-up ${WARMUP}s each"
-echo "app: RATELIMIT_ENABLED=$RATELIMIT_ENABLED (rate limits in memory), PUFA_ENV=$PUFA_ENV"
+echo "app: RATELIMIT_ENABLED=$RATELIMIT_ENABLED (rate limits in memory), PUFA_ENV=$PUFA_ENV, SQLITE_WRITER=$SQLITE_WRITER (on SQLite: flask sqlite-writer beside gunicorn)"
 
 DBS=("$@")
 [[ ${#DBS[@]} -eq 0 ]] && DBS=(sqlite postgresql)

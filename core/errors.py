@@ -31,6 +31,9 @@ class ApiError(HTTPError):
     def __init__(self, status: int, code: str, message: str, details: dict | None = None):
         super().__init__(status, message=message, detail=details or {}, extra_data={"code": code})
 
+    def __reduce__(self):  # pickled by the SQLite writer process (core.sqlite_writer)
+        return ApiError, (self.status_code, self.extra_data["code"], self.message, self.detail)
+
 
 def error_body(error: HTTPError) -> dict:
     default_code, default_message = DEFAULTS.get(error.status_code, ("error", "请求失败。"))

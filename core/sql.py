@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.exc import DBAPIError
 
+from core import sqlite_writer
 from core.extensions import db
 
 _DIALECTS = {"sqlite": lambda: pysqlite.dialect(paramstyle="named"), "postgresql": psycopg.dialect}
@@ -88,8 +89,10 @@ def in_write_transaction(work, *args):
     of the engine's pool, without the ORM session (whose bookkeeping costs more than
     the statements of an answer); returns what it returns. Committed when it returns,
     undone if it raises. `work` may use only `conn` (on SQLite the session's connection
-    would queue behind it) and no request data: on SQLite it may run in another
-    thread, batched with other requests' work into one transaction (GroupCommit)."""
+    would queue behind it) and no request data: on SQLite it runs in the writer process
+    (core.sqlite_writer, so it must be registered with `runs_in_writer`) or, without
+    one, in another thread, batched with other requests' work into one transaction
+    (GroupCommit)."""
     bind = db.engine
     if isinstance(bind, Connection):
         # The test suite binds everything to one connection in an outer transaction
@@ -97,6 +100,11 @@ def in_write_transaction(work, *args):
         with bind.begin_nested():
             return work(bind.connection.driver_connection, *args)
     if bind.dialect.name == "sqlite":
+        database = bind.url.database
+        if database and database != ":memory:":
+            result = sqlite_writer.client_for(database).run(work, args)
+            if result is not sqlite_writer.WriterClient.NOT_RUN:
+                return result
         return GroupCommit.of(bind).run(work, args)
     pooled = bind.raw_connection()
     raw = pooled.driver_connection  # psycopg begins by itself at the first statement

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from core.errors import ApiError
 from core.extensions import db
 from core.sql import in_write_transaction, insert, prepared, values
+from core.sqlite_writer import runs_in_writer
 from core.timeutil import local_today, utcnow
 from points import ledger
 from points.rules import rule
@@ -173,6 +174,7 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
     return in_write_transaction(_answer, user_id, quiz_id, question_id, given, now or utcnow())
 
 
+@runs_in_writer
 def _answer(conn, user_id: int, quiz_id: int, question_id: int, given: list[str], now) -> AnswerResult:
     sql, val = _answer_statements(conn), values(conn)
     keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
