@@ -150,12 +150,12 @@ class GroupCommit:
 
     def __init__(self, engine):
         self.engine = engine
-        self.queue: list[_Work] = []
+        self.queue: list[Work] = []
         self.busy = False  # a thread is running a batch
         self.changed = threading.Condition()
 
     def run(self, work, args):
-        job = _Work(work, args)
+        job = Work(work, args)
         with self.changed:
             self.queue.append(job)
             while self.busy and not job.done:
@@ -165,14 +165,16 @@ class GroupCommit:
             self.busy = True
             batch, self.queue = self.queue, []
         try:
-            self._run_batch(batch)
+            self.run_batch(batch)
         finally:
             with self.changed:
                 self.busy = False
                 self.changed.notify_all()
         return job.outcome()
 
-    def _run_batch(self, batch: list["_Work"]) -> None:
+    def run_batch(self, batch: list["Work"]) -> None:
+        """Run `batch` in one transaction now (each piece's outcome on the piece); the
+        SQLite writer process runs its batches with it too."""
         pooled = self.engine.raw_connection()
         raw = pooled.driver_connection
         try:
@@ -209,7 +211,9 @@ class GroupCommit:
                 job.done = True
 
 
-class _Work:
+class Work:
+    """One piece of a batch: `work(conn, *args)`, and its result or error once run."""
+
     __slots__ = ("work", "args", "result", "error", "done")
 
     def __init__(self, work, args):

@@ -137,7 +137,7 @@ def client_for(database: str) -> WriterClient:
 def serve(engine, database: str, stop: threading.Event | None = None) -> None:
     """Run the writer for `database` (a file path) on `engine` until its parent process
     is gone (or `stop` is set). Returns at once if another writer serves it."""
-    from core.sql import GroupCommit, _Work
+    from core.sql import GroupCommit, Work
 
     path = socket_path(database)
     lock = open(path + ".lock", "w")  # noqa: SIM115 (held for the writer's life)
@@ -179,10 +179,10 @@ def serve(engine, database: str, stop: threading.Event | None = None) -> None:
                 if work is None:
                     _reply(key.fileobj, False, LookupError(f"{name} is not a work of the SQLite writer"))
                     continue
-                batch.append((key.fileobj, _Work(work, args)))
+                batch.append((key.fileobj, Work(work, args)))
             if batch:
                 try:
-                    group._run_batch([job for _, job in batch])
+                    group.run_batch([job for _, job in batch])
                 except Exception:  # noqa: BLE001  (each job holds the error; log the batch's)
                     log.exception("SQLite writer batch failed")
                 for conn, job in batch:

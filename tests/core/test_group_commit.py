@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from core import sqlite
-from core.sql import GroupCommit, _Work
+from core.sql import GroupCommit, Work
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ def _bodies(engine):
 
 
 def test_a_failing_piece_of_a_batch_is_undone_alone(engine):
-    batch = [_Work(_add, ("a",)), _Work(_add_then_fail, ("b",)), _Work(_add, ("a",)), _Work(_add, ("c",))]
-    GroupCommit(engine)._run_batch(batch)
+    batch = [Work(_add, ("a",)), Work(_add_then_fail, ("b",)), Work(_add, ("a",)), Work(_add, ("c",))]
+    GroupCommit(engine).run_batch(batch)
 
     assert _bodies(engine) == ["a", "c"]
     assert batch[0].outcome() == 1 and batch[3].outcome() == 2
@@ -47,8 +47,8 @@ def test_a_failing_piece_of_a_batch_is_undone_alone(engine):
 
 
 def test_a_lone_failing_piece_leaves_nothing(engine):
-    job = _Work(_add_then_fail, ("x",))
-    GroupCommit(engine)._run_batch([job])
+    job = Work(_add_then_fail, ("x",))
+    GroupCommit(engine).run_batch([job])
     assert _bodies(engine) == []
     with pytest.raises(ValueError):
         job.outcome()
@@ -90,9 +90,9 @@ def test_a_write_lock_that_never_comes_is_a_database_error_for_every_waiter(engi
         waiting = engine.raw_connection()
         waiting.driver_connection.execute("PRAGMA busy_timeout=50")
         waiting.close()  # back to the pool: the batch takes it
-        jobs = [_Work(_add, ("a",)), _Work(_add, ("b",))]
+        jobs = [Work(_add, ("a",)), Work(_add, ("b",))]
         with pytest.raises(OperationalError):
-            GroupCommit(engine)._run_batch(jobs)
+            GroupCommit(engine).run_batch(jobs)
         for job in jobs:
             with pytest.raises(OperationalError):
                 job.outcome()
