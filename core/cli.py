@@ -43,7 +43,8 @@ def register(app) -> None:
             raise click.ClickException("只有 SQLite 数据库文件需要写入进程。")
         # Stopped (SIGTERM) like any service: leave through serve's cleanup, not around it.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        serve(engine, engine.url.database)
+        if not serve(engine, engine.url.database, started=lambda path: click.echo(f"SQLite 写入进程已启动：{path}")):
+            raise click.ClickException("这个数据库已有写入进程在运行。")
 
     questions = click.Group("questions", help="Import or export the question bank.")
     app.cli.add_command(questions)

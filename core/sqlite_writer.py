@@ -134,9 +134,10 @@ def client_for(database: str) -> WriterClient:
         return _clients.setdefault(database, WriterClient(socket_path(database)))
 
 
-def serve(engine, database: str, stop: threading.Event | None = None) -> None:
+def serve(engine, database: str, started=lambda path: None) -> bool:
     """Run the writer for `database` (a file path) on `engine` until its parent process
-    is gone (or `stop` is set). Returns at once if another writer serves it."""
+    is gone; `started(socket path)` is called once it listens. Returns False at once if
+    another writer serves the database."""
     from core.sql import GroupCommit, Work
 
     path = socket_path(database)
@@ -144,9 +145,8 @@ def serve(engine, database: str, stop: threading.Event | None = None) -> None:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        log.warning("another SQLite writer serves %s", database)
         lock.close()
-        return
+        return False
     if os.path.exists(path):
         os.unlink(path)  # left by a writer that did not end cleanly (the lock says none runs)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -160,9 +160,9 @@ def serve(engine, database: str, stop: threading.Event | None = None) -> None:
     selector.register(listener, selectors.EVENT_READ)
     group = GroupCommit(engine)
     parent = os.getppid()
-    log.warning("SQLite writer serving %s at %s", database, path)
+    started(path)
     try:
-        while os.getppid() == parent and not (stop is not None and stop.is_set()):
+        while os.getppid() == parent:
             batch = []
             for key, _ in selector.select(timeout=1.0):
                 if key.fileobj is listener:
@@ -192,6 +192,7 @@ def serve(engine, database: str, stop: threading.Event | None = None) -> None:
         listener.close()
         os.unlink(path)
         lock.close()
+    return True
 
 
 def _reply(conn: socket.socket, ok: bool, value) -> None:

@@ -36,11 +36,15 @@ def own_app(tmp_path):
         db.engine.dispose()
 
 
+def _writer_env(app, tmp_path) -> dict:
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    return {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": app.config["SECRET_KEY"],
+            "PUFA_INSTANCE": str(tmp_path), "FLASK_APP": "wsgi.py"}
+
+
 def _start_writer(app, tmp_path):
     database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": app.config["SECRET_KEY"],
-           "PUFA_INSTANCE": str(tmp_path), "FLASK_APP": "wsgi.py"}
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "sqlite-writer"], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "sqlite-writer"], cwd=ROOT, env=_writer_env(app, tmp_path))
     sock = f"{database}-writer.sock"
     for _ in range(200):
         if os.path.exists(sock):
@@ -63,6 +67,10 @@ def test_answers_are_written_by_the_writer_and_without_it_by_the_app(own_app, tm
             raise AssertionError("written in the app process, not by the writer")
 
         monkeypatch.setattr(GroupCommit, "run", in_process)
+        # One writer a database: a second one says so and leaves.
+        second = subprocess.run([sys.executable, "-m", "flask", "sqlite-writer"], cwd=ROOT, env=_writer_env(own_app, tmp_path),
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode != 0 and "已有写入进程" in second.stderr
         q1, q2, q3, q4 = own_app.extra["questions"]
         client = own_app.test_client()
         first = _answer(own_app, client, q1)
