@@ -1,9 +1,10 @@
 """POST /api/v1/quizzes/<id>/answers served in front of Flask's request machinery.
 
 Answering is the app's hot path: every tap of a resident's answer is one. Through Flask
-an answer spends about 40 % of its instructions in the machinery around the view
-(request and response objects, routing, the session interface, app-wide hooks,
-Flask-HTTPAuth, APIFlask's wrappers), none of which an answer needs (bench/RESULTS.md).
+an answer also pays for the machinery around the view (request and response objects,
+routing, the session interface, app-wide hooks, Flask-HTTPAuth, APIFlask's wrappers),
+none of which it needs: without it an answer takes 284 µs in-process, against 343
+(bench/RESULTS.md, session 5).
 This WSGI layer serves the answers it can with the same functions the view
 (`api.quizzes.answer`) calls, in the same order: the token check, the answer limit,
 `AnswerIn`, `quiz_bank.quizzes.answer`, the app's JSON response.
