@@ -22,7 +22,7 @@ def json_body(schema_class, arg_name: str = "body"):
             if request.is_json:  # as webargs: another content type is an empty body
                 try:
                     data = json.loads(request.get_data(cache=True))
-                except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, nested too deep: core.errors words the 400
+                except ValueError as exc:  # bad JSON or bad UTF-8 (too deep: core.errors); core.errors words the 400
                     raise HTTPError(400) from exc
             try:
                 kwargs[arg_name] = schema.load(data)

@@ -23,6 +23,7 @@ from flask import Flask, current_app, has_app_context
 from marshmallow import ValidationError
 
 from accounts import tokens
+from api import quizzes as views
 from api.auth import user_key
 from api.schemas import AnswerIn
 from core.ratelimit import limiter
@@ -33,9 +34,6 @@ from quiz_bank import quizzes
 _PATH = re.compile(r"/api/v1/quizzes/([1-9][0-9]{0,9})/answers")
 _MAX_ID = 2**31 - 1
 _JSON = "application/json"
-# The view's rate limit: the setting and the scope (the view's name) that api.quizzes
-# gives limiter.limit, so that both paths count the same calls.
-_LIMIT, _SCOPE = "RATELIMIT_ANSWER", "answer"
 
 
 class FastAnswer:
@@ -83,7 +81,8 @@ class FastAnswer:
         except (ValueError, ValidationError, RecursionError):  # bad JSON or bad fields: Flask says which
             return None
         try:
-            limiter.check(_LIMIT, _SCOPE, user_key(user_id))
+            # The view's limit, counted under the view's name, as limiter.limit does for it.
+            limiter.check(views.ANSWER_LIMIT, views.answer.__name__, user_key(user_id))
             result = quizzes.answer(user_id, quiz_id, fields["question_id"], fields["answer"])
         except Exception as exc:
             return self._flask_error(environ, exc)

@@ -78,7 +78,7 @@ class WriterClient:
     result or raises its exception, or returns NOT_RUN if there is no writer to ask."""
 
     NOT_RUN = object()
-    RETRY_SECONDS = 5.0  # after failing to reach the writer, write in-process this long
+    RETRY_SECONDS = 5.0  # after finding no writer (or a broken one), write in-process this long
 
     def __init__(self, path: str):
         self.path = path
@@ -104,15 +104,16 @@ class WriterClient:
         raise value
 
     def _connect(self):
-        if time.monotonic() < self.down_until or not os.path.exists(self.path):
+        if time.monotonic() < self.down_until:
             return None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.connect(self.path)
-        except OSError:
+        except OSError as exc:
             sock.close()
             self.down_until = time.monotonic() + self.RETRY_SECONDS
-            log.warning("SQLite writer at %s not reachable; writing in-process", self.path)
+            if not isinstance(exc, FileNotFoundError):  # none started: nothing to warn about
+                log.warning("SQLite writer at %s not reachable; writing in-process", self.path)
             return None
         self.local.sock = sock
         return sock

@@ -124,35 +124,35 @@ def test_tokens_and_quizzes_that_are_not_theirs_are_refused_alike(twins, app, ma
         assert status == 404 and payload["code"] == "not_found"
 
 
-def test_finished_quizzes_and_the_answer_limit_are_the_same(twins, app):
-    saved = app.config["RATELIMIT_ANSWER"]
-    app.config["RATELIMIT_ANSWER"] = "3 per minute"
-    limiter.reset()
-    try:
-        for q in twins.questions:
-            assert twins.same({"question_id": q.id, "answer": q.answer})[0] == 200
-        status, payload, headers = twins.same({"question_id": twins.questions[0].id, "answer": ["B"]})
-        assert (status, payload["code"]) == (429, "too_many_requests")
-        assert 1 <= int(headers["Retry-After"]) <= 61
-    finally:
-        app.config["RATELIMIT_ANSWER"] = saved
+@pytest.fixture
+def answer_limit(app, monkeypatch):
+    """Set the answer limit for one test, counting from zero."""
+    def set_limit(text):
+        monkeypatch.setitem(app.config, "RATELIMIT_ANSWER", text)
         limiter.reset()
 
-
-def test_both_ways_count_against_one_answer_limit(app, make):
-    app.config["RATELIMIT_ANSWER"], saved = "2 per minute", app.config["RATELIMIT_ANSWER"]
+    yield set_limit
     limiter.reset()
-    try:
-        twins = Twins(app, make)
-        client, user, quiz_id = twins.sides[0]
-        headers = {"Authorization": f"Bearer {tokens.issue(user.id)[0]}"}
-        path = f"/api/v1/quizzes/{quiz_id}/answers"
-        codes = [c.post(path, json={"question_id": q.id, "answer": q.answer}, headers=headers).status_code
-                 for c, q in zip((twins.flask, twins.fast, twins.fast), twins.questions)]
-        assert codes == [200, 200, 429]
-    finally:
-        app.config["RATELIMIT_ANSWER"] = saved
-        limiter.reset()
+
+
+def test_the_answer_limit_is_the_same(twins, answer_limit):
+    answer_limit("3 per minute")
+    for q in twins.questions:
+        assert twins.same({"question_id": q.id, "answer": q.answer})[0] == 200
+    status, payload, headers = twins.same({"question_id": twins.questions[0].id, "answer": ["B"]})
+    assert (status, payload["code"]) == (429, "too_many_requests")
+    assert 1 <= int(headers["Retry-After"]) <= 61
+
+
+def test_both_ways_count_against_one_answer_limit(app, make, answer_limit):
+    answer_limit("2 per minute")
+    twins = Twins(app, make)
+    client, user, quiz_id = twins.sides[0]
+    headers = {"Authorization": f"Bearer {tokens.issue(user.id)[0]}"}
+    path = f"/api/v1/quizzes/{quiz_id}/answers"
+    codes = [c.post(path, json={"question_id": q.id, "answer": q.answer}, headers=headers).status_code
+             for c, q in zip((twins.flask, twins.fast, twins.fast), twins.questions)]
+    assert codes == [200, 200, 429]
 
 
 def test_a_retired_question_and_a_finished_quiz(twins):
