@@ -7,6 +7,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from core import xlsx
 from quiz_bank.formats import Parsed, Problem, ReadResult
 from quiz_bank.questions import OPTION_KEYS, parse_answer
 
@@ -35,7 +36,8 @@ def _rows_to_questions(rows) -> ReadResult:
         return result
     col = {h: i for i, h in enumerate(header) if h}
     for number, row in enumerate(rows, start=2):
-        cells = ["" if v is None else str(v).strip() for v in row]
+        # restore: the app's own exports prefix text a spreadsheet could take for a formula.
+        cells = [xlsx.restore("" if v is None else str(v).strip()) for v in row]
         if not any(cells):
             continue
 
@@ -103,14 +105,12 @@ def write_xlsx(categories: list[dict], questions: list[dict]) -> bytes:
     for i, h in enumerate(HEADERS, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = widths.get(h, 16 if h.startswith("选项") else 8)
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(book)
 
 
 def write_csv(categories: list[dict], questions: list[dict]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = xlsx.csv_writer(out)
     writer.writerow(HEADERS)
     for q in questions:
         writer.writerow(_as_row(q))

@@ -66,6 +66,12 @@ def test_binding_sheet(make):
     assert [c.value for c in sheet[2]][:5] == [cadre.name, cadre.org_unit.name, cadre.position, cadre.phone, cadre.binding_code]
 
 
+def test_binding_sheet_keeps_formula_like_text_as_text(make):
+    cadre = make.cadre(name="=1+1", position="@主任", org_unit=make.org_unit(kind="department", name="-党政办"))
+    sheet = load_workbook(io.BytesIO(roster.binding_sheet([cadre]))).active
+    assert [(c.value, c.data_type) for c in sheet[2]][:4] == [("'=1+1", "s"), ("'-党政办", "s"), ("'@主任", "s"), (cadre.phone, "s")]
+
+
 def test_binding_through_the_api(api, make):
     cadre = make.cadre(name="周敏")
     user = make.user(nickname="小周")

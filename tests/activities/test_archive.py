@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
-from activities import archive
+from activities import archive, tokens
 from activities.models import EventPhoto
 from core.extensions import db
-from core.timeutil import to_local
+from core.timeutil import to_local, utcnow
 from tests.activities.archive_data import add_event, build_year, check_in, event_quiz
 
 
@@ -220,3 +220,31 @@ def test_file_names_are_safe():
     assert archive.safe_name('a/b\\c:d*e?f"g<h>i|j\x01k') == "a_b_c_d_e_f_g_h_i_j_k"
     assert archive.safe_name("  ..标题  .. ") == "标题"
     assert len(archive.safe_name("长" * 100)) == archive.TITLE_MAX
+
+
+def test_a_nickname_that_is_a_formula_is_archived_as_plain_text(api, make):
+    """Issue 13's case: the nickname is set through the API, checked in with, and the
+    archive's 签到名单 holds it as text an office's Excel will not run."""
+    evil = '=HYPERLINK("http://evil.invalid","x")'
+    me = api.as_user(make.user())
+    assert me.patch("/me", json={"nickname": evil, "real_name": "@张三"}).status_code == 200
+    event = make.event(title="防诈骗宣讲")
+    token = tokens.issue(event.id, event.token_seconds, utcnow())[0]
+    assert me.post("/checkins", json={"token": token, "latitude": 30.5123, "longitude": 114.3456}).status_code == 201
+
+    with tempfile.TemporaryFile() as out:
+        archive.write_archive(to_local(event.starts_at).year, out)
+        out.seek(0)
+        with zipfile.ZipFile(out) as zf:
+            name = next(n for n in zf.namelist() if n.endswith(f"_{event.id}/签到名单.xlsx"))
+            ws = load_workbook(io.BytesIO(zf.read(name)))["签到名单"]
+    real_name, nickname = ws["B2"], ws["C2"]
+    assert (nickname.value, nickname.data_type) == ("'" + evil, "s")
+    assert (real_name.value, real_name.data_type) == ("'@张三", "s")
+
+
+def test_figures_workbook_neutralises_unit_names(make):
+    unit = make.org_unit(kind="department", name="=1+1")
+    add_event(make, "outreach", datetime(2029, 5, 1, 9), unit, "-宣讲-")
+    ws = load_workbook(io.BytesIO(archive.figures_xlsx(2029)))["按主办单位"]
+    assert (ws["A2"].value, ws["A2"].data_type) == ("'=1+1", "s")

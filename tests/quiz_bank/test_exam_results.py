@@ -298,3 +298,13 @@ def test_statements_do_not_grow_with_cadres_or_attempts(make, count_queries):
     assert few == many, (few, many)
     # And few: one to reload the expired exam, one for its rules, one per figure.
     assert few["results"] <= 3 and few["questions"] <= 2 and few["overview"] <= 2 and few["export"] <= 4
+
+
+def test_export_workbook_keeps_formula_like_text_as_text(make):
+    unit = make.org_unit(kind="department", name="+司法所")
+    exam = make.exam()
+    attempt(exam, cadre(make, unit, name='=HYPERLINK("http://evil.invalid","x")', position="-"), 80)
+    rows = load_workbook(io.BytesIO(results.export_xlsx(exam)))["成绩名单"]
+    assert [(c.value, c.data_type) for c in rows[2]][:3] == [
+        ("'=HYPERLINK(\"http://evil.invalid\",\"x\")", "s"), ("'+司法所", "s"), ("'-", "s")]
+    assert rows["E2"].value == 80  # numbers stay numbers

@@ -1,5 +1,9 @@
 """Every format a township's bank comes in: read, checked line by line, written back."""
+import csv
+import io
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
 from core.extensions import db
@@ -183,3 +187,27 @@ def test_unknown_extension_and_garbage_files():
         plan_import("bank.doc", b"x")
     assert "Excel" in plan_import("bank.xlsx", b"not a zip").problems[0].message
     assert "JSON" in plan_import("bank.json", b"{").problems[0].message
+
+
+@pytest.mark.parametrize("filename", ["bank.xlsx", "bank.csv"])
+def test_spreadsheet_export_holds_no_formula_and_imports_back_exactly(make, filename):
+    cat = make.category(name="=民法典")
+    make.question(cat, type="single", stem="=1+1", answer=["A"], explanation="'=引号等号开头的解析",
+                  options=[{"key": "A", "text": "-5"}, {"key": "B", "text": "@someone"}, {"key": "C", "text": "+86"},
+                           {"key": "D", "text": "'引号开头"}])
+    make.question(cat, type="true_false", stem='=HYPERLINK("http://evil.invalid","x")', answer=["T"], explanation="\t缩进")
+    before = _snapshot()
+    data = export_bank(filename)
+    if filename.endswith(".xlsx"):
+        cells = [c for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2) for c in row]
+        assert all(c.data_type != "f" for c in cells)
+        values = [c.value for c in cells]
+    else:
+        values = [v for row in list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:] for v in row]
+    assert "'=1+1" in values and "'-5" in values and "'@someone" in values and "''=引号等号开头的解析" in values
+    assert not any(isinstance(v, str) and v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in values)
+    _empty_bank()
+    plan = plan_import(filename, data)
+    assert plan.ok, [str(p) for p in plan.problems]
+    assert apply_import(plan) == 2
+    assert _snapshot() == before
