@@ -11,8 +11,11 @@ ID = "int(max=2147483647)"
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(RewardPage)
 def list_rewards(query):
-    """积分可兑换的奖品"""
-    return rewards.rewards_page(query["page"], query["per_page"])
+    """积分可兑换的奖品
+
+    每件奖品带 `my_remaining`：我现在还能兑换几件（按限兑周期计，null 为不限）；为 0 时 `available` 为 false。
+    """
+    return rewards.rewards_page(query["page"], query["per_page"], current_user_id())
 
 
 @bp.post("/redemptions")

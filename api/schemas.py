@@ -450,9 +450,10 @@ class RewardOut(Schema):
     stock = Integer()
     per_user_limit = Integer(allow_none=True, metadata={"description": "每人限兑件数；null 为不限"})
     limit_period = String(metadata={"description": "month：每月限兑；all：总共限兑"})
+    my_remaining = Integer(allow_none=True, metadata={"description": "我现在还能兑换几件（本限兑周期内）；null 为不限"})
     offered_from = LocalDateTime(allow_none=True)
     offered_until = LocalDateTime(allow_none=True)
-    available = Boolean(metadata={"description": "现在可以兑换（在兑换期内且有库存）"})
+    available = Boolean(metadata={"description": "现在可以兑换（在兑换期内、有库存，且我未达到限兑件数）"})
 
 
 RewardPage = page_of(RewardOut, "RewardPage")

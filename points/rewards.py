@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import segno
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from activities.photos import image_url
@@ -41,19 +41,44 @@ def reward_image_url(reward: Reward) -> str | None:
     return image_url(reward.image_sha256, reward.image_mime) if reward.image_sha256 else None
 
 
-def rewards_page(page: int, per_page: int, now: datetime | None = None) -> dict:
-    """Visible rewards that are on offer now or will be."""
+def limit_month(now: datetime) -> str:
+    """The local month a redemption made at `now` counts towards for a monthly limit."""
+    return f"{to_local(now):%Y-%m}"
+
+
+def held_counts(user_id: int, reward_ids: list[int], month: str) -> dict[int, int]:
+    """How many of each reward the person holds towards its per-person limit, in one
+    grouped query: pending or handed over, and for a monthly limit only `month`'s.
+    Rewards held none of are absent."""
+    if not reward_ids:
+        return {}
+    rows = db.session.execute(
+        select(Redemption.reward_id, func.count()).join(Reward, Reward.id == Redemption.reward_id)
+        .where(Redemption.user_id == user_id, Redemption.reward_id.in_(reward_ids), Redemption.status.in_(HELD),
+               or_(Reward.limit_period != "month", Redemption.month == month))
+        .group_by(Redemption.reward_id)
+    )
+    return {reward_id: n for reward_id, n in rows}
+
+
+def rewards_page(page: int, per_page: int, user_id: int, now: datetime | None = None) -> dict:
+    """Visible rewards that are on offer now or will be, each with how many more the
+    person may take now (`my_remaining`, None when unlimited)."""
     now = now or utcnow()
     q = (select(Reward).where(Reward.visible.is_(True), (Reward.offered_until.is_(None)) | (Reward.offered_until >= now))
          .order_by(Reward.cost, Reward.id))
     pagination = db.paginate(q, page=page, per_page=per_page, error_out=False)
-    items = [
-        {"id": r.id, "name": r.name, "description": r.description, "image_url": reward_image_url(r), "cost": r.cost,
-         "stock": r.stock, "per_user_limit": r.per_user_limit, "limit_period": r.limit_period,
-         "offered_from": r.offered_from, "offered_until": r.offered_until,
-         "available": offered(r, now) and r.stock > 0}
-        for r in pagination.items
-    ]
+    limited = [r.id for r in pagination.items if r.per_user_limit is not None]
+    held = held_counts(user_id, limited, limit_month(now))
+    items = []
+    for r in pagination.items:
+        remaining = None if r.per_user_limit is None else max(r.per_user_limit - held.get(r.id, 0), 0)
+        items.append({
+            "id": r.id, "name": r.name, "description": r.description, "image_url": reward_image_url(r), "cost": r.cost,
+            "stock": r.stock, "per_user_limit": r.per_user_limit, "limit_period": r.limit_period, "my_remaining": remaining,
+            "offered_from": r.offered_from, "offered_until": r.offered_until,
+            "available": offered(r, now) and r.stock > 0 and remaining != 0,
+        })
     return {"items": items, "page": pagination.page, "per_page": pagination.per_page, "total": pagination.total}
 
 
@@ -77,7 +102,7 @@ def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redempt
         raise ApiError(409, "out_of_stock", "该奖品已兑完。")
     redemption = Redemption(
         user_id=user_id, reward_id=reward.id, cost=reward.cost, status="pending", pickup_code=_new_code(),
-        month=f"{to_local(now):%Y-%m}", created_at=now,
+        month=limit_month(now), created_at=now,
         expires_at=now + timedelta(days=current_app.config["REDEMPTION_EXPIRY_DAYS"]),
     )
     db.session.add(redemption)
@@ -87,11 +112,8 @@ def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redempt
         # count below sees every one that committed before.
         ledger.spend_or_refund(user_id, -reward.cost, "redeem", f"redeem:{redemption.id}", f"兑换：{reward.name}"[:200], now)
         if reward.per_user_limit is not None:
-            held = select(func.count()).select_from(Redemption).where(
-                Redemption.user_id == user_id, Redemption.reward_id == reward.id, Redemption.status.in_(HELD))
-            if reward.limit_period == "month":
-                held = held.where(Redemption.month == redemption.month)
-            if db.session.scalar(held) > reward.per_user_limit:  # this one included
+            held = held_counts(user_id, [reward.id], redemption.month).get(reward.id, 0)
+            if held > reward.per_user_limit:  # this one included
                 per = "每月" if reward.limit_period == "month" else "每人"
                 raise ApiError(409, "limit_reached", f"该奖品{per}限兑 {reward.per_user_limit} 件，您已达到上限。")
         taken = db.session.execute(
