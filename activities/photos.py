@@ -21,16 +21,17 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, has_request_context, url_for
 from PIL import ExifTags, Image, ImageOps
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts import audit
-from accounts.models import User
+from accounts.models import Cadre, User
 from activities.models import Event, EventPhoto
 from core.errors import ApiError
 from core.extensions import db
 from core.timeutil import local_zone
+from points.models import Reward
 
 MAX_BYTES = 10 * 1024 * 1024
 # A photo from a 50-megapixel phone camera fits; a small file that would decode to
@@ -212,10 +213,6 @@ def thumb_path(sha256: str) -> str:
     return os.path.join(_upload_dir(), "thumbs", sha256[:2], f"{sha256}.jpg")
 
 
-def _ext(photo: EventPhoto) -> str:
-    return MIME_EXTENSIONS[photo.mime_type]
-
-
 def _write_once(path: str, data: bytes) -> None:
     """Write atomically (temp file in the same directory, then os.replace); a file that
     is already there has the same content (its name is its hash) and is left alone."""
@@ -295,13 +292,22 @@ def _existing(event_id: int, sha256: str) -> EventPhoto | None:
 
 def upload_by_user(user_id: int, event_id: int, data: bytes, filename: str, claimed_type: str | None,
                    caption: str = "") -> tuple[EventPhoto, bool]:
-    """A photo uploaded from the mini-program. Only cadres may upload. Commits."""
+    """A photo uploaded from the mini-program, by a cadre of the event's organising
+    unit (谁执法谁普法: the unit that held it keeps its evidence). Commits."""
     event = db.session.get(Event, event_id)
     if event is None:
         raise ApiError(404, "not_found", "活动不存在。")
-    role = db.session.scalar(select(User.role).where(User.id == user_id))
-    if role != "cadre":
+    # The unit is the roster's, which only an admin sets: the profile's unit is the
+    # person's own choice (PATCH /me) and proves nothing.
+    row = db.session.execute(
+        select(User.role, Cadre.org_unit_id).outerjoin(Cadre, (Cadre.user_id == User.id) & Cadre.active.is_(True))
+        .where(User.id == user_id)
+    ).first()
+    if row is None or row.role != "cadre":
         raise ApiError(403, "forbidden", "只有干部可以上传活动照片。请先在“我的”中绑定干部身份。")
+    if row.org_unit_id != event.org_unit_id:
+        raise ApiError(403, "not_organiser", f"只有主办单位“{event.org_unit.name}”的干部可以上传此活动的照片。",
+                       {"org_unit": {"id": event.org_unit_id, "name": event.org_unit.name}})
     photo, created = store_photo(event, data, filename, claimed_type, caption, user_id=user_id)
     if created:
         db.session.commit()
@@ -312,19 +318,33 @@ def upload_by_user(user_id: int, event_id: int, data: bytes, filename: str, clai
 
 _PENDING = "event_photo_files_to_remove"
 
+# Every column that names a file in this store by its SHA-256. A table that keeps an
+# image here (store_image) must be listed, or deleting a photo could take its file.
+FILE_COLUMNS = (EventPhoto.sha256, Reward.image_sha256)
+
+
+def file_in_use(sha256: str) -> bool:
+    """Whether any row of any table names this stored file (one statement)."""
+    return bool(db.session.scalar(select(or_(*(exists().where(column == sha256) for column in FILE_COLUMNS)))))
+
+
+def release_file(sha256: str, mime_type: str) -> None:
+    """A row naming this file is going: remove the file and its thumbnail when the
+    transaction commits, if no row of any table names it any more (a rolled-back
+    delete leaves them in place). Call after the row's delete is flushed."""
+    if not file_in_use(sha256):
+        db.session.info.setdefault(_PENDING, []).extend([photo_path(sha256, MIME_EXTENSIONS[mime_type]), thumb_path(sha256)])
+
 
 def delete_photo(photo: EventPhoto, admin_id: int | None) -> None:
-    """Delete a photo's row and record it in the audit log. Its stored file and
-    thumbnail are removed when the transaction commits, if no other row uses them
-    (a rolled-back delete leaves the files in place). Flushes; the caller commits."""
-    sha256, ext, event_id, photo_id = photo.sha256, _ext(photo), photo.event_id, photo.id
+    """Delete a photo's row and record it in the audit log; its stored file goes at
+    commit unless another row uses it (release_file). Flushes; the caller commits."""
+    sha256, mime_type, event_id, photo_id = photo.sha256, photo.mime_type, photo.event_id, photo.id
     summary = f"删除活动 {event_id} 的照片 {sha256[:12]}…（{photo.caption or '无说明'}）"
     db.session.delete(photo)
     audit.record(admin_id, "delete", "event_photo", photo_id, summary)
     db.session.flush()
-    still_used = db.session.scalar(select(func.count()).select_from(EventPhoto).where(EventPhoto.sha256 == sha256))
-    if not still_used:
-        db.session.info.setdefault(_PENDING, []).extend([photo_path(sha256, ext), thumb_path(sha256)])
+    release_file(sha256, mime_type)
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -6,6 +6,7 @@ from apiflask.validators import Length
 from activities import photos
 from api import bp
 from api.auth import auth, current_user_id
+from api.idempotency import idempotent
 from api.schemas import LocalDateTime, Text
 
 ID = "int(max=2147483647)"
@@ -40,18 +41,19 @@ class PhotoOut(Schema):
 
 @bp.post(f"/events/<{ID}:event_id>/photos")
 @bp.auth_required(auth)
+@idempotent
 @bp.input(PhotoIn, location="form_and_files", arg_name="body")
 @bp.output(PhotoOut, status_code=201, description="照片已保存")
 @bp.doc(responses={
     200: "该活动已有同一张照片，返回已有的记录",
     400: "请求格式有误",
-    403: "只有干部可以上传活动照片",
+    403: "不是干部（forbidden），或不是活动主办单位的干部（not_organiser）",
     404: "活动不存在",
     422: "不是 JPEG、PNG 或 WebP 图片（invalid_image）、超过 10 MB（file_too_large）、"
          "文件名或类型与内容不符（type_mismatch）、尺寸过大（image_too_large），或说明过长",
 })
 def upload_event_photo(event_id, body):
-    """上传活动照片（干部）
+    """上传活动照片（主办单位的干部）
 
     以 multipart/form-data 提交 `file`（图片）和 `caption`（说明，可选）。按内容识别类型；
     同一张照片重复上传到同一活动时返回已有的记录（200），不会重复保存。

@@ -221,14 +221,20 @@ def _post(client, event_id, data, filename="photo.jpg", content_type="image/jpeg
 
 
 @pytest.fixture
-def cadre(api, make):
-    return api.as_user(make.user(role="cadre"))
+def unit(make):
+    """The unit organising the events these cadres photograph."""
+    return make.org_unit(kind="department", name="镇司法所")
+
+
+@pytest.fixture
+def cadre(api, make, unit):
+    return api.as_user(make.cadre(make.user(), org_unit=unit).user)
 
 
 @pytest.mark.parametrize("fmt,filename,content_type", [("JPEG", "IMG_2041.jpg", "image/jpeg"), ("PNG", "screen.png", "image/png"),
                                                       ("WEBP", "wx.webp", "image/webp")])
-def test_a_cadre_uploads_a_photo_and_it_is_served(client, cadre, make, fmt, filename, content_type):
-    event = make.event()
+def test_a_cadre_uploads_a_photo_and_it_is_served(client, cadre, make, fmt, filename, content_type, unit):
+    event = make.event(org_unit=unit)
     data = image_bytes(fmt, size=(1000, 750), taken="2025:12:04 10:00:00")
     r = _post(cadre, event.id, data, filename, content_type, caption="宪法宣传日现场")
     assert r.status_code == 201, r.get_json()
@@ -247,8 +253,8 @@ def test_a_cadre_uploads_a_photo_and_it_is_served(client, cadre, make, fmt, file
         assert t.size == (480, 360)
 
 
-def test_the_same_photo_again_answers_200_with_the_same_row_and_another_event_gets_its_own(cadre, make):
-    first, second = make.event(), make.event()
+def test_the_same_photo_again_answers_200_with_the_same_row_and_another_event_gets_its_own(cadre, make, unit):
+    first, second = make.event(org_unit=unit), make.event(org_unit=unit)
     data = image_bytes("JPEG")
     before = stored_files()
     r1 = _post(cadre, first.id, data)
@@ -269,8 +275,8 @@ def test_the_same_photo_again_answers_200_with_the_same_row_and_another_event_ge
     # Over the app's MAX_CONTENT_LENGTH: refused before the body is read, in the same terms.
     (lambda: image_bytes("JPEG").ljust(13 * 1024 * 1024, b"\0"), "a.jpg", "image/jpeg", "file_too_large"),
 ], ids=["text", "truncated", "png-as-jpeg-type", "png-as-jpg-name", "10MB+1", "13MB"])
-def test_api_refusals_are_422_and_store_nothing(cadre, make, data, filename, content_type, code):
-    event = make.event()
+def test_api_refusals_are_422_and_store_nothing(cadre, make, data, filename, content_type, code, unit):
+    event = make.event(org_unit=unit)
     before = stored_files()
     r = _post(cadre, event.id, data(), filename, content_type)
     assert r.status_code == 422
@@ -279,8 +285,8 @@ def test_api_refusals_are_422_and_store_nothing(cadre, make, data, filename, con
     assert stored_files() == before and _count() == 0
 
 
-def test_caption_over_200_characters_and_a_missing_file_are_validation_errors(cadre, make):
-    event = make.event()
+def test_caption_over_200_characters_and_a_missing_file_are_validation_errors(cadre, make, unit):
+    event = make.event(org_unit=unit)
     r = _post(cadre, event.id, image_bytes("JPEG"), caption="长" * 201)
     assert r.status_code == 422 and "caption" in r.get_json()["details"]
     r = cadre.post(f"/events/{event.id}/photos", data={"caption": "没有文件"}, content_type="multipart/form-data")
@@ -288,18 +294,18 @@ def test_caption_over_200_characters_and_a_missing_file_are_validation_errors(ca
     assert _count() == 0
 
 
-def test_a_resident_may_not_upload(api, make):
-    event = make.event()
+def test_a_resident_may_not_upload(api, make, unit):
+    event = make.event(org_unit=unit)
     before = stored_files()
     r = _post(api.as_user(make.user()), event.id, image_bytes("JPEG"))
     assert r.status_code == 403 and r.get_json()["code"] == "forbidden"
     assert stored_files() == before and _count() == 0
 
 
-def test_unknown_event_and_anonymous_upload(api, cadre, make):
+def test_unknown_event_and_anonymous_upload(api, cadre, make, unit):
     r = _post(cadre, 2_000_000_000, image_bytes("JPEG"))
     assert r.status_code == 404 and r.get_json()["code"] == "not_found"
-    assert _post(api, make.event().id, image_bytes("JPEG")).status_code == 401
+    assert _post(api, make.event(org_unit=unit).id, image_bytes("JPEG")).status_code == 401
 
 
 @pytest.mark.parametrize("path", [
