@@ -1,6 +1,7 @@
 from activities import checkins, events
 from api import bp
 from api.auth import auth, current_user_id
+from api.idempotency import idempotent
 from api.schemas import CheckInIn, CheckInOut, CheckInPage, EventPage, EventQuery, PageQuery, QuizOut, page_dict
 
 ID = "int(max=2147483647)"
@@ -17,6 +18,7 @@ def list_events(query):
 
 @bp.post("/checkins")
 @bp.auth_required(auth)
+@idempotent
 @bp.input(CheckInIn, arg_name="body")
 @bp.output(CheckInOut, status_code=201)
 @bp.doc(responses={400: "请求格式有误", 403: "不在活动地点附近（out_of_range）", 409: "已签到（already_checked_in），或不在签到时间内",

@@ -3,6 +3,7 @@ from flask import Response, current_app
 from accounts import roster, services
 from api import bp
 from api.auth import auth, current_user_id, per_user
+from api.idempotency import idempotent
 from api.schemas import AttemptOut, BindingIn, ExamAnswerIn, ExamAnswerSaved, ExamOut, SubmitOut, UserOut
 from core.ratelimit import limiter
 from quiz_bank.exams import attempts, certificates
@@ -58,6 +59,7 @@ def save_answer(attempt_id, question_id, body):
 
 @bp.post(f"/exam-attempts/<{ID}:attempt_id>/submit")
 @bp.auth_required(auth)
+@idempotent
 @bp.output(SubmitOut)
 @bp.doc(responses={404: "考试记录不存在"})
 def submit(attempt_id):

@@ -3,6 +3,7 @@ from flask import current_app
 from api import bp
 from api.auth import auth, current_user_id, per_user
 from api.bodies import json_body
+from api.idempotency import idempotent
 from api.schemas import (
     AnswerIn, AnswerResult, CategoryOut, FinishOut, QuizIn, QuizListQuery, QuizOut, QuizPage,
     WrongAnswerPage, WrongAnswerQuery, page_dict,
@@ -27,6 +28,7 @@ def categories():
 
 @bp.post("/quizzes")
 @bp.auth_required(auth)
+@idempotent
 @bp.input(QuizIn, arg_name="body")
 @bp.output(QuizOut, status_code=201, description="新的一组题")
 @bp.doc(responses={200: "今天的每日答题已存在，返回它以便继续作答", 400: "请求格式有误", 404: "分类不存在", 409: "没有可用的题目"})

@@ -1,5 +1,6 @@
 from api import bp
 from api.auth import auth, current_user_id
+from api.idempotency import idempotent
 from api.schemas import PageQuery, RedeemIn, RedemptionOut, RedemptionPage, RewardPage, page_dict
 from points import rewards
 
@@ -20,6 +21,7 @@ def list_rewards(query):
 
 @bp.post("/redemptions")
 @bp.auth_required(auth)
+@idempotent
 @bp.input(RedeemIn, arg_name="body")
 @bp.output(RedemptionOut, status_code=201)
 @bp.doc(responses={400: "请求格式有误", 404: "奖品不存在或已下架",

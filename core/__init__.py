@@ -78,6 +78,7 @@ def register_extensions(app: APIFlask) -> None:
     import quiz_bank.models  # noqa: F401
     import quiz_bank.exams.models  # noqa: F401
     import activities.models  # noqa: F401
+    import api.idempotency  # noqa: F401
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"], **sqlite.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
