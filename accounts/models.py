@@ -92,11 +92,18 @@ class AdminUser(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="admin")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-step login: the TOTP secret (base32), and the last time step accepted, so a
+    # code seen over a shoulder cannot be used again.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_last_step: Mapped[int | None]
+    # Part of every session's id: raising it ends every session of the account.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (CheckConstraint(f"role IN {ADMIN_ROLES}", name="role"),)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.session_epoch = (self.session_epoch or 0) + 1  # a new password signs out every session
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -110,7 +117,7 @@ class AdminUser(db.Model):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_epoch}"
 
     def __str__(self) -> str:
         return self.username

@@ -23,8 +23,9 @@ def wechat_client() -> WeChatClient:
 
 
 def dev_login_enabled() -> bool:
+    """Development only: never in production, whatever else is set."""
     cfg = current_app.config
-    return not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
+    return not cfg["PRODUCTION"] and not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
 
 
 def login(code: str) -> User:

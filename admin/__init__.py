@@ -1,13 +1,14 @@
 """The admin panel: Flask-Admin for CRUD, in Chinese, with every asset served locally."""
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_admin import Admin
+from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
 
 from accounts.models import AdminUser, AuditLog, Cadre
 from activities.models import Event
 from admin.archive import ArchiveView
-from admin.auth import AuthView, DashboardView, load_admin
+from admin.auth import AuthView, DashboardView, load_admin, require_second_factor_setup
 from admin.exam_results import CertificateCheckView, ExamResultsView
 from admin.event_photos import EventPhotoView
 from admin.events import EventView
@@ -23,17 +24,20 @@ from quiz_bank.exams.models import Exam
 from quiz_bank.models import Category, Question
 
 
-def init_admin(app) -> None:
+def init_admin(app) -> set[str]:
+    """Build the panel; return the inline event handlers its pages carry (for the CSP)."""
     # Our templates (login, dashboard) sit beside this module.
     app.register_blueprint(Blueprint("panel", __name__, template_folder="templates"))
     Babel(app, locale_selector=lambda: "zh_Hans_CN")
     app.add_template_filter(local_text, "localtime")
     login_manager.user_loader(load_admin)
+    app.before_request(require_second_factor_setup)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录管理后台。"
     panel = Admin(
         app, name="普法积分管理后台", theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
         index_view=DashboardView(name="首页", url="/admin"),
+        csp_nonce_generator=lambda: request.csp_nonce,  # core.security
     )
     panel.add_view(CategoryView(Category, db.session, name="法律分类", category="题库", endpoint="categories"))
     panel.add_view(QuestionView(Question, db.session, name="题目", category="题库", endpoint="questions"))
@@ -52,4 +56,8 @@ def init_admin(app) -> None:
     panel.add_view(BooksView(name="积分账目", category="积分商城", endpoint="books", url="/admin/books"))
     panel.add_view(AdminUserView(AdminUser, db.session, name="后台账号", category="系统", endpoint="admins"))
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
+    panel.add_link(MenuLink(name="账号安全", url="/admin/auth/security", category="系统"))
     panel.add_view(AuthView(name="退出登录", endpoint="auth", url="/admin/auth"))
+    # Flask-Admin's list pages run their actions and filters from onclick attributes.
+    actions = {name for view in panel._views for name, _ in getattr(view, "_actions", [])}
+    return {"return false;", *(f"return modelActions.execute('{name}');" for name in actions)}

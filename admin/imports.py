@@ -7,10 +7,8 @@ from flask import flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from accounts import audit
 from admin.auth import StaffView, forbidden, has_role
 from admin.uploads import stash, stashed
-from core.extensions import db
 from quiz_bank.formats import EXTENSIONS, UnsupportedFormat, format_for, tabular
 from quiz_bank.importer import apply_import, export_bank, plan_import
 from quiz_bank.questions import QuestionInvalid
@@ -67,12 +65,10 @@ class ImportView(StaffView):
         filename = request.form.get("filename", os.path.basename(path))
         plan = plan_import(os.path.basename(path), open(path, "rb").read(), request.form.get("category") or None)
         try:
-            added = apply_import(plan, only_valid=bool(request.form.get("only_valid")))
+            added = apply_import(plan, only_valid=bool(request.form.get("only_valid")), admin_id=current_user.id, source=filename)
         except QuestionInvalid:
             flash("文件中有问题，未导入任何题目。请修改后重新上传，或勾选“只导入没有问题的题目”。", "error")
             return redirect(url_for(".index"))
-        audit.record(current_user.id, "import", "question", "", f"从 {filename} 导入 {added} 道题，跳过已存在 {plan.existing} 道，问题 {len(plan.problems)} 处")
-        db.session.commit()
         os.remove(path)
         flash(f"已导入 {added} 道题（已存在而跳过 {plan.existing} 道）。", "success")
         return redirect(url_for("questions.index_view"))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from accounts import audit
+from accounts import admins, audit
 from accounts.models import ADMIN_ROLE_LABELS
 from admin.auth import StaffOnly, forbidden, has_role
 from core.extensions import db
@@ -19,9 +19,12 @@ from core.timeutil import from_local, local_naive, local_text
 from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
 
-ACTION_LABELS = {"create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本"}
-ACTION_LABELS["import"] = "导入"
-ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user": "后台账号"}
+ACTION_LABELS = {
+    "create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本", "import": "导入",
+    "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定", "logout": "退出登录",
+    "totp_on": "开启两步验证", "totp_off": "关闭两步验证", "end_sessions": "结束所有会话",
+}
+ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user": "后台账号", "admin_session": "后台登录"}
 
 
 def _local_time(view, context, model, name):
@@ -75,9 +78,12 @@ class SecureModelView(StaffOnly, ModelView):
         """What the audit log says of a saved row."""
         return str(model)
 
-    def after_model_change(self, form, model, is_created):
+    def _on_model_change(self, form, model, is_created):
+        # Flask-Admin calls this just before its commit: the audit entry goes into the
+        # same transaction as the change (flushed first, so a new row has its id).
+        super()._on_model_change(form, model, is_created)
+        db.session.flush()
         self._audit("create" if is_created else "update", model, self.audit_summary(form, model, is_created))
-        db.session.commit()
 
     def _audit(self, action_name: str, model, summary: str = "") -> None:
         audit.record(current_user.id, action_name, self.model.__tablename__, model.id, summary)
@@ -243,7 +249,12 @@ class AdminUserForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     role = SelectField("角色", choices=list(ADMIN_ROLE_LABELS.items()))
     active = BooleanField("启用", default=True)
-    password = PasswordField("新密码", description="新建时必填；修改时留空则不改", validators=[Optional(), Length(min=8, message="密码至少 8 位")])
+    password = PasswordField("新密码", description=f"新建时必填；修改时留空则不改。至少 {admins.PASSWORD_MIN_LENGTH} 位，不能是常见密码",
+                             validators=[Optional()])
+
+    def validate_password(self, field):
+        if field.data and (problem := admins.password_problem(field.data, self.username.data or "")):
+            raise ValidationError(problem)
 
 
 class AdminUserView(SecureModelView):

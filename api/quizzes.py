@@ -12,9 +12,6 @@ from core.ratelimit import limiter
 from quiz_bank import questions, quizzes
 
 
-ANSWER_LIMIT = "RATELIMIT_ANSWER"  # the setting; api.fast_answer counts against it too
-
-
 @bp.get("/categories")
 @bp.auth_required(auth)
 @bp.output(CategoryOut(many=True))
@@ -61,7 +58,7 @@ def get_quiz(quiz_id):
 
 @bp.post("/quizzes/<int(max=2147483647):quiz_id>/answers")
 @bp.auth_required(auth)
-@limiter.limit(ANSWER_LIMIT, key=per_user)
+@limiter.limit("RATELIMIT_ANSWER", key=per_user)
 @json_body(AnswerIn)
 @bp.output(AnswerResult)
 @bp.doc(responses={400: "请求格式有误", 404: "答题记录不存在", 409: "已作答、答题已结束或挑战已结束", 429: "作答太频繁"})

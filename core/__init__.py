@@ -1,5 +1,6 @@
 """The application factory."""
 import os
+import sys
 
 from apiflask import APIFlask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,12 +13,15 @@ from core.ratelimit import limiter
 def create_app(test_config: dict | None = None) -> APIFlask:
     app = APIFlask(
         __name__, title="普法积分小程序接口", version="1.0.0",
-        spec_path="/openapi.json", docs_path="/docs", instance_path=os.path.abspath(os.environ.get("PUFA_INSTANCE", "instance")),
+        spec_path="/openapi.json", docs_path=None,  # core.docs serves /docs
+        instance_path=os.path.abspath(os.environ.get("PUFA_INSTANCE", "instance")),
     )
     app.config.from_mapping(config.from_env(app.instance_path))
     register_settings(app)
     if test_config:
         app.config.update(test_config)
+    if sys.argv[1:2] != ["doctor"]:  # `flask doctor` diagnoses the unsafe configuration it runs on
+        config.refuse_unsafe_production(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -27,11 +31,9 @@ def create_app(test_config: dict | None = None) -> APIFlask:
 
 
 def register_settings(app: APIFlask) -> None:
-    from core import docs
     from points.rules import rules_from_env
     from quiz_bank.quizzes import QUIZ_SIZES
 
-    docs.configure(app)
     # Chinese as UTF-8, not \uXXXX escapes: readable, and half the bytes on a phone.
     app.json.ensure_ascii = False
 
@@ -95,19 +97,17 @@ def register_blueprints(app: APIFlask) -> None:
     from activities.media import media_bp
     from admin import init_admin
     from api import bp as api_bp
+    from core import security
     from core.docs import bp as docs_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(media_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(docs_bp)
-    init_admin(app)
+    security.init_app(app, inline_handlers=init_admin(app))
 
 
 def register_middleware(app: APIFlask) -> None:
-    from api.fast_answer import FastAnswer
-
-    app.wsgi_app = FastAnswer(app, app.wsgi_app)
     if app.config["PROXY_COUNT"]:  # outermost: every layer sees the phone's address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 

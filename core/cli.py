@@ -22,6 +22,19 @@ def register(app) -> None:
             raise click.BadParameter(str(exc))
         click.echo(f"管理员 {username}（{role}）已保存。")
 
+    @app.cli.command("doctor")
+    def doctor():
+        """Check the deployment: database, migrations, uploads, font, Redis, clock (exit 1 on a problem)."""
+        from core.doctor import run_checks
+
+        checks = run_checks()
+        for check in checks:
+            click.echo(f"[{'正常' if check.ok else '问题'}] {check.name}：{check.detail}")
+        failed = sum(not c.ok for c in checks)
+        click.echo(f"共 {len(checks)} 项，{failed} 项有问题。" if failed else f"共 {len(checks)} 项，全部正常。")
+        if failed:
+            sys.exit(1)
+
     @app.cli.command("seed-demo")
     @click.option("--residents", default=300, show_default=True)
     @click.option("--days", default=7, show_default=True, help="days of quiz history to replay")
@@ -71,7 +84,7 @@ def register(app) -> None:
         if plan.problems and not only_valid:
             raise click.ClickException("文件有问题，未导入任何题目。请修改后重试，或加 --only-valid 只导入没有问题的题目。")
         with click.progressbar(length=len(plan.new), label="导入中") as bar:
-            added = apply_import(plan, only_valid=only_valid, progress=bar.update)
+            added = apply_import(plan, only_valid=only_valid, progress=bar.update, source=f"{name}（命令行）")
         click.echo(f"已导入 {added} 道题。")
 
     @questions.command("export")

@@ -23,11 +23,8 @@ def _int(name: str, default: int) -> int:
 def from_env(instance_path: str) -> dict:
     env = os.environ
     production = env.get("PUFA_ENV", "development") == "production"
-    secret = env.get("SECRET_KEY")
-    if not secret:
-        if production:
-            raise RuntimeError("SECRET_KEY must be set in production")
-        secret = _instance_secret(instance_path)
+    # In production a missing key is reported by production_problems, never invented.
+    secret = env.get("SECRET_KEY") or ("" if production else _instance_secret(instance_path))
     db_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'pufa.sqlite3'}"
     if db_url.startswith("postgresql://") or db_url.startswith("postgres://"):
         # psycopg 3 is the driver we ship.
@@ -35,6 +32,8 @@ def from_env(instance_path: str) -> dict:
     redis_url = env.get("REDIS_URL")
     return {
         "PRODUCTION": production,
+        # A small town may choose SQLite in production, but only on purpose.
+        "ALLOW_SQLITE": env.get("ALLOW_SQLITE") == "1",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "WECHAT_APPID": env.get("WECHAT_APPID", ""),
@@ -42,6 +41,15 @@ def from_env(instance_path: str) -> dict:
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
         "REDIS_URL": redis_url,
+        # The admin panel signs out a session left idle this long.
+        "PERMANENT_SESSION_LIFETIME": _int("ADMIN_IDLE_MINUTES", 30) * 60,
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "ADMIN_REQUIRE_2FA": env.get("ADMIN_REQUIRE_2FA") == "1",
+        # Failed panel logins allowed per address and per account before a lockout.
+        "ADMIN_LOGIN_FAILURES": env.get("ADMIN_LOGIN_FAILURES", "5 per 15 minutes"),
+        "ADMIN_LOGIN_FAILURES_PER_ADDRESS": env.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "20 per 15 minutes"),
         "RATELIMIT_STORAGE_URI": redis_url or "local://",  # core.ratelimit.LocalStorage
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
@@ -66,3 +74,29 @@ def from_env(instance_path: str) -> dict:
         "CERT_FONT": env.get("CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
         "CERT_ISSUER": env.get("CERT_ISSUER", "镇全面依法治镇委员会办公室"),
     }
+
+
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is not safe to serve; the message names every problem."""
+
+
+def production_problems(cfg: dict) -> list[str]:
+    """What stops this configuration from serving in production, each with its fix."""
+    problems = []
+    if len(cfg.get("SECRET_KEY") or "") < MIN_SECRET_LENGTH:
+        problems.append(f"SECRET_KEY 未设置或太短（至少 {MIN_SECRET_LENGTH} 个字符）："
+                        "用 python3 -c 'import secrets; print(secrets.token_urlsafe(48))' 生成一个并设置。")
+    if not (cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET")):
+        problems.append("未设置 WECHAT_APPID 和 WECHAT_SECRET：生产环境只能用微信登录，请填写小程序的 AppID 和 AppSecret。")
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("ALLOW_SQLITE"):
+        problems.append("数据库是 SQLite：生产环境请设置 DATABASE_URL 为 PostgreSQL；"
+                        "若确为小镇单机部署，设置 ALLOW_SQLITE=1 表示有意为之。")
+    return problems
+
+
+def refuse_unsafe_production(cfg: dict) -> None:
+    if cfg.get("PRODUCTION") and (problems := production_problems(cfg)):
+        raise ConfigError("PUFA_ENV=production，但配置不安全，拒绝启动：\n" + "\n".join(f"- {p}" for p in problems))

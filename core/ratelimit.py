@@ -66,6 +66,27 @@ class RateLimiter:
         if state.enabled:
             _check(state, _parse(current_app.config[setting]), scope, key)
 
+    def failures_block(self, setting: str, scope: str, key: str) -> int:
+        """Seconds until `key` may try `scope` again, having failed `app.config[setting]`
+        times in the window ("5 per 15 minutes"); 0 when it may try now. Failures are
+        counted by `count_failure`, and this holds whether or not limits are enabled:
+        it guards passwords, not capacity."""
+        state, item = current_app.extensions["rate_limits"], _parse(current_app.config[setting])
+        try:
+            if state.counter.test(item, state.prefix, scope, key):
+                return 0
+            return _seconds_until(state.counter.get_window_stats(item, state.prefix, scope, key).reset_time)
+        except state.counter.storage.base_exceptions:
+            log.warning("rate limit storage unreachable; %s not throttled", scope, exc_info=True)
+            return 0
+
+    def count_failure(self, setting: str, scope: str, key: str) -> None:
+        state, item = current_app.extensions["rate_limits"], _parse(current_app.config[setting])
+        try:
+            state.counter.hit(item, state.prefix, scope, key)
+        except state.counter.storage.base_exceptions:
+            log.warning("rate limit storage unreachable; %s failure not counted", scope, exc_info=True)
+
     def reset(self) -> None:
         """Forget every count."""
         current_app.extensions["rate_limits"].counter.storage.reset()
@@ -89,8 +110,12 @@ def _check(state: _AppLimits, item: RateLimitItem, scope: str, key: str) -> None
         log.warning("rate limit storage unreachable; %s not limited", scope, exc_info=True)
         return
     error = ApiError(429, "too_many_requests", "操作太频繁，请稍后再试。")
-    error.headers = {"Retry-After": str(max(1, int(reset_at - time.time()) + 1))}
+    error.headers = {"Retry-After": str(_seconds_until(reset_at))}
     raise error
+
+
+def _seconds_until(reset_at: float) -> int:
+    return max(1, int(reset_at - time.time()) + 1)
 
 
 class LocalStorage(Storage):

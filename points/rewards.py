@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from accounts import audit
 from activities.photos import image_url
 from core.errors import ApiError
 from core.extensions import db
@@ -184,6 +185,8 @@ def hand_over(redemption_id: int, admin_id: int, now: datetime | None = None) ->
         .values(status="handed_over", handed_over_at=now, handed_over_by=admin_id)
     ).rowcount
     if won:
+        done = db.session.get(Redemption, redemption_id)
+        audit.record(admin_id, "update", "redemption", redemption_id, f"发放奖品：{done.reward.name}，领取码 {done.pickup_code}")
         db.session.commit()
     else:
         db.session.rollback()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from accounts import audit
 from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank import formats
@@ -76,8 +77,10 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
     return plan
 
 
-def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None) -> int:
-    """Write the planned questions; returns how many were added."""
+def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admin_id: int | None = None,
+                 source: str | None = None) -> int:
+    """Write the planned questions; returns how many were added. With `source` (the
+    file's name), the audit log records the import in the same transaction."""
     if plan.problems and not only_valid:
         raise QuestionInvalid([str(p) for p in plan.problems])
     for meta in plan.new_categories:
@@ -96,6 +99,9 @@ def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None) -> i
         db.session.execute(table.insert(), batch)
         if progress:
             progress(len(batch))
+    if source is not None:
+        audit.record(admin_id, "import", "question", "",
+                     f"从 {source} 导入 {len(rows)} 道题，跳过已存在 {plan.existing} 道，问题 {len(plan.problems)} 处")
     db.session.commit()
     return len(rows)
 

@@ -93,7 +93,7 @@ def test_an_admin_deletes_it_is_audited_and_the_file_goes_when_no_longer_used(pa
     a_id, b_id = a.id, b.id
 
     page = panel.get(f"{BASE}/{first.id}").get_data(as_text=True)
-    assert re.search(r'class="mt-2 photo-delete-form"\s+onsubmit="return confirm\(', page)
+    assert re.search(r'class="mt-2 photo-delete-form"\s+data-confirm="确定删除这张照片吗', page)
     r = panel.post(f"{BASE}/{first.id}/photos/{a_id}/delete")
     assert r.status_code == 302
     assert _photos(first) == [] and files <= stored_files()  # the other event still uses the file
