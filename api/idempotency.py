@@ -123,7 +123,7 @@ def _claim(user_id: int, key: str, request_hash: str):
     while True:
         now = utcnow()
         try:
-            # Each person's expired keys go when they next use one: no sweeper needed.
+            # A person's expired keys go when they next send one (the unique index finds them).
             db.session.execute(delete(IdempotencyRecord).where(record.user_id == user_id, record.created_at < now - KEPT))
             claim = IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash, created_at=now)
             db.session.add(claim)
@@ -168,10 +168,3 @@ def _forget(record_id: int) -> None:
     db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
     db.session.commit()
 
-
-def purge_expired(now: datetime | None = None) -> int:
-    """Delete every record past its 24 hours (for a daily job; keys of people who never
-    come back stay otherwise)."""
-    deleted = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < (now or utcnow()) - KEPT)).rowcount
-    db.session.commit()
-    return deleted
