@@ -1,5 +1,5 @@
-"""Event photos in the panel: the archive of each event's evidence. Staff upload
-(admin, editor), only admins delete; reviewers look. Checking and storing are
+"""Event photos in the panel: the archive of each event's evidence. Admins upload
+and delete; editors and reviewers look. Checking and storing are
 activities.photos's, as for the mini-program."""
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
@@ -15,7 +15,7 @@ from core.errors import ApiError
 from core.extensions import db
 from core.timeutil import local_text
 
-UPLOADERS = ("admin", "editor")
+UPLOADERS = ("admin",)  # editors keep the question bank
 DELETERS = ("admin",)
 PAGE_SIZE = 20
 
@@ -35,7 +35,7 @@ def _uploader(photo: EventPhoto) -> str:
 
 
 class EventPhotoView(StaffView):
-    """Each event's photos: view, upload (staff), delete (admins, audited)."""
+    """Each event's photos: view (staff), upload and delete (admins, audited)."""
 
     @expose("/")
     def index(self):

@@ -13,6 +13,7 @@ from activities import tokens
 from activities.events import check_event
 from activities.models import EVENT_KIND_LABELS, Event
 from admin.auth import forbidden, has_role
+from admin.secrets import SECRET_READERS
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
 from core.extensions import db
 from core.timeutil import local_text, utcnow
@@ -25,14 +26,16 @@ def qr_svg(token: str) -> str:
 
 
 def _links(view, context, model, name):
+    photos = f'<a href="/admin/event-photos/{model.id}">照片</a>'
+    if not has_role(*SECRET_READERS):
+        return Markup(photos)
     return Markup(
-        f'<a href="{url_for(".projector", event_id=model.id)}" target="_blank" class="projector-link">签到大屏</a>'
-        f' · <a href="/admin/event-photos/{model.id}">照片</a>'
+        f'<a href="{url_for(".projector", event_id=model.id)}" target="_blank" class="projector-link">签到大屏</a> · {photos}'
     )
 
 
 class EventView(LocalTimesMixin, SecureModelView):
-    editors = ("admin", "editor")
+    editors = ("admin",)  # editors keep the question bank; events are the office's
     local_time_fields = ("starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at")
     column_list = ("id", "title", "kind", "org_unit", "starts_at", "location_name", "checkin_count", "points", "links")
     column_labels = {
@@ -76,8 +79,12 @@ class EventView(LocalTimesMixin, SecureModelView):
     def audit_summary(self, form, model, is_created) -> str:
         return f"活动：{model.title}（{local_text(model.starts_at, '%Y-%m-%d')}）"
 
+    # The projector's code checks anyone in who holds it (wherever the event has no
+    # geofence): a secret, for admins only.
     @expose("/projector/<int:event_id>")
     def projector(self, event_id):
+        if not has_role(*SECRET_READERS):
+            return forbidden()
         event = db.session.get(Event, event_id)
         if event is None:
             return forbidden()
@@ -87,7 +94,7 @@ class EventView(LocalTimesMixin, SecureModelView):
     @expose("/projector/<int:event_id>/state.json")
     def projector_state(self, event_id):
         """What the projector polls: the current code and the live count, one row read."""
-        if not has_role(*self.readers):
+        if not has_role(*SECRET_READERS):
             return forbidden()
         row = db.session.execute(
             select(Event.id, Event.token_seconds, Event.checkin_count).where(Event.id == event_id)

@@ -13,6 +13,7 @@ from wtforms.validators import Regexp
 from accounts import audit, roster
 from accounts.models import Cadre
 from admin.auth import StaffView, forbidden, has_role
+from admin.secrets import SECRET_READERS, SecretColumns
 from admin.uploads import stash, stashed
 from admin.views import SecureModelView, _local_time
 from core.extensions import db
@@ -20,8 +21,11 @@ from core.extensions import db
 EDITORS = ("admin",)
 
 
-class CadreView(SecureModelView):
+class CadreView(SecretColumns, SecureModelView):
     editors = EDITORS
+    # A binding code makes its holder this cadre (POST /me/cadre-binding): shown,
+    # searched and exported for admins only.
+    secret_columns = ("binding_code",)
     column_list = ("name", "org_unit", "position", "phone", "newly_promoted", "binding_code", "bound", "bound_at", "active")
     column_labels = {
         "name": "姓名", "org_unit": "单位", "org_unit.name": "单位", "position": "职务", "phone": "手机号",
@@ -40,6 +44,9 @@ class CadreView(SecureModelView):
 
     def audit_summary(self, form, model, is_created) -> str:
         return f"干部：{model.name}（{model.phone}）"
+
+    def is_action_allowed(self, name):
+        return has_role(*EDITORS) and super().is_action_allowed(name)
 
     @action("reset_binding", "解除绑定并换新绑定码", "解除所选干部的微信绑定，并生成新的绑定码？旧绑定码将作废。")
     def reset_binding(self, ids):
@@ -66,7 +73,7 @@ class RosterImportView(StaffView):
 
     @expose("/binding-codes.xlsx")
     def binding_codes(self):
-        if not has_role(*EDITORS):
+        if not has_role(*SECRET_READERS):
             return forbidden()
         cadres = db.session.scalars(select(Cadre).where(Cadre.active.is_(True)).order_by(Cadre.org_unit_id, Cadre.name)).all()
         return send_file(io.BytesIO(roster.binding_sheet(cadres)), download_name="干部绑定码.xlsx", as_attachment=True)

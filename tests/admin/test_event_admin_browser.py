@@ -17,7 +17,7 @@ browser_test = pytest.mark.committing
 
 @browser_test
 def test_staff_create_an_event_in_beijing_time(open_panel, make):
-    username = make.admin(role="editor").username
+    username = make.admin(role="admin").username
     make.org_unit(name="司法所", kind="department")
     drug_law = make.category(name="禁毒法")
     make.questions(6, drug_law)
@@ -51,7 +51,7 @@ def test_staff_create_an_event_in_beijing_time(open_panel, make):
 
 @browser_test
 def test_projector_shows_a_rotating_code_and_the_live_count(open_panel, make, api):
-    username = make.admin(role="reviewer").username
+    username = make.admin(role="admin").username
     event = make.event(token_seconds=10, points=1)
     event_id = event.id
     user = make.user()

@@ -1,5 +1,5 @@
-"""Event photos in the panel, through the test client (CSRF off): staff upload,
-reviewers look, only admins delete, and deleting is audited."""
+"""Event photos in the panel, through the test client (CSRF off): admins upload and
+delete, editors and reviewers look, and deleting is audited."""
 import io
 import re
 
@@ -32,15 +32,15 @@ def _photos(event):
     return db.session.scalars(select(EventPhoto).where(EventPhoto.event_id == event.id).order_by(EventPhoto.id)).all()
 
 
-def test_an_editor_uploads_photos_and_the_page_shows_them(panel, make):
-    editor = make.admin("editor")
-    login(panel, editor)
+def test_an_admin_uploads_photos_and_the_page_shows_them(panel, make):
+    staff = make.admin("admin")
+    login(panel, staff)
     event = make.event(title="国家宪法日进社区")
     first = image_bytes("JPEG", size=(900, 600), taken="2025:12:04 09:30:00")
     r = _upload(panel, event.id, (first, "现场1.jpg"), (image_bytes("PNG"), "展板.png"), caption="宪法宣传日现场")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"{BASE}/{event.id}")
     rows = _photos(event)
-    assert len(rows) == 2 and all(p.uploaded_by_admin_id == editor.id and p.caption == "宪法宣传日现场" for p in rows)
+    assert len(rows) == 2 and all(p.uploaded_by_admin_id == staff.id and p.caption == "宪法宣传日现场" for p in rows)
     audit = db.session.scalars(select(AuditLog).where(AuditLog.entity == "event_photo", AuditLog.action == "create")).all()
     assert {a.entity_id for a in audit} == {str(p.id) for p in rows}
 
@@ -48,8 +48,8 @@ def test_an_editor_uploads_photos_and_the_page_shows_them(panel, make):
     assert "国家宪法日进社区" in page and "照片（2 张）" in page
     assert photos.thumb_url(rows[0]) in page and photos.photo_url(rows[0]) in page
     assert "2025-12-04 09:30" in page  # taken time, Beijing time as the camera wrote it
-    assert "900 × 600" in page and f"{editor.username}（后台）" in page
-    assert 'id="photo-upload-form"' in page and "photo-delete-form" not in page  # editors upload, only admins delete
+    assert "900 × 600" in page and f"{staff.username}（后台）" in page
+    assert 'id="photo-upload-form"' in page and "photo-delete-form" in page
     assert panel.get(photos.thumb_url(rows[0])).status_code == 200
 
     again = _upload(panel, event.id, (first, "again.jpg"))
@@ -58,7 +58,7 @@ def test_an_editor_uploads_photos_and_the_page_shows_them(panel, make):
 
 
 def test_a_refused_file_is_explained_and_nothing_is_stored(panel, make):
-    login(panel, make.admin("editor"))
+    login(panel, make.admin("admin"))
     event = make.event()
     before = stored_files()
     r = _upload(panel, event.id, ("会议纪要".encode() * 50, "纪要.jpg"), (image_bytes("PNG"), "伪装.jpg"))

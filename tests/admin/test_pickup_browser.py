@@ -12,7 +12,7 @@ browser_test = pytest.mark.committing
 
 @browser_test
 def test_scan_a_code_and_hand_over(open_panel, make):
-    username = make.admin(role="editor").username
+    username = make.admin(role="admin").username
     user = make.rich_user(60, real_name="李桂芳")
     reward = make.reward(cost=25, name="5斤装大米")
     db.session.commit()

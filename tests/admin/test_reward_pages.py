@@ -42,7 +42,7 @@ def test_a_fake_picture_is_refused(panel, make):
 
 
 def test_counter_finds_by_code_and_hands_over_once(panel, make):
-    staff = make.admin("editor")
+    staff = make.admin("admin")
     user = make.rich_user(50, real_name="王秀兰")
     redemption = rewards.redeem(user.id, make.reward(cost=20, name="洗衣液").id)
     code = redemption.pickup_code
