@@ -298,6 +298,8 @@ def test_admins_see_the_binding_codes_the_others_never_do(panel, make, world):
         for term in (code, code[:3]):
             assert world["cadre_name"] not in client.get(f"/admin/cadres/?search={term}").get_data(as_text=True)
         assert "reset_binding" not in page  # the action is not offered either
+        exported = client.get("/admin/cadres/export/csv/")
+        assert exported.status_code != 200 and code not in exported.get_data(as_text=True)
 
 
 def test_pickup_codes_are_listed_and_searchable_for_admins_only(panel, make, world):
