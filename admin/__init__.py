@@ -1,7 +1,9 @@
 """The admin panel: Flask-Admin for CRUD, in Chinese, with every asset served locally."""
 from flask import Blueprint, request
 from flask_admin import Admin
+from flask_admin.contrib.sqla.fields import InlineModelFormList
 from flask_admin.menu import MenuLink
+from wtforms.fields.core import UnboundField
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
 
@@ -58,6 +60,16 @@ def init_admin(app) -> set[str]:
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
     panel.add_link(MenuLink(name="账号安全", url="/admin/auth/security", category="系统"))
     panel.add_view(AuthView(name="退出登录", endpoint="auth", url="/admin/auth"))
-    # Flask-Admin's list pages run their actions and filters from onclick attributes.
-    actions = {name for view in panel._views for name, _ in getattr(view, "_actions", [])}
-    return {"return false;", *(f"return modelActions.execute('{name}');" for name in actions)}
+    return inline_handlers(panel)
+
+
+def inline_handlers(panel: Admin) -> set[str]:
+    """The exact inline script Flask-Admin's templates write: the actions menu, the
+    filters, adding a row to an inline list, and its javascript:void(0) links."""
+    handlers = {"return false;", "javascript:void(0)"}
+    for view in panel._views:
+        handlers.update(f"return modelActions.execute('{name}');" for name, _ in getattr(view, "_actions", []))
+        form = getattr(view, "_create_form_class", None)
+        handlers.update(f"faForm.addInlineField(this, '{name}');" for name, field in vars(form or object).items()
+                        if isinstance(field, UnboundField) and issubclass(field.field_class, InlineModelFormList))
+    return handlers

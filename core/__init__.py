@@ -45,6 +45,8 @@ def register_settings(app: APIFlask) -> None:
         QUIZ_SIZES=dict(QUIZ_SIZES),
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         # OpenAPI
+        # Swagger UI 4 (swagger-ui-bundle, served by /docs) reads OpenAPI 3.0, not 3.1.
+        OPENAPI_VERSION="3.0.3",
         VALIDATION_ERROR_STATUS_CODE=422,
         VALIDATION_ERROR_SCHEMA=_error_schema(),
         HTTP_ERROR_SCHEMA=_error_schema(),

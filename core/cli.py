@@ -10,7 +10,7 @@ from accounts.models import ADMIN_ROLES
 def register(app) -> None:
     @app.cli.command("create-admin")
     @click.argument("username")
-    @click.option("--password", prompt="密码", hide_input=True, confirmation_prompt=True, help="至少 8 位")
+    @click.option("--password", prompt="密码", hide_input=True, confirmation_prompt=True, help="至少 10 位，不能是常见密码")
     @click.option("--role", type=click.Choice(ADMIN_ROLES), default="admin", show_default=True)
     def create_admin(username, password, role):
         """Create an admin account (or reset its password and role)."""

@@ -72,6 +72,7 @@ class Panel:
     requests: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -132,6 +133,9 @@ def open_panel(browser, live_server):
                 and panel.failed.append(f"{request.url} {request.failure}"))
         page.on("response", lambda response: response.status >= 400 and "/static/" in response.url
                 and panel.failed.append(f"{response.url} {response.status}"))
+        # Chromium reports every script, style or frame the page's CSP refused here.
+        page.on("console", lambda message: "Content Security Policy" in message.text
+                and panel.csp_violations.append(f"{page.url}: {message.text} at {message.location}"))
         contexts.append(context)
         panels.append(panel)
         return panel
@@ -142,6 +146,7 @@ def open_panel(browser, live_server):
     for panel in panels:
         assert panel.foreign_requests() == [], "the panel tried to reach something other than the local server"
         assert panel.failed == [], "some of the panel's requests or static files failed"
+        assert panel.csp_violations == [], "the page broke its own content security policy: " + " | ".join(panel.csp_violations)
 
 
 def db_rows(stmt) -> list[dict]:

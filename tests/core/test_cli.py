@@ -10,12 +10,14 @@ from quiz_bank.models import Question, Quiz, WrongAnswer
 
 def test_create_admin(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-admin", "zhangsan", "--password", "s3cret-pass", "--role", "editor"])
+    result = runner.invoke(args=["create-admin", "zhangsan", "--password", "river-lantern-47", "--role", "editor"])
     assert result.exit_code == 0, result.output
     admin = db.session.scalar(select(AdminUser).where(AdminUser.username == "zhangsan"))
-    assert admin.role == "editor" and admin.check_password("s3cret-pass") and admin.password_hash != "s3cret-pass"
+    assert admin.role == "editor" and admin.check_password("river-lantern-47") and admin.password_hash != "river-lantern-47"
     short = runner.invoke(args=["create-admin", "lisi", "--password", "short"])
-    assert short.exit_code != 0
+    assert short.exit_code != 0 and "至少 10 位" in short.output
+    common = runner.invoke(args=["create-admin", "lisi", "--password", "password123"])
+    assert common.exit_code != 0 and "太常见" in common.output
 
 
 @pytest.mark.committing
