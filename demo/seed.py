@@ -65,7 +65,7 @@ def seed(residents: int = 300, days: int = 7, echo=print) -> str:
     echo(seed_exams(cadre_ids, cadre.id, department_ids, rng, fake))
     echo(seed_events(resident_ids(), resident_id, rng))
 
-    password = secrets.token_urlsafe(9)
+    password = secrets.token_urlsafe(12)
     if db.session.scalar(select(AdminUser).where(AdminUser.username == DEMO_ADMIN)) is None:
         create_admin(DEMO_ADMIN, password)
         admin_line = f"管理后台 /admin/  用户名 {DEMO_ADMIN}  密码 {password}"
