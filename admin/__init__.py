@@ -2,13 +2,13 @@
 from flask import Blueprint, request
 from flask_admin import Admin
 from flask_admin.contrib.sqla.fields import InlineModelFormList
-from flask_admin.menu import MenuLink
 from wtforms.fields.core import UnboundField
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
 
 from accounts.models import AdminUser, AuditLog, Cadre
 from activities.models import Event
+from admin.account import AccountView
 from admin.archive import ArchiveView
 from admin.auth import AuthView, DashboardView, load_admin, require_second_factor_setup
 from admin.exam_results import CertificateCheckView, ExamResultsView
@@ -58,7 +58,7 @@ def init_admin(app) -> set[str]:
     panel.add_view(BooksView(name="积分账目", category="积分商城", endpoint="books", url="/admin/books"))
     panel.add_view(AdminUserView(AdminUser, db.session, name="后台账号", category="系统", endpoint="admins"))
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
-    panel.add_link(MenuLink(name="账号安全", url="/admin/auth/security", category="系统"))
+    panel.add_view(AccountView(name="账号安全", category="系统", endpoint="account", url="/admin/account"))
     panel.add_view(AuthView(name="退出登录", endpoint="auth", url="/admin/auth"))
     return inline_handlers(panel)
 

@@ -1,6 +1,5 @@
 """Login for township staff (throttled, audited, with an optional TOTP second step),
 their sessions, and what each role may do."""
-import segno
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_login import current_user, login_user, logout_user
@@ -35,10 +34,10 @@ def needs_second_factor_setup(admin) -> bool:
 def require_second_factor_setup():
     """With ADMIN_REQUIRE_2FA=1, an `admin` without TOTP may only set it up."""
     path = request.path
-    if (path.startswith("/admin") and not path.startswith(("/admin/auth/", "/admin/static/"))
+    if (path.startswith("/admin") and not path.startswith(("/admin/auth/", "/admin/account/", "/admin/static/"))
             and current_user.is_authenticated and needs_second_factor_setup(current_user)):
         flash("管理员账号须先开启两步验证。", "info")
-        return redirect(url_for("auth.security"))
+        return redirect(url_for("account.index"))
     return None
 
 
@@ -77,10 +76,6 @@ class LoginForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])
     code = StringField("动态验证码", description="开启了两步验证的账号，填写验证器上的 6 位数字", validators=[Optional()])
-
-
-class CodeForm(FlaskForm):
-    code = StringField("动态验证码", validators=[DataRequired("请输入验证器上的 6 位数字")])
 
 
 # Failed logins allowed before a lockout (settings in core/config.py).
@@ -138,7 +133,7 @@ class AuthView(BaseView):
         audit.record(admin.id, "login", "admin_session", admin.id, f"地址 {address} 登录成功")
         db.session.commit()
         if needs_second_factor_setup(admin):
-            return redirect(url_for(".security"))
+            return redirect(url_for("account.index"))
         target = request.args.get("next") or ""
         # Only redirect inside the panel, never to another site.
         return redirect(target if target.startswith("/admin") else url_for("admin.index"))
@@ -150,62 +145,4 @@ class AuthView(BaseView):
             db.session.commit()
         logout_user()
         flash("已退出登录。", "info")
-        return redirect(url_for(".login"))
-
-    @expose("/security", methods=["GET"])
-    def security(self):
-        """账号安全: the second step, and signing out everywhere."""
-        if not current_user.is_authenticated:
-            return redirect(url_for(".login", next=request.full_path))
-        qr = None
-        if not current_user.totp_secret:
-            session.setdefault("totp_setup", admins.new_totp_secret())
-            qr = segno.make(admins.totp_uri(current_user, session["totp_setup"])).svg_data_uri(scale=5)
-        return self.render("admin/account_security.html", form=CodeForm(), qr=qr, secret=session.get("totp_setup"),
-                           idle_minutes=int(current_app.permanent_session_lifetime.total_seconds()) // 60,
-                           required=needs_second_factor_setup(current_user) or (
-                               current_app.config["ADMIN_REQUIRE_2FA"] and current_user.role == "admin"))
-
-    @expose("/security/totp", methods=["POST"])
-    def totp_on(self):
-        if not current_user.is_authenticated:
-            return redirect(url_for(".login"))
-        form = CodeForm()
-        if form.validate_on_submit() and "totp_setup" in session and admins.enable_totp(current_user, session["totp_setup"], form.code.data):
-            session.pop("totp_setup")
-            audit.record(current_user.id, "totp_on", "admin_user", current_user.id, "开启两步验证")
-            db.session.commit()
-            flash("两步验证已开启，今后登录须填写验证器上的动态验证码。", "success")
-        else:
-            flash("动态验证码不正确，请对准验证器上当前显示的 6 位数字重试。", "error")
-        return redirect(url_for(".security"))
-
-    @expose("/security/totp/off", methods=["POST"])
-    def totp_off(self):
-        if not current_user.is_authenticated:
-            return redirect(url_for(".login"))
-        if current_app.config["ADMIN_REQUIRE_2FA"] and current_user.role == "admin":
-            flash("本系统要求管理员开启两步验证，不能关闭。", "error")
-            return redirect(url_for(".security"))
-        form = CodeForm()
-        if form.validate_on_submit() and current_user.totp_secret and admins.check_totp(current_user, form.code.data):
-            admins.disable_totp(current_user)
-            audit.record(current_user.id, "totp_off", "admin_user", current_user.id, "关闭两步验证")
-            db.session.commit()
-            flash("两步验证已关闭。", "info")
-        else:
-            flash("动态验证码不正确，未关闭两步验证。", "error")
-        return redirect(url_for(".security"))
-
-    @expose("/security/end-sessions", methods=["POST"])
-    def end_sessions(self):
-        if not current_user.is_authenticated:
-            return redirect(url_for(".login"))
-        if not FlaskForm().validate_on_submit():  # the CSRF token
-            return redirect(url_for(".security"))
-        admins.end_sessions(current_user)
-        audit.record(current_user.id, "end_sessions", "admin_session", current_user.id, f"地址 {remote_address()} 结束了该账号的所有会话")
-        db.session.commit()
-        logout_user()
-        flash("该账号在所有浏览器上的登录都已结束，请重新登录。", "info")
         return redirect(url_for(".login"))

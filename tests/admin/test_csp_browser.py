@@ -25,9 +25,9 @@ def test_panel_scripts_run_under_the_csp(open_panel, make):
     panel.goto("/admin/exams/new/")
     # The paper total is an inline script with the response's nonce.
     expect(panel.page.locator("#paper-total-score")).to_have_text("0")
-    panel.goto("/admin/auth/security")
+    panel.goto("/admin/account/")
     expect(panel.page.locator("#totp-qr")).to_be_visible()
     panel.page.once("dialog", lambda d: (panel.dialogs.append(d.message), d.dismiss()))
     panel.page.click("#end-sessions-form button")
     assert panel.dialogs == ["确定结束本账号的所有登录吗？之后须重新登录。"]
-    assert panel.path() == "/admin/auth/security"  # dismissed: still signed in
+    assert panel.path() == "/admin/account/"  # dismissed: still signed in

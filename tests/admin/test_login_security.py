@@ -86,10 +86,10 @@ def test_the_panel_refuses_a_common_password_for_a_new_account(panel, make):
 
 
 def _enable_totp(client) -> str:
-    client.get("/admin/auth/security")
+    client.get("/admin/account/")
     with client.session_transaction() as session:
         secret = session["totp_setup"]
-    r = client.post("/admin/auth/security/totp", data={"code": pyotp.TOTP(secret).now()})
+    r = client.post("/admin/account/totp", data={"code": pyotp.TOTP(secret).now()})
     assert r.status_code == 302
     return secret
 
@@ -97,7 +97,7 @@ def _enable_totp(client) -> str:
 def test_totp_second_step(panel, make):
     boss = make.admin("editor")
     login(panel, boss)
-    page = panel.get("/admin/auth/security").get_data(as_text=True)
+    page = panel.get("/admin/account/").get_data(as_text=True)
     assert 'src="data:image/svg+xml' in page and "未开启" in page
     secret = _enable_totp(panel)
     assert boss.totp_secret == secret and _audit("totp_on")
@@ -118,14 +118,14 @@ def test_admins_must_set_up_totp_when_required(panel, make, app):
     try:
         boss, editor = make.admin("admin"), make.admin("editor")
         r = _try(panel, boss.username, PASSWORD)
-        assert r.headers["Location"].endswith("/admin/auth/security")
+        assert r.headers["Location"].endswith("/admin/account/")
         r = panel.get("/admin/questions/")
-        assert r.status_code == 302 and r.headers["Location"].endswith("/admin/auth/security")
-        assert "本系统要求管理员开启两步验证" in panel.get("/admin/auth/security").get_data(as_text=True)
+        assert r.status_code == 302 and r.headers["Location"].endswith("/admin/account/")
+        assert "本系统要求管理员开启两步验证" in panel.get("/admin/account/").get_data(as_text=True)
         _enable_totp(panel)
         assert _as_new_request(panel).get("/admin/questions/").status_code == 200
         # It cannot be switched off while required.
-        panel.post("/admin/auth/security/totp/off", data={"code": pyotp.TOTP(boss.totp_secret).now()})
+        panel.post("/admin/account/totp/off", data={"code": pyotp.TOTP(boss.totp_secret).now()})
         assert boss.totp_secret
         # Editors are not held to it.
         other = panel.application.test_client()
@@ -141,7 +141,7 @@ def test_ending_all_sessions_signs_out_every_browser(panel, make, app):
     login(office, boss)
     login(home, boss)
     assert home.get("/admin/questions/").status_code == 200
-    r = office.post("/admin/auth/security/end-sessions")
+    r = office.post("/admin/account/end-sessions")
     assert r.status_code == 302 and "/admin/auth/login" in r.headers["Location"]
     assert _as_new_request(home).get("/admin/questions/").status_code == 302
     assert _as_new_request(office).get("/admin/questions/").status_code == 302

@@ -179,6 +179,8 @@ SCREENS = (
                    POST("/admin/admins/new/", {"username": "matrix-new", "role": "reviewer", "active": "y",
                                                "password": "Yangtze-River-Protection-2026"}, done=_exists(AdminUser, username="matrix-new")))),
     Screen("操作日志", "audit", _access(VIEW, NONE, VIEW), reads=(GET("/admin/audit/"),)),
+    # Every account's own: its second step and its sessions.
+    Screen("账号安全", "account", _access(EDIT, EDIT, EDIT), reads=(GET("/admin/account/"),)),
 )
 
 
