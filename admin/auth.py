@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Optional
 
 from accounts import admins, audit
 from accounts.models import ADMIN_ROLE_LABELS, AdminUser, User
+from core.errors import ApiError
 from core.extensions import db
 from core.ratelimit import limiter, remote_address
 from core.timeutil import local_midnight_utc, local_today
@@ -110,6 +111,11 @@ class AuthView(BaseView):
         if not form.validate_on_submit():
             return self.render("admin/login.html", form=form)
         address, username = remote_address(), form.username.data.strip()[:64]
+        try:  # attempts of any outcome, per address: bounds what one address can make us write
+            limiter.check("RATELIMIT_LOGIN", "admin_login", address)
+        except ApiError as busy:
+            flash("登录尝试太频繁，请稍后再试。", "error")
+            return self.render("admin/login.html", form=form), 429, busy.headers
         keys = ((PER_ADDRESS, "admin_login_address", address), (PER_ACCOUNT, "admin_login_account", username.lower()))
         wait = max(limiter.failures_block(*key) for key in keys)
         if wait:

@@ -179,3 +179,16 @@ def test_panel_inline_scripts_carry_the_responses_nonce(panel, make):
     nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
     scripts = re.findall(r"<script([^>]*)>", r.get_data(as_text=True))
     assert scripts and all(f'nonce="{nonce}"' in attrs for attrs in scripts)
+
+
+def test_attempts_of_any_outcome_are_limited_per_address(panel, make, app):
+    """So that one address cannot fill the audit log with lockout entries."""
+    boss = make.admin("admin")
+    app.config["RATELIMIT_LOGIN"] = "3 per minute"
+    try:
+        statuses = [_try(panel, boss.username, "wrong-password").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        assert len(_audit("login_failed")) == 3
+        assert _try(panel, boss.username, PASSWORD, address="198.51.100.9").status_code == 302
+    finally:
+        app.config["RATELIMIT_LOGIN"] = "10000 per minute"
