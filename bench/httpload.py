@@ -228,3 +228,48 @@ def latency_summary(latencies: list[float]) -> dict:
 
 def fmt_ms(v):
     return "-" if v is None else f"{v:.1f}"
+
+
+# -- a general API client (bench/mixed_load.py) ----------------------------------------
+
+
+class ApiClient(Client):
+    """Requests of the mini-program: a bearer token, and a JSON or multipart body."""
+
+    agent = "pufa-bench"
+
+    def _bytes(self, method: str, path: str, token: str | None, body: bytes | None, content_type: str | None) -> bytes:
+        head = [f"{method} {self.prefix}{path} HTTP/1.1", f"Host: {self.host_header}", f"User-Agent: {self.agent}",
+                "Accept: application/json"]
+        if token:
+            head.append(f"Authorization: Bearer {token}")
+        if content_type:
+            head.append(f"Content-Type: {content_type}")
+        head.append(f"Content-Length: {len(body or b'')}")
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
+
+    async def request(self, method: str, path: str, token: str | None = None, json_body=None,
+                      body: bytes | None = None, content_type: str | None = None) -> tuple[int, dict, bytes]:
+        """(status, headers, body); `json_body` is sent as JSON, else `body` as `content_type`."""
+        if json_body is not None:
+            import json
+
+            body, content_type = json.dumps(json_body, ensure_ascii=False).encode(), "application/json"
+        status, headers, _, answer = await self.send(self._bytes(method, path, token, body, content_type))
+        return status, headers, answer
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body and its Content-Type: text `fields`, and `files` as
+    name -> (filename, content type, bytes)."""
+    import os
+
+    boundary = "pufa-bench-" + os.urandom(12).hex()
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                     + value.encode() + b"\r\n")
+    for name, (filename, ctype, data) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: {ctype}\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

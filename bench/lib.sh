@@ -154,3 +154,126 @@ bench_each_db() {
   done
   return $status
 }
+
+# -- added for bench/ab.sh and bench/mixed.sh (issue 14) -------------------------------
+# run_wrk, worker_seconds and start_sqlite_writer have the same use as bench/run.sh's
+# copies (which, defined after sourcing this file, still win there).
+
+# production_extras: what PUFA_ENV=production needs since the app fails closed (issue
+# 13) and bench_env does not set: WeChat credentials (never used: the benchmarks'
+# tokens are made by the prepare scripts) and ALLOW_SQLITE=1. Harmless on older code.
+production_extras() {
+  export WECHAT_APPID=${WECHAT_APPID:-wx-bench-appid}
+  export WECHAT_SECRET=${WECHAT_SECRET:-bench-wechat-secret-never-used}
+  export ALLOW_SQLITE=1
+}
+
+# ensure_wrk: Debian's wrk at $WRK (default /usr/bin/wrk), installed with apt-get if
+# missing. Status 1 if it is still missing.
+ensure_wrk() {
+  WRK=${WRK:-/usr/bin/wrk}
+  [[ -x $WRK ]] && return 0
+  echo "+ apt-get install -y wrk"
+  timeout 300 apt-get install -y wrk >/dev/null 2>&1 \
+    || { timeout 300 apt-get update >/dev/null 2>&1 && timeout 300 apt-get install -y wrk >/dev/null 2>&1; }
+  [[ -x $WRK ]] || { echo "wrk is missing and could not be installed" >&2; return 1; }
+}
+
+# has_sqlite_writer DIR: whether the code in DIR has SQLite's writer process (its
+# core/cli.py defines the `flask sqlite-writer` command), which its README says to run
+# beside gunicorn on SQLite.
+has_sqlite_writer() { grep -q '"sqlite-writer"' "$1/core/cli.py" 2>/dev/null; }
+
+# start_sqlite_writer [DIR [LOGFILE]]: `flask sqlite-writer` of the code in DIR (default
+# ROOT) for DATABASE_URL, as deployed beside the app on SQLite; added to PIDS; waits up
+# to 20 s for its socket beside the database. Status 1 if it did not come up.
+start_sqlite_writer() {
+  local dir=${1:-$ROOT} log=${2:-$LOG/sqlite-writer.log}
+  local sock=${DATABASE_URL#sqlite:///}-writer.sock
+  echo "+ (cd $dir && flask sqlite-writer)  (SQLite's writer process)"
+  (cd "$dir" && FLASK_APP=wsgi.py exec "$(dirname "$PY")/flask" sqlite-writer) >"$log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 100); do [[ -S $sock ]] && return 0; sleep 0.2; done
+  echo "the SQLite writer did not come up; see $log" >&2
+  tail -20 "$log" >&2
+  return 1
+}
+
+# worker_seconds MASTER_PID: the CPU seconds of each of its workers, space-separated.
+worker_seconds() {
+  local pid
+  for pid in $(pgrep -P "$1" | sort -n); do cpu_of "$pid"; done | tr '\n' ' '
+}
+
+# run_wrk MASTER_PID OUTFILE SECONDS URL SCRIPT [-- script args]: one wrk segment with
+# WRK_ARGS, bounded by `timeout`; prints its req/s and each gunicorn worker's CPU
+# seconds in it (a worker that sat idle shows why a segment is slow).
+run_wrk() {
+  local master=$1 out=$2 secs=$3 url=$4 script=$5
+  shift 5
+  echo "+ wrk ${WRK_ARGS[*]} -d ${secs}s -s $script $url $*"
+  local before after
+  read -ra before <<<"$(worker_seconds "$master")"
+  timeout --signal=INT --kill-after=5 $((secs + 30)) \
+    "$WRK" "${WRK_ARGS[@]}" -d "${secs}s" -s "$script" "$url" "$@" >"$out" 2>&1
+  local rc=$?
+  read -ra after <<<"$(worker_seconds "$master")"
+  local split="" i
+  for i in "${!after[@]}"; do split+="$(awk -v a="${after[$i]}" -v b="${before[$i]:-0}" 'BEGIN {printf "%.1f", a - b}') "; done
+  echo "    $(basename "$out" .txt): $(grep -E "Requests/sec" "$out" | tr -s ' ')" \
+       "$(grep -oE "non200=[0-9]+ exhausted=[A-Za-z]+" "$out") worker CPU s: ${split% }"
+  grep -E "BENCH status" "$out" | sed 's/^/    /'
+  return $rc
+}
+
+# split_pairs DIR: DIR/pairs.tsv cut into disjoint slices: DIR/pairs-warmup.tsv
+# (WARM_PAIRS lines), then DIR/pairs-1.tsv .. DIR/pairs-ROUNDS.tsv (ROUND_PAIRS each).
+split_pairs() {
+  local dir=$1 r
+  head -n "$WARM_PAIRS" "$dir/pairs.tsv" >"$dir/pairs-warmup.tsv"
+  for r in $(seq "$ROUNDS"); do
+    tail -n +"$((WARM_PAIRS + (r - 1) * ROUND_PAIRS + 1))" "$dir/pairs.tsv" | head -n "$ROUND_PAIRS" >"$dir/pairs-$r.tsv"
+  done
+}
+
+# answered_items URL: how many quiz items of the database at URL are answered.
+answered_items() {
+  "$PY" -c '
+import sys
+from sqlalchemy import create_engine, text
+url = sys.argv[1].replace("postgresql://", "postgresql+psycopg://", 1)
+engine = create_engine(url)
+with engine.connect() as c:
+    print(c.execute(text("SELECT count(*) FROM quiz_item WHERE answered_at IS NOT NULL")).scalar())
+engine.dispose()
+' "$1"
+}
+
+# wrk_pairs_sent FILE...: the pairs wrk's answer.lua reported sending, summed.
+wrk_pairs_sent() {
+  cat "$@" 2>/dev/null | sed -n 's/.*BENCH pairs_loaded=[0-9]* pairs_sent=\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'
+}
+
+# add_worktree DIR REV: a detached git worktree of REV at DIR (status 1 if REV is not a
+# commit); remove_worktree DIR takes it away again.
+add_worktree() {
+  local dir=$1 rev=$2
+  git -C "$ROOT" rev-parse --verify -q "$rev^{commit}" >/dev/null || { echo "not a revision: $rev" >&2; return 1; }
+  git -C "$ROOT" worktree add --detach -f "$dir" "$rev" >/dev/null || return 1
+}
+remove_worktree() {
+  local dir=$1
+  [[ -d $dir ]] || return 0
+  git -C "$ROOT" worktree remove --force "$dir" 2>/dev/null || rm -rf "$dir"
+  git -C "$ROOT" worktree prune 2>/dev/null
+}
+
+# gunicorn_pss MASTER_PID: the summed PSS (MiB) of the master and its workers.
+gunicorn_pss() {
+  local pid total=0
+  for pid in $(gunicorn_pids "$1"); do
+    [[ -r /proc/$pid/smaps_rollup ]] || continue
+    total=$((total + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
+  done
+  echo $((total / 1024))
+}
