@@ -48,7 +48,7 @@ export DATABASE_URL=sqlite:///$WORK/mixed.sqlite3
 
 APP=$ROOT
 TREE=
-trap 'stop_all; [[ -n $TREE ]] && remove_worktree "$TREE"' EXIT
+trap 'stop_all; [[ -n $TREE ]] && remove_worktree "$TREE" && rmdir "${TREE%/tree}"' EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 if [[ -n $REV_ARG ]]; then
   TREE=$(mktemp -d /tmp/pufa-mixed-tree.XXXXXX)/tree
