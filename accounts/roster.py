@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from accounts.models import Cadre, OrgUnit, User
 from accounts.services import move_to_unit
 from core import xlsx
-from core.errors import ApiError
+from core.domain_errors import Conflict, Invalid
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -150,19 +150,18 @@ def bind(user: User, real_name: str, code: str) -> User:
     cadre = db.session.scalar(select(Cadre).where(Cadre.binding_code == code, Cadre.active.is_(True)))
     if cadre is None or cadre.name != real_name.strip():
         # One answer for both, so a code cannot be confirmed without the name.
-        raise ApiError(422, "binding_mismatch", "姓名与绑定码不匹配，请核对后重试。",
-                       {"binding_code": ["姓名与绑定码不匹配。"]})
+        raise Invalid("姓名与绑定码不匹配，请核对后重试。", {"binding_code": ["姓名与绑定码不匹配。"]}, code="binding_mismatch")
     if cadre.user_id == user.id:
         return user
     if db.session.scalar(select(Cadre.id).where(Cadre.user_id == user.id)) is not None:
-        raise ApiError(409, "already_cadre", "此微信账号已绑定其他干部身份。")
+        raise Conflict("此微信账号已绑定其他干部身份。", code="already_cadre")
     # Conditional: of two accounts racing for one code, exactly one wins.
     won = db.session.execute(
         update(Cadre).where(Cadre.id == cadre.id, Cadre.user_id.is_(None)).values(user_id=user.id, bound_at=utcnow())
     ).rowcount
     if not won:
         db.session.rollback()
-        raise ApiError(409, "already_bound", "该绑定码已被使用。如有疑问请联系镇党政办。")
+        raise Conflict("该绑定码已被使用。如有疑问请联系镇党政办。", code="already_bound")
     move_to_unit(user, cadre.org_unit_id)
     user.role, user.real_name = "cadre", cadre.name
     db.session.commit()

@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 
 from accounts.models import OrgUnit, User
 from accounts.wechat import WeChatClient
-from core.errors import ApiError
+from core.domain_errors import Invalid, Unauthenticated
 from core.extensions import db
 from core.timeutil import utcnow
 from points.models import PointsTally
@@ -49,7 +49,7 @@ def login(code: str) -> User:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise ApiError(401, "unauthorized", "登录已失效，请重新登录。")
+        raise Unauthenticated("登录已失效，请重新登录。")
     return user
 
 
@@ -57,7 +57,7 @@ def update_profile(user: User, changes: dict) -> User:
     if "org_unit_id" in changes:
         unit_id = changes["org_unit_id"]
         if unit_id is not None and db.session.get(OrgUnit, unit_id) is None:
-            raise ApiError(422, "validation_error", "所选单位不存在。", {"org_unit_id": ["所选单位不存在。"]})
+            raise Invalid("所选单位不存在。", {"org_unit_id": ["所选单位不存在。"]})
         move_to_unit(user, unit_id)
     for field in ("nickname", "avatar_url", "real_name"):
         if field in changes:

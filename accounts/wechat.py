@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 import requests
 
-from core.errors import ApiError
+from core.domain_errors import Forbidden, Unauthenticated, Unavailable, UpstreamFailed
 
 # errcodes that mean "this code is no good": invalid, or already used.
 INVALID_CODE = {40029, 40163}
@@ -33,20 +33,20 @@ class WeChatClient:
         try:
             resp = self.http.get(f"{self.api_base}/sns/jscode2session", params=params, timeout=self.timeout)
         except requests.RequestException:
-            raise ApiError(503, "wechat_unavailable", "暂时无法连接微信服务，请稍后重试。")
+            raise Unavailable("暂时无法连接微信服务，请稍后重试。", code="wechat_unavailable")
         if resp.status_code >= 500 or resp.status_code == 429:
-            raise ApiError(503, "wechat_unavailable", "微信服务繁忙，请稍后重试。")
+            raise Unavailable("微信服务繁忙，请稍后重试。", code="wechat_unavailable")
         try:
             data = resp.json()
         except ValueError:
-            raise ApiError(502, "wechat_error", "微信服务返回了无法识别的内容，请稍后重试。")
+            raise UpstreamFailed("微信服务返回了无法识别的内容，请稍后重试。", code="wechat_error")
         errcode = data.get("errcode") or 0
         if errcode in INVALID_CODE:
-            raise ApiError(401, "invalid_code", "登录凭证无效或已使用，请重新登录。", {"errcode": errcode})
+            raise Unauthenticated("登录凭证无效或已使用，请重新登录。", {"errcode": errcode}, code="invalid_code")
         if errcode in RETRY_LATER:
-            raise ApiError(503, "wechat_busy", "微信服务繁忙，请稍后重试。", {"errcode": errcode})
+            raise Unavailable("微信服务繁忙，请稍后重试。", {"errcode": errcode}, code="wechat_busy")
         if errcode in BLOCKED:
-            raise ApiError(403, "login_blocked", "微信判定当前账号存在风险，暂时无法登录。", {"errcode": errcode})
+            raise Forbidden("微信判定当前账号存在风险，暂时无法登录。", {"errcode": errcode}, code="login_blocked")
         if errcode or not data.get("openid") or not data.get("session_key"):
-            raise ApiError(502, "wechat_error", "微信登录失败，请稍后重试。", {"errcode": errcode})
+            raise UpstreamFailed("微信登录失败，请稍后重试。", {"errcode": errcode}, code="wechat_error")
         return WeChatSession(openid=data["openid"], session_key=data["session_key"], unionid=data.get("unionid"))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from activities import tokens
 from activities.geo import distance_m
 from activities.models import CheckIn, Event
-from core.errors import ApiError
+from core.domain_errors import Conflict, Expired, Forbidden, Invalid
 from core.extensions import db
 from core.timeutil import utcnow
 from points import ledger
@@ -20,8 +20,8 @@ from points.rules import rule
 CLOCK_SKEW = timedelta(seconds=5)
 
 
-def _invalid() -> ApiError:
-    return ApiError(422, "invalid_token", "签到码无效，请扫描活动现场大屏上的二维码。", {"token": ["签到码无效。"]})
+def _invalid() -> Invalid:
+    return Invalid("签到码无效，请扫描活动现场大屏上的二维码。", {"token": ["签到码无效。"]}, code="invalid_token")
 
 
 def event_for_token(token: str, now: datetime) -> Event:
@@ -35,7 +35,7 @@ def event_for_token(token: str, now: datetime) -> Event:
         raise _invalid()
     accepted_until = issued + timedelta(seconds=event.token_seconds + current_app.config["CHECKIN_TOKEN_GRACE_SECONDS"])
     if now > accepted_until:
-        raise ApiError(410, "token_expired", "签到码已过期，请扫描大屏上最新的二维码。")
+        raise Expired("签到码已过期，请扫描大屏上最新的二维码。", code="token_expired")
     return event
 
 
@@ -44,21 +44,21 @@ def check_in(user_id: int, token: str, latitude: float | None, longitude: float 
     now = now or utcnow()
     event = event_for_token(token, now)
     if now < event.checkin_opens_at:
-        raise ApiError(409, "checkin_closed", "签到还没有开始。")
+        raise Conflict("签到还没有开始。", code="checkin_closed")
     if now > event.checkin_closes_at:
-        raise ApiError(409, "checkin_closed", "签到已经结束。")
+        raise Conflict("签到已经结束。", code="checkin_closed")
     distance = None
     if event.geofenced:
         if latitude is None or longitude is None:
             missing = {f: ["本活动签到需要位置信息。"] for f, v in (("latitude", latitude), ("longitude", longitude)) if v is None}
-            raise ApiError(422, "validation_error", "本活动签到需要位置信息，请允许小程序获取位置。", missing)
+            raise Invalid("本活动签到需要位置信息，请允许小程序获取位置。", missing)
         distance = distance_m(latitude, longitude, event.latitude, event.longitude)
         # The phone's own error margin counts in the person's favour, up to a limit, so
         # a coarse fix near the edge still gets in but "accuracy: 5000" does not.
         allowance = min(accuracy_m or 0.0, current_app.config["CHECKIN_MAX_ACCURACY_M"])
         if distance - allowance > event.radius_m:
-            raise ApiError(403, "out_of_range", f"您距离活动地点约 {round(distance)} 米，请到现场后再签到。",
-                           {"distance_m": round(distance), "radius_m": event.radius_m})
+            raise Forbidden(f"您距离活动地点约 {round(distance)} 米，请到现场后再签到。",
+                            {"distance_m": round(distance), "radius_m": event.radius_m}, code="out_of_range")
     # Check-in points have no daily cap: what is paid is the event's points.
     checkin = CheckIn(event_id=event.id, user_id=user_id, checked_in_at=now, latitude=latitude, longitude=longitude,
                       accuracy_m=accuracy_m, distance_m=distance, points_awarded=event.points)
@@ -67,7 +67,7 @@ def check_in(user_id: int, token: str, latitude: float | None, longitude: float 
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise ApiError(409, "already_checked_in", "您已经签到过了。")
+        raise Conflict("您已经签到过了。", code="already_checked_in")
     db.session.execute(update(Event).where(Event.id == event.id).values(checkin_count=Event.checkin_count + 1))
     ledger.credit(user_id, rule("checkin"), event.points, f"checkin:{event.id}:{user_id}", note=f"签到：{event.title}"[:200], now=now)
     db.session.commit()

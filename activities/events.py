@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from activities.models import CheckIn, Event
-from core.errors import ApiError
+from core.domain_errors import Conflict, Forbidden, NotFound
 from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.questions import active_count
@@ -64,7 +64,7 @@ def check_event(event: Event) -> None:
 def get_event(event_id: int) -> Event:
     event = db.session.get(Event, event_id)
     if event is None:
-        raise ApiError(404, "not_found", "活动不存在。")
+        raise NotFound("活动不存在。")
     return event
 
 
@@ -77,12 +77,12 @@ def start_event_quiz(user_id: int, event_id: int, now: datetime | None = None):
     now = now or utcnow()
     event = get_event(event_id)
     if event.quiz_category_id is None:
-        raise ApiError(409, "no_quiz", "本活动没有现场答题。")
+        raise Conflict("本活动没有现场答题。", code="no_quiz")
     if not is_checked_in(user_id, event.id):
-        raise ApiError(403, "not_checked_in", "请先在活动现场扫码签到，再参加现场答题。")
+        raise Forbidden("请先在活动现场扫码签到，再参加现场答题。", code="not_checked_in")
     existing = quizzes.event_quiz(user_id, event.id)
     if existing is not None:
         return existing, False
     if event_status(event, now) != "ongoing":
-        raise ApiError(409, "event_not_ongoing", "现场答题只在活动进行期间开放。")
+        raise Conflict("现场答题只在活动进行期间开放。", code="event_not_ongoing")
     return quizzes.start_quiz(user_id, "event", event.quiz_category_id, now=now, event=event)

@@ -8,7 +8,7 @@ under its SHA-256, however often and for however many events it is uploaded:
     UPLOAD_DIR/photos/ab/<sha256>.<jpg|png|webp>   the original, byte for byte
     UPLOAD_DIR/thumbs/ab/<sha256>.jpg              longest side 480 px, EXIF orientation applied
 
-and served by activities.media under /media/, at names the server made.
+and served by api.media under MEDIA_PREFIX (/media/), at names the server made.
 """
 import hashlib
 import io
@@ -18,7 +18,7 @@ import re
 import tempfile
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context, request
 from PIL import ExifTags, Image, ImageOps
 from sqlalchemy import event as sa_event
 from sqlalchemy import exists, or_, select
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from accounts import audit
 from accounts.models import Cadre, User
 from activities.models import Event, EventPhoto
-from core.errors import ApiError
+from core.domain_errors import Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.timeutil import local_zone
 from points.models import Reward
@@ -43,6 +43,7 @@ CAPTION_MAX = 200
 # Pillow format -> (MIME type, extension of the stored file)
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 MIME_EXTENSIONS = {mime: ext for mime, ext in FORMATS.values()}
+MEDIA_PREFIX = "/media"  # where api.media serves photos/ and thumbs/
 # What a client may say about a file, and the format that claim names.
 CLAIMED_TYPES = {
     "image/jpeg": "JPEG", "image/jpg": "JPEG", "image/pjpeg": "JPEG",
@@ -89,15 +90,15 @@ class _Checked:
 
 
 def check_image(data: bytes, filename: str = "", claimed_type: str | None = None) -> _Checked:
-    """Everything about an upload that decides whether it is kept; raises ApiError (422)
+    """Everything about an upload that decides whether it is kept; raises Invalid
     if not. Decodes the whole image (a truncated file fails here) and makes the
     thumbnail, so that nothing is written for a file that is refused."""
     if len(data) > MAX_BYTES:
-        raise ApiError(422, "file_too_large", MSG_TOO_LARGE, {"max_bytes": MAX_BYTES, "size_bytes": len(data)})
+        raise Invalid(MSG_TOO_LARGE, {"max_bytes": MAX_BYTES, "size_bytes": len(data)}, code="file_too_large")
     if not data:
-        raise ApiError(422, "invalid_image", MSG_INVALID)
+        raise Invalid(MSG_INVALID, code="invalid_image")
     max_pixels = min(MAX_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
-    too_many_pixels = ApiError(422, "image_too_large", MSG_TOO_MANY_PIXELS, {"max_pixels": max_pixels})
+    too_many_pixels = Invalid(MSG_TOO_MANY_PIXELS, {"max_pixels": max_pixels}, code="image_too_large")
     try:
         # Image.open reads only the header (and refuses twice Pillow's own limit itself).
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as probe:
@@ -105,18 +106,18 @@ def check_image(data: bytes, filename: str = "", claimed_type: str | None = None
             if probe.width * probe.height > max_pixels:
                 raise too_many_pixels
             probe.verify()
-    except ApiError:
+    except Invalid:
         raise
     except Image.DecompressionBombError:
         raise too_many_pixels from None
     except Exception:  # Pillow raises many kinds (UnidentifiedImageError, SyntaxError, OSError, ...)
-        raise ApiError(422, "invalid_image", MSG_INVALID) from None
+        raise Invalid(MSG_INVALID, code="invalid_image") from None
 
     mime_type, ext = FORMATS[fmt]
     for claim in _claims(filename, claimed_type):
         if _claim_format(claim) != fmt:
-            raise ApiError(422, "type_mismatch", MSG_MISMATCH.format(actual=fmt, claimed=claim),
-                           {"actual": mime_type, "claimed": claim})
+            raise Invalid(MSG_MISMATCH.format(actual=fmt, claimed=claim), {"actual": mime_type, "claimed": claim},
+                          code="type_mismatch")
 
     checked = _Checked()
     checked.format, checked.mime_type, checked.ext = fmt, mime_type, ext
@@ -128,7 +129,7 @@ def check_image(data: bytes, filename: str = "", claimed_type: str | None = None
     except Image.DecompressionBombError:
         raise too_many_pixels from None
     except Exception:
-        raise ApiError(422, "invalid_image", MSG_INVALID) from None
+        raise Invalid(MSG_INVALID, code="invalid_image") from None
     return checked
 
 
@@ -256,11 +257,11 @@ def store_photo(event: Event, data: bytes, filename: str, claimed_type: str | No
 
     The same file uploaded again to the same event returns the row already there
     (created False); to another event, a new row sharing the stored file. Raises
-    ApiError 422 (invalid_image, file_too_large, type_mismatch, image_too_large), in
+    Invalid (invalid_image, file_too_large, type_mismatch, image_too_large), in
     which case nothing is stored. Flushes; the caller commits."""
     caption = (caption or "").replace("\x00", "").strip()
     if len(caption) > CAPTION_MAX:
-        raise ApiError(422, "validation_error", f"说明不能超过 {CAPTION_MAX} 个字。", {"caption": [f"不能超过 {CAPTION_MAX} 个字。"]})
+        raise Invalid(f"说明不能超过 {CAPTION_MAX} 个字。", {"caption": [f"不能超过 {CAPTION_MAX} 个字。"]})
     checked = check_image(data, filename, claimed_type)
     sha256 = hashlib.sha256(data).hexdigest()
 
@@ -296,7 +297,7 @@ def upload_by_user(user_id: int, event_id: int, data: bytes, filename: str, clai
     unit (谁执法谁普法: the unit that held it keeps its evidence). Commits."""
     event = db.session.get(Event, event_id)
     if event is None:
-        raise ApiError(404, "not_found", "活动不存在。")
+        raise NotFound("活动不存在。")
     # The unit is the roster's, which only an admin sets: the profile's unit is the
     # person's own choice (PATCH /me) and proves nothing.
     row = db.session.execute(
@@ -304,10 +305,10 @@ def upload_by_user(user_id: int, event_id: int, data: bytes, filename: str, clai
         .where(User.id == user_id)
     ).first()
     if row is None or row.role != "cadre":
-        raise ApiError(403, "forbidden", "只有干部可以上传活动照片。请先在“我的”中绑定干部身份。")
+        raise Forbidden("只有干部可以上传活动照片。请先在“我的”中绑定干部身份。")
     if row.org_unit_id != event.org_unit_id:
-        raise ApiError(403, "not_organiser", f"只有主办单位“{event.org_unit.name}”的干部可以上传此活动的照片。",
-                       {"org_unit": {"id": event.org_unit_id, "name": event.org_unit.name}})
+        raise Forbidden(f"只有主办单位“{event.org_unit.name}”的干部可以上传此活动的照片。",
+                        {"org_unit": {"id": event.org_unit_id, "name": event.org_unit.name}}, code="not_organiser")
     photo, created = store_photo(event, data, filename, claimed_type, caption, user_id=user_id)
     if created:
         db.session.commit()
@@ -370,16 +371,15 @@ def photo_url(photo: EventPhoto) -> str:
 
 
 def image_url(sha256: str, mime_type: str) -> str:
-    return _media_url("photo", f"photos/{sha256}.{MIME_EXTENSIONS[mime_type]}")
+    return _media_url(f"photos/{sha256}.{MIME_EXTENSIONS[mime_type]}")
 
 
 def thumb_url(photo: EventPhoto) -> str:
-    return _media_url("thumb", f"thumbs/{photo.sha256}.jpg")
+    return _media_url(f"thumbs/{photo.sha256}.jpg")
 
 
-def _media_url(endpoint: str, path: str) -> str:
-    # In a request, url_for (it knows a prefix the app is mounted under); elsewhere
-    # (commands, exports) the same path the blueprint serves.
-    if has_request_context():
-        return url_for(f"media.{endpoint}", name=path.split("/", 1)[1])
-    return f"/media/{path}"
+def _media_url(path: str) -> str:
+    # In a request, after the prefix the app is mounted under (as url_for would);
+    # elsewhere (commands, exports) the path alone.
+    root = request.script_root if has_request_context() else ""
+    return f"{root}{MEDIA_PREFIX}/{path}"

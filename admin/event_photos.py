@@ -11,7 +11,7 @@ from accounts import audit
 from activities import photos
 from activities.models import EVENT_KIND_LABELS, Event, EventPhoto
 from admin.auth import StaffView, forbidden, has_role
-from core.errors import ApiError
+from core.domain_errors import DomainError
 from core.extensions import db
 from core.timeutil import local_text
 
@@ -89,7 +89,7 @@ class EventPhotoView(StaffView):
             try:
                 photo, created = photos.store_photo(event, data, upload.filename, upload.mimetype, caption,
                                                     admin_id=current_user.id)
-            except ApiError as exc:
+            except DomainError as exc:
                 flash(f"{upload.filename}：{exc.message}", "error")
                 continue
             if created:

@@ -10,7 +10,7 @@ from activities.photos import store_image
 from admin.auth import StaffView, forbidden, has_role
 from admin.secrets import SecretColumns
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
-from core.errors import ApiError
+from core.domain_errors import DomainError
 from core.timeutil import local_today
 from points import books, rewards
 from points.models import REDEMPTION_STATUS_LABELS
@@ -57,7 +57,7 @@ class RewardView(LocalTimesMixin, SecureModelView):
         if upload and getattr(upload, "filename", ""):
             try:
                 model.image_sha256, model.image_mime = store_image(upload.read(), upload.filename, upload.mimetype)
-            except ApiError as exc:
+            except DomainError as exc:
                 raise ValidationError(exc.message)
 
     def audit_summary(self, form, model, is_created) -> str:
@@ -104,7 +104,7 @@ class PickupView(StaffView):
             return forbidden()
         try:
             done = rewards.hand_over(redemption_id, current_user.id)
-        except ApiError as exc:
+        except DomainError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".index"))
         flash(f"已发放：{done.reward.name}（领取码 {done.pickup_code}）。", "success")

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api import bp
 from api.auth import current_user_id
-from core.errors import ApiError, error_body
+from core.domain_errors import DomainError
+from core.errors import ApiError, as_http, error_body
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -70,7 +71,8 @@ def idempotent(view):
             return replay
         try:
             response = current_app.make_response(view(*args, **kwargs))
-        except HTTPError as error:
+        except (HTTPError, DomainError) as raised:
+            error = as_http(raised)
             if error.status_code >= 500:
                 _forget(record_id)
             else:

@@ -96,9 +96,9 @@ def register_extensions(app: APIFlask) -> None:
 
 
 def register_blueprints(app: APIFlask) -> None:
-    from activities.media import media_bp
     from admin import init_admin
     from api import bp as api_bp
+    from api.media import media_bp
     from core import security
     from core.docs import bp as docs_bp
 

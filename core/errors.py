@@ -6,6 +6,9 @@ from flask import request
 from markupsafe import escape
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from core.domain_errors import (
+    Conflict, DomainError, Expired, Forbidden, Invalid, NotFound, Unauthenticated, Unavailable, UpstreamFailed,
+)
 from core.extensions import db
 
 DEFAULTS = {
@@ -26,13 +29,41 @@ DEFAULTS = {
 
 
 class ApiError(HTTPError):
-    """A domain error with a stable machine-readable code and a Chinese message."""
+    """An HTTP error with a stable machine-readable code and a Chinese message, for the
+    web layer (rate limits, auth); the domain raises core.domain_errors instead."""
 
     def __init__(self, status: int, code: str, message: str, details: dict | None = None):
         super().__init__(status, message=message, detail=details or {}, extra_data={"code": code})
 
     def __reduce__(self):  # pickled by the SQLite writer process (core.sqlite_writer)
         return ApiError, (self.status_code, self.extra_data["code"], self.message, self.detail)
+
+
+# The one place a domain error's kind becomes an HTTP status.
+STATUS_OF_KIND = {
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Expired: 410,
+    Invalid: 422,
+    UpstreamFailed: 502,
+    Unavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF_KIND:
+            return STATUS_OF_KIND[kind]
+    return 500  # a DomainError of no kind is a bug, not the client's fault
+
+
+def as_http(error: HTTPError | DomainError) -> HTTPError:
+    """The HTTP error a domain error answers as (an HTTP error stays itself)."""
+    if isinstance(error, DomainError):
+        return ApiError(status_of(error), error.code, error.message, error.details)
+    return error
 
 
 def error_body(error: HTTPError) -> dict:
@@ -82,6 +113,10 @@ def register(app) -> None:
             )
             return html, error.status_code, {"Content-Type": "text/html; charset=utf-8"}
         return error_body(error), error.status_code, error.headers
+
+    @app.errorhandler(DomainError)
+    def domain(error: DomainError):
+        return process(as_http(error))
 
     @app.errorhandler(RecursionError)
     def nested_too_deep(error):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from accounts.models import AdminUser, User
+from core.domain_errors import Conflict
 from core.errors import ApiError
 from core.extensions import db
 from core.timeutil import utcnow
@@ -42,7 +43,7 @@ def seed_rewards(demo_resident_id: int, demo_ids: set[int], rng: random.Random) 
         reward = rng.choice(shop)
         try:
             redemption = rewards.redeem(user_id, reward.id, now=now - timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 8)))
-        except ApiError:  # not enough points for that one, or its limit: as at a real counter
+        except (Conflict, ApiError):  # not enough points (points.ledger's ApiError), or its limit: as at a real counter
             continue
         fate = "handed_over" if n % 3 else ("pending" if n % 2 else "cancelled")
         if fate == "handed_over" and staff_id is not None:

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from accounts.models import OrgUnit, User
-from core.errors import ApiError
+from core.domain_errors import Invalid
 from core.extensions import db
 from core.timeutil import local_today, period_keys
 from points.models import PointsTally
@@ -16,7 +16,7 @@ def leaderboard(user: User, period: str, scope: str, limit: int = 50) -> dict:
     where = [PointsTally.period == key, PointsTally.points > 0]
     if scope == "org_unit":
         if user.org_unit_id is None:
-            raise ApiError(422, "org_unit_required", "请先在个人资料中选择所在村、社区或单位。", {"scope": ["未设置所在单位。"]})
+            raise Invalid("请先在个人资料中选择所在村、社区或单位。", {"scope": ["未设置所在单位。"]}, code="org_unit_required")
         where.append(PointsTally.org_unit_id == user.org_unit_id)
     rows = db.session.execute(
         select(PointsTally.points, User.id, User.nickname, User.avatar_url, OrgUnit.id, OrgUnit.name)

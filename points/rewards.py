@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from accounts import audit
 from activities.photos import image_url
-from core.errors import ApiError
+from core.domain_errors import Conflict, NotFound
 from core.extensions import db
 from core.timeutil import to_local, utcnow
 from points import ledger
@@ -96,11 +96,11 @@ def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redempt
     now = now or utcnow()
     reward = db.session.get(Reward, reward_id)
     if reward is None or not reward.visible:
-        raise ApiError(404, "not_found", "奖品不存在或已下架。")
+        raise NotFound("奖品不存在或已下架。")
     if not offered(reward, now):
-        raise ApiError(409, "not_offered", "该奖品不在兑换时间内。")
+        raise Conflict("该奖品不在兑换时间内。", code="not_offered")
     if reward.stock < 1:  # a quick answer; the conditional update below is what holds
-        raise ApiError(409, "out_of_stock", "该奖品已兑完。")
+        raise Conflict("该奖品已兑完。", code="out_of_stock")
     redemption = Redemption(
         user_id=user_id, reward_id=reward.id, cost=reward.cost, status="pending", pickup_code=_new_code(),
         month=limit_month(now), created_at=now,
@@ -116,13 +116,13 @@ def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redempt
             held = held_counts(user_id, [reward.id], redemption.month).get(reward.id, 0)
             if held > reward.per_user_limit:  # this one included
                 per = "每月" if reward.limit_period == "month" else "每人"
-                raise ApiError(409, "limit_reached", f"该奖品{per}限兑 {reward.per_user_limit} 件，您已达到上限。")
+                raise Conflict(f"该奖品{per}限兑 {reward.per_user_limit} 件，您已达到上限。", code="limit_reached")
         taken = db.session.execute(
             update(Reward).where(Reward.id == reward.id, Reward.stock >= 1).values(stock=Reward.stock - 1)
         ).rowcount
         if not taken:
-            raise ApiError(409, "out_of_stock", "该奖品已兑完。")
-    except ApiError:
+            raise Conflict("该奖品已兑完。", code="out_of_stock")
+    except BaseException:  # refused (not enough points, limit, stock) or failed: none of it stays
         db.session.rollback()
         raise
     db.session.commit()
@@ -140,7 +140,7 @@ def cancel(user_id: int, redemption_id: int, now: datetime | None = None) -> Red
     """The person changed their mind while it is still pending: points and stock back."""
     redemption = db.session.scalar(select(Redemption).where(Redemption.id == redemption_id, Redemption.user_id == user_id))
     if redemption is None:
-        raise ApiError(404, "not_found", "兑换记录不存在。")
+        raise NotFound("兑换记录不存在。")
     _close(redemption, "cancelled", now or utcnow())
     return redemption
 
@@ -155,7 +155,7 @@ def _close(redemption: Redemption, status: str, now: datetime) -> None:
     if not won:
         db.session.rollback()
         db.session.refresh(redemption)
-        raise ApiError(409, "not_pending", f"该兑换{_label(redemption.status)}，不能取消。")
+        raise Conflict(f"该兑换{_label(redemption.status)}，不能取消。", code="not_pending")
     why = "取消兑换" if status == "cancelled" else "逾期未领取"
     ledger.spend_or_refund(redemption.user_id, redemption.cost, "refund", f"refund:{redemption.id}",
                            f"{why}退回：{redemption.reward.name}"[:200], now)
@@ -192,11 +192,11 @@ def hand_over(redemption_id: int, admin_id: int, now: datetime | None = None) ->
         db.session.rollback()
     redemption = db.session.get(Redemption, redemption_id)
     if redemption is None:
-        raise ApiError(404, "not_found", "兑换记录不存在。")
+        raise NotFound("兑换记录不存在。")
     if not won:
         if redemption.status == "pending":
-            raise ApiError(409, "expired", "该兑换已过领取期限，请让兑换人重新兑换。")
-        raise ApiError(409, "not_pending", f"该兑换{_label(redemption.status)}，不能再领取。")
+            raise Conflict("该兑换已过领取期限，请让兑换人重新兑换。", code="expired")
+        raise Conflict(f"该兑换{_label(redemption.status)}，不能再领取。", code="not_pending")
     return redemption
 
 
@@ -213,7 +213,7 @@ def expire_unclaimed(now: datetime | None = None) -> int:
         try:
             _close(redemption, "expired", now)
             done += 1
-        except ApiError:  # handed over or cancelled meanwhile
+        except Conflict:  # handed over or cancelled meanwhile
             continue
     return done
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from accounts.roster import cadre_of
-from core.errors import ApiError
+from core.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.draw import draw_for_rules
@@ -20,9 +20,9 @@ from quiz_bank.questions import OPTION_KEYS
 from quiz_bank.quizzes import check_answer
 
 
-def _not_found() -> ApiError:
+def _not_found() -> NotFound:
     # Someone else's attempt answers exactly like a missing one.
-    return ApiError(404, "not_found", "考试记录不存在。")
+    return NotFound("考试记录不存在。")
 
 
 def grace() -> timedelta:
@@ -106,12 +106,12 @@ def show_review(attempt: ExamAttempt, now: datetime | None = None) -> bool:
 def _exam_for(user_id: int, exam_id: int):
     exam = db.session.get(Exam, exam_id)
     if exam is None:
-        raise ApiError(404, "not_found", "考试不存在。")
+        raise NotFound("考试不存在。")
     cadre = cadre_of(user_id)
     if cadre is None:
-        raise ApiError(403, "not_cadre", "考试仅限干部参加。请先在“我的”中绑定干部身份。")
+        raise Forbidden("考试仅限干部参加。请先在“我的”中绑定干部身份。", code="not_cadre")
     if not is_assigned(exam, cadre):
-        raise ApiError(403, "not_assigned", "这场考试没有安排您参加。")
+        raise Forbidden("这场考试没有安排您参加。", code="not_assigned")
     return exam, cadre
 
 
@@ -134,10 +134,10 @@ def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tu
         db.session.commit()
     status = exam_status(exam, now)
     if status != "open":
-        raise ApiError(409, "exam_not_open", "考试尚未开始。" if status == "upcoming" else "考试已经结束。")
+        raise Conflict("考试尚未开始。" if status == "upcoming" else "考试已经结束。", code="exam_not_open")
     used = db.session.scalar(select(func.count()).where(ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user_id))
     if used >= exam.attempts_allowed:
-        raise ApiError(409, "no_attempts_left", f"本场考试最多可参加 {exam.attempts_allowed} 次，您的次数已用完。")
+        raise Conflict(f"本场考试最多可参加 {exam.attempts_allowed} 次，您的次数已用完。", code="no_attempts_left")
     paper = draw_paper(exam)
     attempt = ExamAttempt(
         exam_id=exam.id, user_id=user_id, cadre_id=cadre.id, number=used + 1, started_at=now,
@@ -151,7 +151,7 @@ def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tu
         db.session.rollback()
         current = _open_attempt(user_id, exam_id)
         if current is None:
-            raise ApiError(409, "no_attempts_left", "本场考试的次数已用完。")
+            raise Conflict("本场考试的次数已用完。", code="no_attempts_left")
         return current, False
     rows = []
     for position, (question, points) in enumerate(paper):
@@ -173,10 +173,10 @@ def draw_paper(exam: Exam) -> list[tuple[Question, int]]:
     chosen: list[tuple[int, int]] = []
     for rule, ids in zip(exam.rules, drawn):
         if len(ids) < rule.count:
-            raise ApiError(409, "paper_unavailable", "题库中符合组卷规则的题目不足，请联系管理员调整试卷规则。")
+            raise Conflict("题库中符合组卷规则的题目不足，请联系管理员调整试卷规则。", code="paper_unavailable")
         chosen += [(qid, rule.points) for qid in ids]
     if not chosen:
-        raise ApiError(409, "paper_unavailable", "这场考试还没有设置组卷规则，请联系管理员。")
+        raise Conflict("这场考试还没有设置组卷规则，请联系管理员。", code="paper_unavailable")
     questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_([qid for qid, _ in chosen])))}
     random.shuffle(chosen)
     return [(questions[qid], points) for qid, points in chosen]
@@ -213,16 +213,16 @@ def save_answer(user_id: int, attempt_id: int, question_id: int, given: list[str
         owner = db.session.scalar(select(ExamAttempt.user_id).where(ExamAttempt.id == attempt_id))
         if owner != user_id:
             raise _not_found()
-        raise ApiError(422, "question_not_in_attempt", "这道题不在您的试卷中。", {"question_id": ["不在本试卷中。"]})
+        raise Invalid("这道题不在您的试卷中。", {"question_id": ["不在本试卷中。"]}, code="question_not_in_attempt")
     owner, status, deadline, option_order, qtype, options = row
     if owner != user_id:
         raise _not_found()
     if status != "in_progress":
-        raise ApiError(409, "attempt_closed", "本次考试已交卷，不能再修改答案。")
+        raise Conflict("本次考试已交卷，不能再修改答案。", code="attempt_closed")
     if now > deadline + grace():
         db.session.rollback()
         finalise_if_due(attempt_id, now)
-        raise ApiError(409, "time_over", "考试时间已到，已按您保存的答案自动交卷。")
+        raise Conflict("考试时间已到，已按您保存的答案自动交卷。", code="time_over")
     answer = _from_display(option_order, options, given, qtype)
     db.session.execute(
         update(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.question_id == question_id)

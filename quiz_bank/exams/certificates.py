@@ -7,7 +7,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import ApiError
+from core.domain_errors import Conflict
 from core.extensions import db
 from core.timeutil import to_local, utcnow
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Certificate, ExamAttempt
@@ -18,7 +18,7 @@ SERIAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def issue(attempt: ExamAttempt) -> Certificate:
     """The attempt's certificate, made the first time it is asked for."""
     if attempt.status == "in_progress" or not attempt.passed:
-        raise ApiError(409, "not_passed", "本次考试未通过（或尚未交卷），没有合格证书。")
+        raise Conflict("本次考试未通过（或尚未交卷），没有合格证书。", code="not_passed")
     cert = db.session.scalar(select(Certificate).where(Certificate.attempt_id == attempt.id))
     if cert is not None:
         return cert

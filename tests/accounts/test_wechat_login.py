@@ -3,7 +3,7 @@ import pytest
 
 from accounts.models import User
 from accounts.wechat import WeChatClient
-from core.errors import ApiError
+from core.domain_errors import Unavailable
 from core.extensions import db
 from tests.accounts.fake_wechat import FakeWeChat
 
@@ -57,9 +57,9 @@ def test_wechat_server_error_or_garbage_is_retryable_or_upstream_error(api, wech
 def test_unreachable_wechat_is_503(app):
     # Nothing listens on this port: the client must say "try again", not crash.
     client = WeChatClient("a", "b", "http://127.0.0.1:9", timeout=0.5)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(Unavailable) as err:
         client.code_to_session("x")
-    assert err.value.status_code == 503
+    assert err.value.code == "wechat_unavailable"
 
 
 def test_dev_login_refused_when_credentials_configured(api, wechat):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from accounts.models import AuditLog
 from activities import photos
 from activities.models import EventPhoto
-from core.errors import ApiError
+from core.domain_errors import Invalid
 from core.extensions import db
 from tests.activities.photo_helpers import image_bytes, png_header_only, stored_files
 
@@ -112,9 +112,9 @@ REFUSED = [
 def test_refused_uploads_store_nothing(make, data, filename, claimed, code):
     event = make.event()
     before = stored_files()
-    with pytest.raises(ApiError) as exc:
+    with pytest.raises(Invalid) as exc:
         photos.store_photo(event, data(), filename, claimed, "")
-    assert exc.value.status_code == 422 and exc.value.extra_data["code"] == code
+    assert exc.value.code == code
     assert re.search(r"[\u4e00-\u9fff]", exc.value.message)
     assert stored_files() == before and _count() == 0
 
@@ -128,9 +128,9 @@ def test_exactly_ten_megabytes_is_accepted(make):
 def test_more_pixels_than_pillow_allows_is_refused(make, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     before = stored_files()
-    with pytest.raises(ApiError) as exc:
+    with pytest.raises(Invalid) as exc:
         photos.store_photo(make.event(), image_bytes("PNG", size=(64, 48)), "a.png", "image/png", "")
-    assert exc.value.extra_data["code"] == "image_too_large"
+    assert exc.value.code == "image_too_large"
     assert stored_files() == before and _count() == 0
 
 

@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import ApiError
+from core.domain_errors import Conflict
 from core.extensions import db
 from points import books, rewards
 from points.models import Redemption, Reward
@@ -75,8 +75,8 @@ def test_cancel_and_hand_over_racing_exactly_one_wins(app, make, round_):
             try:
                 rewards.hand_over(redemption_id, staff_id)
                 outcome["hand_over"] = "won"
-            except ApiError as exc:
-                outcome["hand_over"] = exc.extra_data["code"]
+            except Conflict as exc:
+                outcome["hand_over"] = exc.code
             finally:
                 db.session.remove()
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import ApiError
+from core.domain_errors import Conflict
 from core.extensions import db
 from core.timeutil import utcnow
 from points import books, rewards
@@ -146,9 +146,9 @@ def test_unclaimed_redemptions_expire_with_a_refund(api, make, app):
     assert reward.stock == 4
     staff = make.admin()
     db.session.commit()
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Conflict) as refused:
         rewards.hand_over(old["id"], staff.id)
-    assert refused.value.extra_data["code"] == "not_pending"
+    assert refused.value.code == "not_pending"
 
 
 def test_points_audit_command_finds_a_tampered_balance(app, make):

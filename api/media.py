@@ -11,7 +11,10 @@ import re
 
 from flask import Blueprint, abort, current_app, send_from_directory
 
-media_bp = Blueprint("media", __name__, url_prefix="/media")
+from activities.photos import MEDIA_PREFIX
+
+# Not under /api/v1: the same files the panel shows, at the URLs activities.photos makes.
+media_bp = Blueprint("media", __name__, url_prefix=MEDIA_PREFIX)
 
 PHOTO_NAME = re.compile(r"([0-9a-f]{64})\.(jpg|png|webp)")
 THUMB_NAME = re.compile(r"([0-9a-f]{64})\.jpg")
