@@ -67,7 +67,6 @@ PREPARE_TIMEOUT=${PREPARE_TIMEOUT:-420}
 WRK_ARGS=(-t "$WRK_THREADS" -c "$CONNECTIONS" --timeout 10s --latency)
 
 bench_env "${RATELIMIT_ENABLED:-1}"   # rate limits on, in memory, as shipped
-production_extras
 LOG=$WORK/logs
 mkdir -p "$LOG"
 ensure_wrk || exit 1

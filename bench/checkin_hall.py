@@ -479,15 +479,8 @@ def main() -> int:
                 print(f"  t={time.monotonic() - t0:5.0f}s  posted {sent:4d}  201 {len(done):4d}  errors {errs}  "
                       f"projector shows {shown}  open connections {client.pool.open}", flush=True)
 
-        proj_task, ticker = asyncio.create_task(project()), asyncio.create_task(progress())
-        finished, pending = await asyncio.wait(tasks, timeout=args.timeout)
-        ticker.cancel()
-        for t in pending:
-            t.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for t in finished:
-            if t.exception() is not None:
-                print(f"a person crashed: {t.exception()!r}", file=sys.stderr)
+        proj_task = asyncio.create_task(project())
+        completed = await httpload.wait_all(tasks, args.timeout, asyncio.create_task(progress()), "person")
         # One last live poll after the last answer, as the page would, then the quiet polls.
         await asyncio.sleep(0.5)
         stop.set()
@@ -499,7 +492,7 @@ def main() -> int:
         client.pool.close_all()
         projector.client.pool.close_all()
         await asyncio.sleep(0.05)
-        return not pending
+        return completed
 
     completed = asyncio.run(run())
     cpu = time.process_time() - cpu0

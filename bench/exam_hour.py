@@ -367,18 +367,10 @@ def main() -> int:
                       flush=True)
                 last = n
 
-        ticker = asyncio.create_task(progress())
-        done, pending = await asyncio.wait(tasks, timeout=args.timeout)
-        ticker.cancel()
-        for t in pending:
-            t.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for t in done:
-            if t.exception() is not None:
-                print(f"a cadre crashed: {t.exception()!r}", file=sys.stderr)
+        completed = await httpload.wait_all(tasks, args.timeout, asyncio.create_task(progress()), "cadre")
         client.pool.close_all()
         await asyncio.sleep(0.05)
-        return not pending
+        return completed
 
     try:
         completed = asyncio.run(run())

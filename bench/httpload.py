@@ -1,5 +1,5 @@
 """HTTP/1.1 over asyncio streams (stdlib only) and latency statistics, shared by the
-load generators bench/exam_hour.py and bench/checkin_hall.py.
+load generators bench/exam_hour.py, bench/checkin_hall.py and bench/mixed_load.py.
 
 Pool: keep-alive connections shared by all the virtual users, as a reverse proxy's
 upstream pool would be: a request takes the connection idle the longest (FIFO, so they
@@ -14,6 +14,7 @@ as stale_retries); the whole exchange is bounded by `request_timeout`."""
 import asyncio
 import math
 import statistics
+import sys
 import time
 from collections import deque
 from urllib.parse import urlsplit
@@ -204,6 +205,21 @@ class Client:
                     raise ConnectionError("connection closed before the response (twice)") from None
 
         return await asyncio.wait_for(go(), self.request_timeout)
+
+
+async def wait_all(tasks, timeout: float, ticker: asyncio.Task, who: str) -> bool:
+    """Wait up to `timeout` s for the virtual users' `tasks`; then stop `ticker` (the
+    progress lines), cancel the users still running and name on stderr each that raised
+    ("a WHO crashed: ..."). Whether all of them finished in time."""
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    ticker.cancel()
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for t in done:
+        if t.exception() is not None:
+            print(f"a {who} crashed: {t.exception()!r}", file=sys.stderr)
+    return not pending
 
 
 # -- numbers -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-# Shared by bench/run.sh, bench/exam_hour.sh and bench/checkin_hall.sh; sourced, not run:
+# Shared by bench/run.sh, ab.sh, mixed.sh, exam_hour.sh and checkin_hall.sh; sourced, not run:
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
@@ -24,6 +24,9 @@ bench_env() {
   export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
   export PUFA_INSTANCE=$WORK/instance
   export PUFA_ENV=production
+  # Production fails closed: WeChat credentials (never used, the prepare scripts make the
+  # tokens) and SQLite allowed on purpose.
+  export WECHAT_APPID=${WECHAT_APPID:-wx-bench-appid} WECHAT_SECRET=${WECHAT_SECRET:-bench-wechat-secret-never-used} ALLOW_SQLITE=1
   export RATELIMIT_ENABLED=${1:-0}
   unset REDIS_URL
   mkdir -p "$WORK" "$PUFA_INSTANCE"
@@ -155,18 +158,7 @@ bench_each_db() {
   return $status
 }
 
-# -- added for bench/ab.sh and bench/mixed.sh (issue 14) -------------------------------
-# run_wrk, worker_seconds and start_sqlite_writer have the same use as bench/run.sh's
-# copies (which, defined after sourcing this file, still win there).
-
-# production_extras: what PUFA_ENV=production needs since the app fails closed (issue
-# 13) and bench_env does not set: WeChat credentials (never used: the benchmarks'
-# tokens are made by the prepare scripts) and ALLOW_SQLITE=1. Harmless on older code.
-production_extras() {
-  export WECHAT_APPID=${WECHAT_APPID:-wx-bench-appid}
-  export WECHAT_SECRET=${WECHAT_SECRET:-bench-wechat-secret-never-used}
-  export ALLOW_SQLITE=1
-}
+# -- wrk segments, SQLite's writer process, pairs, worktrees ----------------------------
 
 # ensure_wrk: Debian's wrk at $WRK (default /usr/bin/wrk), installed with apt-get if
 # missing. Status 1 if it is still missing.

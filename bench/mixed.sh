@@ -41,7 +41,6 @@ WORKERS=${WORKERS:-2}   # for bench_env's fallback line only
 THREADS=${THREADS:-4}
 
 bench_env "${RATELIMIT_ENABLED:-1}"   # rate limits on, in memory, as shipped
-production_extras
 rm -rf "$WORK"
 mkdir -p "$WORK/instance"
 export DATABASE_URL=sqlite:///$WORK/mixed.sqlite3

@@ -11,7 +11,7 @@
   (quiz_bank.quizzes.start_quiz, 10 questions each, one quiz per user, so every
   correct answer also pays a point into the ledger as a resident's first set of
   the day would), and a token per user (accounts.tokens.issue). Quizzes are made in
-  --jobs processes, each start_quiz inside a POST request context as in the app.
+  --jobs processes; each start_quiz is its own unit of work, as in the app.
 * The pairs file has one line per answer: path <TAB> JSON body <TAB> token.
   Lines are interleaved across quizzes (line i belongs to quiz i mod Q), so requests
   in flight at the same time belong to different quizzes, like real users
@@ -87,12 +87,8 @@ def _make_quizzes(job: tuple[list[int], int]) -> list[tuple[int, str, list]]:
     with app.app_context():
         benchdb.fast_commits(db)
         answers = dict(db.session.execute(select(Question.id, Question.answer).where(Question.category_id == category_id)).all())
-        db.session.rollback()  # end this read transaction: each quiz starts its own
         for uid in user_ids:
-            # As in the app: start_quiz runs inside a POST request (on SQLite the app
-            # takes the write lock up front for requests that write).
-            with app.test_request_context("/api/v1/quizzes", method="POST"):
-                quiz, created = start_quiz(uid, "practice", category_id)
+            quiz, created = start_quiz(uid, "practice", category_id)
             assert created and quiz.question_count == QUIZ_SIZE, (created, quiz.question_count)
             qids = [it.question_id for it in sorted(quiz.items, key=lambda it: it.position)]
             out.append((quiz.id, tokens.issue(uid)[0], [(q, answers[q]) for q in qids]))

@@ -26,14 +26,12 @@ set -uo pipefail
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # ROOT (the current directory), PY, GUNICORN
-WRK=${WRK:-/usr/bin/wrk}
 WORK=${BENCH_DIR:-/tmp/pufa-bench}
 
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
 WRK_THREADS=${WRK_THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
-SQLITE_WRITER=${SQLITE_WRITER:-1}   # on SQLite, run the app with its writer process, as deployed
 ROUNDS=${ROUNDS:-3}           # answer segments (and ROUNDS+1 hello segments)
 SEGMENT=${SEGMENT:-6}         # seconds per wrk segment
 WARMUP=${WARMUP:-3}           # seconds of warm-up per server
@@ -56,6 +54,7 @@ WRK_ARGS=(-t "$WRK_THREADS" -c "$CONNECTIONS" --timeout 10s --latency)
 bench_env "${RATELIMIT_ENABLED:-1}"
 LOG=$WORK/logs
 mkdir -p "$LOG"
+ensure_wrk || exit 1
 trap_stop_all
 
 # start_server NAME PORT CHDIR MODULE:app
@@ -65,45 +64,6 @@ start_server() {
   echo "gunicorn ($name) did not come up; see $LOG/gunicorn-$name.log" >&2
   tail -20 "$LOG/gunicorn-$name.log" >&2
   return 1
-}
-
-# start_sqlite_writer: `flask sqlite-writer` for DATABASE_URL, as deployed beside the app
-# on SQLite (core/sqlite_writer.py); waits until its socket is there.
-start_sqlite_writer() {
-  local sock=${DATABASE_URL#sqlite:///}-writer.sock
-  echo "+ flask sqlite-writer  (SQLite's writer process; SQLITE_WRITER=0 runs without it)"
-  FLASK_APP=wsgi.py "$ROOT/.venv/bin/flask" sqlite-writer >"$LOG/sqlite-writer.log" 2>&1 &
-  PIDS+=("$!")
-  for _ in $(seq 100); do [[ -S $sock ]] && return 0; sleep 0.2; done
-  echo "the SQLite writer did not come up; see $LOG/sqlite-writer.log" >&2
-  return 1
-}
-
-# worker_seconds MASTER_PID: the CPU seconds of each of its workers, space-separated.
-worker_seconds() {
-  local pid
-  for pid in $(pgrep -P "$1" | sort -n); do cpu_of "$pid"; done | tr '\n' ' '
-}
-
-# run_wrk MASTER_PID OUTFILE SECONDS URL SCRIPT [-- script args]
-# Also prints the CPU seconds each gunicorn worker spent in the segment: a worker that
-# sat idle (its connections all went to the other one) shows why a segment is slow.
-run_wrk() {
-  local master=$1 out=$2 secs=$3 url=$4 script=$5
-  shift 5
-  echo "+ wrk ${WRK_ARGS[*]} -d ${secs}s -s $script $url $*"
-  local before after
-  read -ra before <<<"$(worker_seconds "$master")"
-  timeout --signal=INT --kill-after=5 $((secs + 30)) \
-    "$WRK" "${WRK_ARGS[@]}" -d "${secs}s" -s "$script" "$url" "$@" >"$out" 2>&1
-  local rc=$?
-  read -ra after <<<"$(worker_seconds "$master")"
-  local split="" i
-  for i in "${!after[@]}"; do split+="$(awk -v a="${after[$i]}" -v b="${before[$i]:-0}" 'BEGIN {printf "%.1f", a - b}') "; done
-  echo "    $(basename "$out" .txt): $(grep -E "Requests/sec" "$out" | tr -s ' ')" \
-       "$(grep -oE "non200=[0-9]+ exhausted=[A-Za-z]+" "$out") worker CPU s: ${split% }"
-  grep -E "BENCH status" "$out" | sed 's/^/    /'
-  return $rc
 }
 
 bench_db() {
@@ -120,24 +80,21 @@ bench_db() {
   fi
   grep -E "^(questions|users/quizzes|pairs):" "$LOG/prepare-$db.log" | sed 's/^/    /'
   echo "    prepared in $((SECONDS - t0))s"
-  # Disjoint slices of the pairs file: warm-up, then one per round.
-  head -n "$WARM_PAIRS" "$dir/pairs.tsv" >"$dir/pairs-warmup.tsv"
-  local r
-  for r in $(seq "$ROUNDS"); do
-    tail -n +"$((WARM_PAIRS + (r - 1) * ROUND_PAIRS + 1))" "$dir/pairs.tsv" | head -n "$ROUND_PAIRS" >"$dir/pairs-$r.tsv"
-  done
+  split_pairs "$dir"
 
   export DATABASE_URL=$url
   local fp_before fp_after
   fp_before=$(source_fingerprint)
   start_server hello "$PORT_HELLO" "$ROOT/bench" hello:app || { stop_all; return 1; }
   local hello_pid=$GUNICORN_PID
-  if [[ $db == sqlite && $SQLITE_WRITER == 1 ]]; then start_sqlite_writer || { stop_all; return 1; }; fi
+  # Code that still has SQLite's writer process is served with it, as its README says.
+  if [[ $db == sqlite ]] && has_sqlite_writer "$ROOT"; then start_sqlite_writer || { stop_all; return 1; }; fi
   start_server app "$PORT_APP" "$ROOT" wsgi:app || { stop_all; return 1; }
   local app_pid=$GUNICORN_PID
   local hello_url=http://127.0.0.1:$PORT_HELLO app_url=http://127.0.0.1:$PORT_APP
   run_wrk "$hello_pid" "$dir/warmup-hello.txt" "$WARMUP" "$hello_url" bench/hello.lua
   run_wrk "$app_pid" "$dir/warmup-answer.txt" "$WARMUP" "$app_url" bench/answer.lua -- "$dir/pairs-warmup.tsv" "$WRK_THREADS"
+  local r
   for r in $(seq "$ROUNDS"); do
     run_wrk "$hello_pid" "$dir/hello-$r.txt" "$SEGMENT" "$hello_url" bench/hello.lua
     run_wrk "$app_pid" "$dir/answer-$r.txt" "$SEGMENT" "$app_url" bench/answer.lua -- "$dir/pairs-$r.tsv" "$WRK_THREADS"
@@ -151,23 +108,11 @@ bench_db() {
 
   # Cross-check in the database: every pair wrk sent was answered exactly once.
   local sent answered
-  sent=$(cat "$dir"/warmup-answer.txt "$dir"/answer-*.txt | sed -n 's/.*BENCH pairs_loaded=[0-9]* pairs_sent=\([0-9]*\).*/\1/p' \
-         | awk '{s += $1} END {print s + 0}')
-  answered=$("$PY" -c '
-import sys
-from sqlalchemy import create_engine, text
-url = sys.argv[1].replace("postgresql://", "postgresql+psycopg://", 1)
-engine = create_engine(url)
-with engine.connect() as c:
-    print(c.execute(text("SELECT count(*) FROM quiz_item WHERE answered_at IS NOT NULL")).scalar())
-engine.dispose()
-' "$url")
+  sent=$(wrk_pairs_sent "$dir"/warmup-answer.txt "$dir"/answer-*.txt)
+  answered=$(answered_items "$url")
   echo "    database check: pairs sent by wrk (warm-up + rounds) = $sent, answered quiz items = $answered"
   echo "answered_check sent=$sent answered=$answered" >"$dir/db-check.txt"
-  if grep -q "ERROR" "$dir/gunicorn-app.log" 2>/dev/null; then
-    echo "    gunicorn app log ($dir/gunicorn-app.log) has errors; first one:"
-    grep -m1 -A200 "ERROR" "$dir/gunicorn-app.log" | grep -m1 -B3 -E "^[a-zA-Z_.]+(Error|Exception)" | sed 's/^/    /'
-  fi
+  report_gunicorn_log "$dir/gunicorn-app.log" | sed 's/^/    /'
 }
 
 summarize() {
@@ -177,38 +122,19 @@ import statistics
 import sys
 from pathlib import Path
 
+sys.path.insert(0, "bench")
+from ab_report import FLOORS as thresholds, ms, parse  # noqa: E402  (wrk's output, read as ab.sh's report reads it)
+
 work, rounds, dbs = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-thresholds = {"sqlite": 0.25, "postgresql": 0.15}
 
 
-def ms(text):
-    """wrk latency ('812.00us', '37.70ms', '1.16s') in ms."""
-    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
-    if not m:
-        return None
-    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m.group(2)]
-
-
-def parse(path):
-    text = path.read_text() if path.exists() else ""
-    out = {"rps": None, "requests": 0, "non200": None, "socket": 0, "exhausted": "?", "statuses": {}}
-    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    if m:
-        out["rps"] = float(m.group(1))
-    for pct in ("50", "90", "99"):
-        m = re.search(rf"^\s+{pct}%\s+(\S+)", text, re.M)
-        out["p" + pct] = ms(m.group(1)) if m else None
-    m = re.search(r"(\d+) requests in", text)
-    if m:
-        out["requests"] = int(m.group(1))
-    m = re.search(r"BENCH pairs_loaded=\d+ pairs_sent=\d+ responses=\d+ non200=(\d+) exhausted=(\w+)", text)
-    if m:
-        out["non200"], out["exhausted"] = int(m.group(1)), m.group(2)
-    m = re.search(r"BENCH socket_errors connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)", text)
-    if m:
-        out["socket"] = sum(int(x) for x in m.groups())
-    for k, v in re.findall(r"BENCH status (\d+): (\d+)", text):
-        out["statuses"][k] = out["statuses"].get(k, 0) + int(v)
+def segment(path):
+    """ab_report.parse of one wrk segment (None if it has no result), with p50 and p90 too."""
+    out = parse(path)
+    if out is not None:
+        for pct in ("50", "90"):
+            m = re.search(rf"^\s+{pct}%\s+(\S+)", path.read_text(), re.M)
+            out["p" + pct] = ms(m.group(1)) if m else None
     return out
 
 
@@ -220,9 +146,9 @@ ok_all = True
 rows, details = [], []
 for db in dbs:
     d = work / db
-    hellos = [parse(d / f"hello-{r}.txt") for r in range(1, rounds + 2)]
-    answers = [parse(d / f"answer-{r}.txt") for r in range(1, rounds + 1)]
-    if any(x["rps"] is None for x in hellos + answers):
+    hellos = [segment(d / f"hello-{r}.txt") for r in range(1, rounds + 2)]
+    answers = [segment(d / f"answer-{r}.txt") for r in range(1, rounds + 1)]
+    if any(x is None for x in hellos + answers):
         rows.append(f"| {db} | run incomplete | | | | FAIL | | | | |")
         ok_all = False
         continue
@@ -234,7 +160,7 @@ for db in dbs:
     hello, answer = statistics.median(h_rps), statistics.mean(a_rps)
     ratio = answer / hello
     per_round = [a / ((h_rps[i] + h_rps[i + 1]) / 2) for i, a in enumerate(a_rps)]
-    errors = sum((x["non200"] if x["non200"] is not None else 1) + x["socket"] for x in hellos + answers)
+    errors = sum(x["non200"] + x["socket"] for x in hellos + answers)  # non200 is 1 where the BENCH line is missing
     statuses = {}
     for x in answers:
         for k, v in x["statuses"].items():
@@ -256,7 +182,7 @@ for db in dbs:
     hp50 = statistics.median(x["p50"] for x in hellos)
     hp99 = max(x["p99"] for x in hellos)
     n_answers = sum(x["requests"] for x in answers)
-    non200 = sum(x["non200"] or 0 for x in answers + hellos)
+    non200 = sum(x["non200"] for x in answers + hellos)
     st = " (" + ", ".join(f"{k}: {v}" for k, v in statuses.items()) + ")" if statuses else ""
     rows.append(
         f"| {db} | {hello:.0f} | {answer:.0f} | **{ratio:.1%}** | {thresholds[db]:.0%} | {verdict} "
@@ -281,21 +207,9 @@ machine_info
 echo "app source fingerprint: $(source_fingerprint)"
 echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app)"
 echo "wrk ${WRK_ARGS[*]}; $ROUNDS answer segments of ${SEGMENT}s interleaved with $((ROUNDS + 1)) hello segments; warm-up ${WARMUP}s each"
-echo "app: RATELIMIT_ENABLED=$RATELIMIT_ENABLED (rate limits in memory), PUFA_ENV=$PUFA_ENV, SQLITE_WRITER=$SQLITE_WRITER (on SQLite: flask sqlite-writer beside gunicorn)"
+echo "app: RATELIMIT_ENABLED=$RATELIMIT_ENABLED (rate limits in memory), PUFA_ENV=$PUFA_ENV$(has_sqlite_writer "$ROOT" && echo "; on SQLite: flask sqlite-writer beside gunicorn")"
 
 DBS=("$@")
 [[ ${#DBS[@]} -eq 0 ]] && DBS=(sqlite postgresql)
-for db in "${DBS[@]}"; do
-  case $db in
-    sqlite) bench_db sqlite "$SQLITE_URL" ;;
-    postgresql)
-      if pg_isready -q -h 127.0.0.1 -p 5432; then
-        bench_db postgresql "$PG_URL"
-      else
-        echo "PostgreSQL is not accepting connections on 127.0.0.1:5432: skipped" >&2
-      fi ;;
-    *) echo "unknown database '$db' (sqlite|postgresql)" >&2; exit 2 ;;
-  esac
-  stop_all
-done
+bench_each_db "${DBS[@]}"   # the verdict is summarize's
 summarize "${DBS[@]}"
