@@ -4,10 +4,10 @@ import time
 
 import pyotp
 from sqlalchemy import select
-from zxcvbn import zxcvbn
 
 from accounts.models import ADMIN_ROLES, AdminUser
 from core.extensions import db
+from core.transactions import writes
 
 PASSWORD_MIN_LENGTH = 10
 TOTP_ISSUER = "普法积分管理后台"
@@ -18,11 +18,14 @@ def password_problem(password: str, username: str = "") -> str | None:
     passwords, keyboard walks, dates and names that a guesser tries first."""
     if len(password) < PASSWORD_MIN_LENGTH:
         return f"密码至少 {PASSWORD_MIN_LENGTH} 位。"
+    from zxcvbn import zxcvbn  # heavy (its word lists, ~12 MB): imported where used
+
     if zxcvbn(password[:100], user_inputs=[username, "pufa", "admin"])["score"] < 3:
         return "密码太常见或太容易猜到，请换一个更长、更不规则的密码（例如几个词加数字组合）。"
     return None
 
 
+@writes
 def create_admin(username: str, password: str, role: str = "admin") -> AdminUser:
     if role not in ADMIN_ROLES:
         raise ValueError(f"角色须为 {'、'.join(ADMIN_ROLES)} 之一。")

@@ -5,7 +5,6 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, update
 
 from accounts.models import Cadre, OrgUnit, User
@@ -14,6 +13,7 @@ from core import xlsx
 from core.domain_errors import Conflict, Invalid
 from core.extensions import db
 from core.timeutil import utcnow
+from core.transactions import writes
 
 HEADERS = ["姓名", "手机号", "单位", "职务", "是否新提拔"]
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -52,6 +52,8 @@ class RosterPlan:
 
 def plan_roster(content: bytes) -> RosterPlan:
     """Read a roster (.xlsx) and check every row; nothing is written."""
+    from openpyxl import load_workbook  # heavy: imported where used
+
     plan = RosterPlan()
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
@@ -110,13 +112,14 @@ def apply_roster(plan: RosterPlan) -> tuple[int, int]:
     by_phone = {c.phone: c for c in db.session.scalars(select(Cadre).where(Cadre.phone.in_([r.phone for r in plan.rows])))}
     created = 0
     for row in plan.rows:
+        unit_id = row.unit.id  # before a new cadre is pending: reading it may flush
         cadre = by_phone.get(row.phone)
         if cadre is None:
             cadre = Cadre(phone=row.phone, binding_code=_unused_code())
             db.session.add(cadre)
             created += 1
         cadre.name, cadre.org_unit_id, cadre.position, cadre.newly_promoted, cadre.active = (
-            row.name, row.unit.id, row.position, row.newly_promoted, True)
+            row.name, unit_id, row.position, row.newly_promoted, True)
     db.session.flush()
     return created, len(plan.rows) - created
 
@@ -129,6 +132,8 @@ def _unused_code() -> str:
 
 
 def template() -> bytes:
+    from openpyxl import Workbook
+
     book = Workbook()
     sheet = xlsx.sheet(book, "干部花名册", HEADERS, [12, 16, 20, 20, 12], first=True)
     sheet.append(["张三", "13800000000", "镇党政办", "主任", "否"])
@@ -137,6 +142,8 @@ def template() -> bytes:
 
 def binding_sheet(cadres: list[Cadre]) -> bytes:
     """The codes to hand out, one row a cadre."""
+    from openpyxl import Workbook
+
     book = Workbook()
     sheet = xlsx.sheet(book, "绑定码", ["姓名", "单位", "职务", "手机号", "绑定码", "状态"], [12, 20, 20, 16, 14, 10], first=True)
     for c in cadres:
@@ -144,6 +151,7 @@ def binding_sheet(cadres: list[Cadre]) -> bytes:
     return xlsx.to_bytes(book)
 
 
+@writes
 def bind(user: User, real_name: str, code: str) -> User:
     """Make `user` the cadre whose name and binding code these are. A code binds once."""
     code = code.strip().upper().replace(" ", "")

@@ -7,6 +7,7 @@ from accounts.wechat import WeChatClient
 from core.domain_errors import Invalid, Unauthenticated
 from core.extensions import db
 from core.timeutil import utcnow
+from core.transactions import writes
 from points.models import PointsTally
 
 DEV_OPENID_PREFIX = "dev:"
@@ -28,6 +29,7 @@ def dev_login_enabled() -> bool:
     return not cfg["PRODUCTION"] and not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
 
 
+@writes
 def login(code: str) -> User:
     """Exchange a wx.login code for our user, creating the user on first login."""
     if dev_login_enabled():
@@ -53,6 +55,7 @@ def get_user(user_id: int) -> User:
     return user
 
 
+@writes
 def update_profile(user: User, changes: dict) -> User:
     if "org_unit_id" in changes:
         unit_id = changes["org_unit_id"]

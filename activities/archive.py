@@ -18,8 +18,6 @@ import zipfile
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from sqlalchemy import and_, case, distinct, func, literal, select
 
 from accounts.models import OrgUnit, User
@@ -198,6 +196,9 @@ XLSX_MIME = xlsx.MIME
 
 def figures_xlsx(year: int, figures: dict | None = None) -> bytes:
     """The figures as a workbook: 总览, 按类型, 按主办单位, 按村社区, 现场答题."""
+    from openpyxl import Workbook  # heavy: imported where used
+    from openpyxl.styles import Alignment
+
     f = figures or year_figures(year)
     q = f["quiz"]
     wb = Workbook()
@@ -295,6 +296,8 @@ def _add_file(zf: zipfile.ZipFile, name: str, path: str, when: tuple) -> None:
 
 
 def _signin_xlsx(rows: list) -> bytes:
+    from openpyxl import Workbook
+
     wb = Workbook()
     ws = xlsx.sheet(wb, "签到名单", ["序号", "姓名", "昵称", "村/社区", "签到时间"], [8, 14, 18, 24, 18], first=True)
     for i, row in enumerate(rows, start=1):
@@ -304,6 +307,8 @@ def _signin_xlsx(rows: list) -> bytes:
 
 
 def _index_xlsx(entries: list[dict]) -> bytes:
+    from openpyxl import Workbook
+
     wb = Workbook()
     ws = xlsx.sheet(wb, "活动目录", ["日期", "类型", "标题", "地点", "主办单位", "签到人数", "现场答题人数", "现场答题正确率（%）", "照片数", "文件夹"],
                 [12, 12, 36, 24, 22, 10, 12, 14, 8, 60], first=True)

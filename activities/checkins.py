@@ -13,6 +13,7 @@ from activities.models import CheckIn, Event
 from core.domain_errors import Conflict, Expired, Forbidden, Invalid
 from core.extensions import db
 from core.timeutil import utcnow
+from core.transactions import writes
 from points import ledger
 from points.rules import rule
 
@@ -39,6 +40,7 @@ def event_for_token(token: str, now: datetime) -> Event:
     return event
 
 
+@writes
 def check_in(user_id: int, token: str, latitude: float | None, longitude: float | None,
              accuracy_m: float | None = None, now: datetime | None = None) -> CheckIn:
     now = now or utcnow()

@@ -17,9 +17,9 @@ import os
 import re
 import tempfile
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_request_context, request
-from PIL import ExifTags, Image, ImageOps
 from sqlalchemy import event as sa_event
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +31,12 @@ from activities.models import Event, EventPhoto
 from core.domain_errors import Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.timeutil import local_zone
+from core.transactions import writes, writing
 from points.models import Reward
+
+# heavy: Pillow is imported where used
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_BYTES = 10 * 1024 * 1024
 # A photo from a 50-megapixel phone camera fits; a small file that would decode to
@@ -93,6 +98,8 @@ def check_image(data: bytes, filename: str = "", claimed_type: str | None = None
     """Everything about an upload that decides whether it is kept; raises Invalid
     if not. Decodes the whole image (a truncated file fails here) and makes the
     thumbnail, so that nothing is written for a file that is refused."""
+    from PIL import Image
+
     if len(data) > MAX_BYTES:
         raise Invalid(MSG_TOO_LARGE, {"max_bytes": MAX_BYTES, "size_bytes": len(data)}, code="file_too_large")
     if not data:
@@ -133,9 +140,11 @@ def check_image(data: bytes, filename: str = "", claimed_type: str | None = None
     return checked
 
 
-def _thumbnail(img: Image.Image) -> bytes:
+def _thumbnail(img: "Image.Image") -> bytes:
     """A JPEG whose longest side is THUMB_SIZE, turned upright. Decoding here is also
     what finds a truncated file (verify() does not, for JPEG)."""
+    from PIL import Image, ImageOps
+
     if img.format == "JPEG":
         # Let libjpeg decode at a reduced scale: it still reads every byte.
         img.draft("RGB", (THUMB_SIZE * 2, THUMB_SIZE * 2))
@@ -170,6 +179,8 @@ def taken_at_from_exif(exif) -> datetime | None:
     township's zone is assumed. None when absent or unreadable (0000:00:00 and the like)."""
     if not exif:
         return None
+    from PIL import ExifTags
+
     try:
         sub = exif.get_ifd(ExifTags.IFD.Exif)
     except Exception:
@@ -251,28 +262,34 @@ def store_image(data: bytes, filename: str, claimed_type: str | None) -> tuple[s
     return sha256, checked.mime_type
 
 
-def store_photo(event: Event, data: bytes, filename: str, claimed_type: str | None, caption: str = "",
-                user_id: int | None = None, admin_id: int | None = None) -> tuple[EventPhoto, bool]:
-    """Keep an uploaded photo of an event; returns (photo, created).
+class Prepared:
+    """An uploaded image checked and kept in the store, ready to be recorded."""
 
-    The same file uploaded again to the same event returns the row already there
-    (created False); to another event, a new row sharing the stored file. Raises
-    Invalid (invalid_image, file_too_large, type_mismatch, image_too_large), in
-    which case nothing is stored. Flushes; the caller commits."""
-    caption = (caption or "").replace("\x00", "").strip()
-    if len(caption) > CAPTION_MAX:
-        raise Invalid(f"说明不能超过 {CAPTION_MAX} 个字。", {"caption": [f"不能超过 {CAPTION_MAX} 个字。"]})
-    checked = check_image(data, filename, claimed_type)
-    sha256 = hashlib.sha256(data).hexdigest()
+    __slots__ = ("data", "sha256", "checked", "caption")
 
-    existing = _existing(event.id, sha256)
+    def __init__(self, data: bytes, filename: str, claimed_type: str | None, caption: str = ""):
+        caption = (caption or "").replace("\x00", "").strip()
+        if len(caption) > CAPTION_MAX:
+            raise Invalid(f"说明不能超过 {CAPTION_MAX} 个字。", {"caption": [f"不能超过 {CAPTION_MAX} 个字。"]})
+        self.checked = check_image(data, filename, claimed_type)
+        self.data, self.sha256, self.caption = data, hashlib.sha256(data).hexdigest(), caption
+        # Kept before its row exists, outside any unit of work: file I/O never holds a
+        # lock. A file whose row never comes is one more file, named by its content.
+        _keep(data, self.sha256, self.checked)
+
+
+def record_photo(event: Event, prepared: Prepared, user_id: int | None = None,
+                 admin_id: int | None = None) -> tuple[EventPhoto, bool]:
+    """The row of a prepared photo, in the caller's unit of work; returns (photo,
+    created). The same file uploaded again to the same event returns the row already
+    there (created False); to another event, a new row sharing the stored file."""
+    existing = _existing(event.id, prepared.sha256)
     if existing is not None:
         return existing, False
-
-    _keep(data, sha256, checked)
+    checked = prepared.checked
     photo = EventPhoto(
-        event_id=event.id, sha256=sha256, mime_type=checked.mime_type, size_bytes=len(data),
-        width=checked.width, height=checked.height, taken_at=checked.taken_at, caption=caption,
+        event_id=event.id, sha256=prepared.sha256, mime_type=checked.mime_type, size_bytes=len(prepared.data),
+        width=checked.width, height=checked.height, taken_at=checked.taken_at, caption=prepared.caption,
         uploaded_by_user_id=user_id, uploaded_by_admin_id=admin_id,
     )
     try:
@@ -280,11 +297,21 @@ def store_photo(event: Event, data: bytes, filename: str, claimed_type: str | No
         with db.session.begin_nested():
             db.session.add(photo)
     except IntegrityError:
-        existing = _existing(event.id, sha256)
+        existing = _existing(event.id, prepared.sha256)
         if existing is None:
             raise
         return existing, False
     return photo, True
+
+
+def store_photo(event: Event, data: bytes, filename: str, claimed_type: str | None, caption: str = "",
+                user_id: int | None = None, admin_id: int | None = None) -> tuple[EventPhoto, bool]:
+    """Check, keep and record one photo of an event (see Prepared and record_photo).
+    Raises Invalid (invalid_image, file_too_large, type_mismatch, image_too_large), in
+    which case nothing is recorded."""
+    prepared = Prepared(data, filename, claimed_type, caption)
+    with writing():
+        return record_photo(event, prepared, user_id, admin_id)
 
 
 def _existing(event_id: int, sha256: str) -> EventPhoto | None:
@@ -294,7 +321,7 @@ def _existing(event_id: int, sha256: str) -> EventPhoto | None:
 def upload_by_user(user_id: int, event_id: int, data: bytes, filename: str, claimed_type: str | None,
                    caption: str = "") -> tuple[EventPhoto, bool]:
     """A photo uploaded from the mini-program, by a cadre of the event's organising
-    unit (谁执法谁普法: the unit that held it keeps its evidence). Commits."""
+    unit (谁执法谁普法: the unit that held it keeps its evidence)."""
     event = db.session.get(Event, event_id)
     if event is None:
         raise NotFound("活动不存在。")
@@ -309,10 +336,7 @@ def upload_by_user(user_id: int, event_id: int, data: bytes, filename: str, clai
     if row.org_unit_id != event.org_unit_id:
         raise Forbidden(f"只有主办单位“{event.org_unit.name}”的干部可以上传此活动的照片。",
                         {"org_unit": {"id": event.org_unit_id, "name": event.org_unit.name}}, code="not_organiser")
-    photo, created = store_photo(event, data, filename, claimed_type, caption, user_id=user_id)
-    if created:
-        db.session.commit()
-    return photo, created
+    return store_photo(event, data, filename, claimed_type, caption, user_id=user_id)
 
 
 # -- deleting --------------------------------------------------------------------
@@ -337,9 +361,10 @@ def release_file(sha256: str, mime_type: str) -> None:
         db.session.info.setdefault(_PENDING, []).extend([photo_path(sha256, MIME_EXTENSIONS[mime_type]), thumb_path(sha256)])
 
 
+@writes
 def delete_photo(photo: EventPhoto, admin_id: int | None) -> None:
-    """Delete a photo's row and record it in the audit log; its stored file goes at
-    commit unless another row uses it (release_file). Flushes; the caller commits."""
+    """Delete a photo's row and record it in the audit log, in one unit of work; its
+    stored file goes at commit unless another row uses it (release_file)."""
     sha256, mime_type, event_id, photo_id = photo.sha256, photo.mime_type, photo.event_id, photo.id
     summary = f"删除活动 {event_id} 的照片 {sha256[:12]}…（{photo.caption or '无说明'}）"
     db.session.delete(photo)

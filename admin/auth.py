@@ -14,6 +14,7 @@ from core.errors import ApiError
 from core.extensions import db
 from core.ratelimit import limiter, remote_address
 from core.timeutil import local_midnight_utc, local_today
+from core.transactions import writing
 from quiz_bank.models import Question, Quiz
 
 
@@ -120,24 +121,25 @@ class AuthView(BaseView):
         wait = max(limiter.failures_block(*key) for key in keys)
         if wait:
             # Locked: not even the right password is tried.
-            audit.record(None, "login_locked", "admin_session", "", f"地址 {address} 登录 {username}：失败次数过多，已锁定")
-            db.session.commit()
+            with writing():
+                audit.record(None, "login_locked", "admin_session", "", f"地址 {address} 登录 {username}：失败次数过多，已锁定")
             flash(f"登录失败次数过多，请 {(wait + 59) // 60} 分钟后再试。", "error")
             return self.render("admin/login.html", form=form), 429, {"Retry-After": str(wait)}
-        admin = admins.authenticate(username, form.password.data)
-        if admin and admin.totp_secret and not admins.check_totp(admin, form.code.data):
-            admin = None
+        admin = admins.authenticate(username, form.password.data)  # the slow hash, outside the unit
+        with writing():
+            if admin and admin.totp_secret and not admins.check_totp(admin, form.code.data):
+                admin = None
+            if admin is None:
+                audit.record(None, "login_failed", "admin_session", "", f"地址 {address} 登录 {username}：用户名、密码或验证码错误")
+            else:
+                audit.record(admin.id, "login", "admin_session", admin.id, f"地址 {address} 登录成功")
         if admin is None:
             for key in keys:
                 limiter.count_failure(*key)
-            audit.record(None, "login_failed", "admin_session", "", f"地址 {address} 登录 {username}：用户名、密码或验证码错误")
-            db.session.commit()
             flash("用户名、密码或动态验证码错误。", "error")
             return self.render("admin/login.html", form=form)
         login_user(admin)
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME idle
-        audit.record(admin.id, "login", "admin_session", admin.id, f"地址 {address} 登录成功")
-        db.session.commit()
         if needs_second_factor_setup(admin):
             return redirect(url_for("account.index"))
         target = request.args.get("next") or ""
@@ -147,8 +149,8 @@ class AuthView(BaseView):
     @expose("/logout", methods=["GET"])
     def logout(self):
         if current_user.is_authenticated:
-            audit.record(current_user.id, "logout", "admin_session", current_user.id, f"地址 {remote_address()} 退出登录")
-            db.session.commit()
+            with writing():
+                audit.record(current_user.id, "logout", "admin_session", current_user.id, f"地址 {remote_address()} 退出登录")
         logout_user()
         flash("已退出登录。", "info")
         return redirect(url_for(".login"))

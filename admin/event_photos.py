@@ -14,6 +14,7 @@ from admin.auth import StaffView, forbidden, has_role
 from core.domain_errors import DomainError
 from core.extensions import db
 from core.timeutil import local_text
+from core.transactions import writing
 
 UPLOADERS = ("admin",)  # editors keep the question bank
 DELETERS = ("admin",)
@@ -83,22 +84,22 @@ class EventPhotoView(StaffView):
             flash("请选择要上传的照片。", "error")
             return redirect(url_for(".detail", event_id=event.id))
         caption = request.form.get("caption", "")
-        added, existing = 0, 0
+        prepared = []  # checked and kept first: no image work inside the unit of work
         for upload in uploads:
-            data = upload.stream.read(photos.MAX_BYTES + 1)
             try:
-                photo, created = photos.store_photo(event, data, upload.filename, upload.mimetype, caption,
-                                                    admin_id=current_user.id)
+                prepared.append((upload.filename, photos.Prepared(upload.stream.read(photos.MAX_BYTES + 1), upload.filename,
+                                                                   upload.mimetype, caption)))
             except DomainError as exc:
                 flash(f"{upload.filename}：{exc.message}", "error")
-                continue
-            if created:
-                added += 1
-                audit.record(current_user.id, "create", "event_photo", photo.id,
-                             f"为活动“{event.title}”上传照片 {upload.filename}")
-            else:
-                existing += 1
-        db.session.commit()
+        added, existing = 0, 0
+        with writing():
+            for filename, ready in prepared:
+                photo, created = photos.record_photo(event, ready, admin_id=current_user.id)
+                if created:
+                    added += 1
+                    audit.record(current_user.id, "create", "event_photo", photo.id, f"为活动“{event.title}”上传照片 {filename}")
+                else:
+                    existing += 1
         if added:
             flash(f"已上传 {added} 张照片。", "success")
         if existing:
@@ -113,6 +114,5 @@ class EventPhotoView(StaffView):
         if photo is None or photo.event_id != event_id:
             abort(404)
         photos.delete_photo(photo, current_user.id)
-        db.session.commit()
         flash("照片已删除。", "success")
         return redirect(url_for(".detail", event_id=event_id))

@@ -1,7 +1,6 @@
 """Events in the panel, and the projector page with the rotating check-in code."""
 from functools import lru_cache
 
-import segno
 from flask import jsonify, url_for
 from flask_admin import expose
 from markupsafe import Markup
@@ -22,6 +21,8 @@ from core.timeutil import local_text, utcnow
 @lru_cache(maxsize=256)
 def qr_svg(token: str) -> str:
     """The QR code of a token, as inline SVG (cached: one drawing per period)."""
+    import segno  # heavy: imported where used
+
     return segno.make(token, error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
 
 

@@ -15,6 +15,7 @@ from accounts import audit
 from admin.auth import StaffView, forbidden, has_role
 from core.extensions import db
 from core.timeutil import local_text, utcnow
+from core.transactions import writing
 from quiz_bank.exams import certificates, results
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
 
@@ -71,13 +72,13 @@ class ExamResultsView(StaffView):
             return forbidden()
         exam = self._exam(exam_id)
         try:
-            new = results.create_makeup(exam)
+            with writing():
+                new = results.create_makeup(exam)
+                audit.record(current_user.id, "create", "exam", new.id,
+                             f"为“{exam.title}”生成补考“{new.title}”，{len(new.cadres)} 人")
         except ValueError as exc:  # raised before anything is written
             flash(str(exc), "error")
             return redirect(url_for(".detail", exam_id=exam_id))
-        audit.record(current_user.id, "create", "exam", new.id,
-                     f"为“{exam.title}”生成补考“{new.title}”，{len(new.cadres)} 人")
-        db.session.commit()
         flash(f"已生成补考“{new.title}”，安排 {len(new.cadres)} 人参加，7 天内有效。请核对后保存。", "success")
         try:
             target = url_for("exams.edit_view", id=new.id)

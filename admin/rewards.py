@@ -1,10 +1,10 @@
 """Rewards in the panel, the pickup counter, and the points books."""
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import FileField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional
 
 from activities.photos import store_image
 from admin.auth import StaffView, forbidden, has_role
@@ -51,14 +51,28 @@ class RewardView(LocalTimesMixin, SecureModelView):
 
     domain_check = staticmethod(rewards.check_reward)
 
-    def on_model_change(self, form, model, is_created):
-        super().on_model_change(form, model, is_created)
-        upload = form.image_file.data
+    def create_model(self, form):
+        return self._keep_image(form) and super().create_model(form)
+
+    def update_model(self, form, model):
+        return self._keep_image(form) and super().update_model(form, model)
+
+    def _keep_image(self, form) -> bool:
+        """Check and keep the uploaded picture before the save's unit of work begins:
+        image work never holds the write lock."""
+        upload, g.reward_image = form.image_file.data, None
         if upload and getattr(upload, "filename", ""):
             try:
-                model.image_sha256, model.image_mime = store_image(upload.read(), upload.filename, upload.mimetype)
+                g.reward_image = store_image(upload.read(), upload.filename, upload.mimetype)
             except DomainError as exc:
-                raise ValidationError(exc.message)
+                flash(exc.message, "error")
+                return False
+        return True
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if g.reward_image:
+            model.image_sha256, model.image_mime = g.reward_image
 
     def audit_summary(self, form, model, is_created) -> str:
         return f"奖品：{model.name}，{model.cost} 积分，库存 {model.stock}，{'上架' if model.visible else '下架'}"

@@ -17,6 +17,7 @@ from admin.secrets import SECRET_READERS, SecretColumns
 from admin.uploads import stash, stashed
 from admin.views import SecureModelView, _local_time
 from core.extensions import db
+from core.transactions import writes, writing
 
 EDITORS = ("admin",)
 
@@ -49,6 +50,7 @@ class CadreView(SecretColumns, SecureModelView):
         return has_role(*EDITORS) and super().is_action_allowed(name)
 
     @action("reset_binding", "解除绑定并换新绑定码", "解除所选干部的微信绑定，并生成新的绑定码？旧绑定码将作废。")
+    @writes
     def reset_binding(self, ids):
         if not has_role(*EDITORS):
             return forbidden()
@@ -56,7 +58,6 @@ class CadreView(SecretColumns, SecureModelView):
         for cadre in cadres:
             roster.reset_binding(cadre)
             self._audit("update", cadre, f"解除绑定并换新绑定码：{cadre.name}")
-        db.session.commit()
         flash(f"已为 {len(cadres)} 名干部解除绑定并生成新的绑定码。", "success")
 
 
@@ -107,9 +108,9 @@ class RosterImportView(StaffView):
         if not plan.ok:
             flash("花名册中有问题，未导入。请修改后重新上传。", "error")
             return redirect(url_for(".index"))
-        created, updated = roster.apply_roster(plan)
-        audit.record(current_user.id, "import", "cadre", "", f"导入干部花名册 {request.form.get('filename', '')}：新增 {created} 人，更新 {updated} 人")
-        db.session.commit()
+        with writing():
+            created, updated = roster.apply_roster(plan)
+            audit.record(current_user.id, "import", "cadre", "", f"导入干部花名册 {request.form.get('filename', '')}：新增 {created} 人，更新 {updated} 人")
         os.remove(path)
         flash(f"花名册已导入：新增 {created} 人，更新 {updated} 人。请下载绑定码发给新增的干部。", "success")
         return redirect(url_for("cadres.index_view"))

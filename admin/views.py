@@ -15,6 +15,7 @@ from accounts import admins, audit
 from accounts.models import ADMIN_ROLE_LABELS
 from admin.auth import StaffOnly, forbidden, has_role
 from core.extensions import db
+from core.transactions import writes, writing
 from core.timeutil import from_local, local_naive, local_text
 from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
@@ -77,6 +78,19 @@ class SecureModelView(StaffOnly, ModelView):
     def audit_summary(self, form, model, is_created) -> str:
         """What the audit log says of a saved row."""
         return str(model)
+
+    # Flask-Admin's saves, each one unit of work (it commits inside; the unit bounds the lock).
+    @writes
+    def create_model(self, form):
+        return super().create_model(form)
+
+    @writes
+    def update_model(self, form, model):
+        return super().update_model(form, model)
+
+    @writes
+    def delete_model(self, model):
+        return super().delete_model(model)
 
     def _on_model_change(self, form, model, is_created):
         # Flask-Admin calls this just before its commit: the audit entry goes into the
@@ -181,25 +195,24 @@ class QuestionView(SecureModelView):
     def _save(self, form, model=None):
         data = _form_to_data(form)
         try:
-            if model is None:
-                question = question_service.create_question(data)
-                self._audit("create", question, f"新建题目：{question.stem[:80]}")
-            else:
-                question = question_service.edit_question(model, data)
-                if question is not model:
-                    # "Save and continue editing" must reopen the new version, not the retired one.
-                    g.newer_version = {model.id: question.id}
-                    self._audit("new_version", question, f"题目 {model.id} 已有人作答，修改保存为新版本 {question.id}，原版本停用")
-                    flash(f"该题已有人作答，修改已保存为新版本（编号 {question.id}），原题已停用。", "info")
+            with writing():
+                if model is None:
+                    question = question_service.create_question(data)
+                    self._audit("create", question, f"新建题目：{question.stem[:80]}")
                 else:
-                    self._audit("update", question, f"修改题目：{question.stem[:80]}")
-            if form.status.data != question.status:
-                question_service.set_status(question, form.status.data)
-                self._audit("retire" if form.status.data == "retired" else "update", question, f"状态改为{STATUS_LABELS[form.status.data]}")
-            db.session.commit()
+                    question = question_service.edit_question(model, data)
+                    if question is not model:
+                        # "Save and continue editing" must reopen the new version, not the retired one.
+                        g.newer_version = {model.id: question.id}
+                        self._audit("new_version", question, f"题目 {model.id} 已有人作答，修改保存为新版本 {question.id}，原版本停用")
+                        flash(f"该题已有人作答，修改已保存为新版本（编号 {question.id}），原题已停用。", "info")
+                    else:
+                        self._audit("update", question, f"修改题目：{question.stem[:80]}")
+                if form.status.data != question.status:
+                    question_service.set_status(question, form.status.data)
+                    self._audit("retire" if form.status.data == "retired" else "update", question, f"状态改为{STATUS_LABELS[form.status.data]}")
             return question
         except question_service.QuestionInvalid as exc:
-            db.session.rollback()
             for problem in exc.problems:
                 flash(problem, "error")
             return False
@@ -214,6 +227,7 @@ class QuestionView(SecureModelView):
         return bool(self._save(form, model))
 
     @action("retire", "停用", "确定停用所选题目吗？停用后不再出现在新的答题中。")
+    @writes
     def action_retire(self, ids):
         if not has_role(*self.editors):
             flash("当前账号没有权限停用题目。", "error")
@@ -224,7 +238,6 @@ class QuestionView(SecureModelView):
                 question_service.set_status(question, "retired")
                 self._audit("retire", question, "停用题目")
                 retired += 1
-        db.session.commit()
         flash(f"已停用 {retired} 道题目。", "success")
 
     def is_action_allowed(self, name):

@@ -21,6 +21,7 @@ from core.domain_errors import DomainError
 from core.errors import ApiError, as_http, error_body
 from core.extensions import db
 from core.timeutil import utcnow
+from core.transactions import writing
 
 KEPT = timedelta(hours=24)
 # How long a repeat waits for the first request of its key, still running, to answer.
@@ -125,20 +126,20 @@ def _claim(user_id: int, key: str, request_hash: str):
     while True:
         now = utcnow()
         try:
-            # A person's expired keys go when they next send one (the unique index finds them).
-            db.session.execute(delete(IdempotencyRecord).where(record.user_id == user_id, record.created_at < now - KEPT))
-            claim = IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash, created_at=now)
-            db.session.add(claim)
-            db.session.flush()
-            claim_id = claim.id
-            db.session.commit()  # visible to a repeat before the work begins
+            with writing():  # its own unit: visible to a repeat before the work begins
+                # A person's expired keys go when they next send one (the unique index finds them).
+                db.session.execute(delete(IdempotencyRecord).where(record.user_id == user_id, record.created_at < now - KEPT))
+                claim = IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash, created_at=now)
+                db.session.add(claim)
+                db.session.flush()
+                claim_id = claim.id
             return claim_id, None
         except IntegrityError:
-            db.session.rollback()
+            pass
         while True:
             found = db.session.execute(select(record.request_hash, record.status_code, record.body, record.created_at)
                                        .where(record.user_id == user_id, record.key == key)).one_or_none()
-            db.session.rollback()  # on SQLite a POST's read holds the write lock: never while sleeping
+            db.session.rollback()  # end the read: nothing is held while sleeping
             if found is None or found.created_at < utcnow() - KEPT:
                 break  # the first request failed and let go, or its record expired: claim again
             if found.request_hash != request_hash:
@@ -161,12 +162,12 @@ def _in_progress() -> ApiError:
 def _settle(record_id: int, status_code: int, body) -> None:
     # Whatever the view left uncommitted would be rolled back at teardown anyway.
     db.session.rollback()
-    db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(status_code=status_code, body=body))
-    db.session.commit()
+    with writing():
+        db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(status_code=status_code, body=body))
 
 
 def _forget(record_id: int) -> None:
     db.session.rollback()
-    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
-    db.session.commit()
+    with writing():
+        db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
 

@@ -5,7 +5,7 @@ import sys
 from apiflask import APIFlask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import config, sqlite
+from core import config, transactions
 from core.extensions import csrf, db, login_manager, migrate
 from core.ratelimit import limiter
 
@@ -85,10 +85,10 @@ def register_extensions(app: APIFlask) -> None:
     import api.idempotency  # noqa: F401
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **app.config["SQLALCHEMY_ENGINE_OPTIONS"], **sqlite.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"], **transactions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_WAIT_SECONDS"]),
     }
     db.init_app(app)
-    sqlite.install()
+    transactions.install()
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     limiter.init_app(app)
     csrf.init_app(app)

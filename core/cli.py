@@ -1,5 +1,4 @@
 """Command-line entry points: `flask create-admin`, `flask seed-demo`, `flask questions`, `flask exams` (and Flask-Migrate's `flask db`)."""
-import signal
 import sys
 
 import click
@@ -44,20 +43,6 @@ def register(app) -> None:
 
         summary = seed(residents=residents, days=days, echo=click.echo)
         click.echo(summary)
-
-    @app.cli.command("sqlite-writer")
-    def sqlite_writer():
-        """Run SQLite's writer process beside the app servers (see core/sqlite_writer.py)."""
-        from core.extensions import db
-        from core.sqlite_writer import serve
-
-        engine = db.engine
-        if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-            raise click.ClickException("只有 SQLite 数据库文件需要写入进程。")
-        # Stopped (SIGTERM) like any service: leave through serve's cleanup, not around it.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        if not serve(engine, engine.url.database, started=lambda path: click.echo(f"SQLite 写入进程已启动：{path}")):
-            raise click.ClickException("这个数据库已有写入进程在运行。")
 
     questions = click.Group("questions", help="Import or export the question bank.")
     app.cli.add_command(questions)

@@ -41,6 +41,8 @@ def from_env(instance_path: str) -> dict:
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
         "REDIS_URL": redis_url,
+        # The longest a request waits for a lock or a connection before a 503 busy.
+        "DB_WAIT_SECONDS": float(env.get("DB_WAIT_SECONDS", "5")),
         # The admin panel signs out a session left idle this long.
         "PERMANENT_SESSION_LIFETIME": _int("ADMIN_IDLE_MINUTES", 30) * 60,
         "SESSION_COOKIE_SECURE": production,

@@ -5,6 +5,7 @@ from apiflask import HTTPError
 from flask import request
 from markupsafe import escape
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.domain_errors import (
     Conflict, DomainError, Expired, Forbidden, Invalid, NotFound, Unauthenticated, Unavailable, UpstreamFailed,
@@ -34,9 +35,6 @@ class ApiError(HTTPError):
 
     def __init__(self, status: int, code: str, message: str, details: dict | None = None):
         super().__init__(status, message=message, detail=details or {}, extra_data={"code": code})
-
-    def __reduce__(self):  # pickled by the SQLite writer process (core.sqlite_writer)
-        return ApiError, (self.status_code, self.extra_data["code"], self.message, self.detail)
 
 
 # The one place a domain error's kind becomes an HTTP status.
@@ -139,7 +137,12 @@ def register(app) -> None:
         return process(ApiError(422, "validation_error", "提交的内容包含无法保存的值。"))
 
     @app.errorhandler(OperationalError)
-    def operational(error):
+    @app.errorhandler(PoolTimeout)
+    def busy(error):
+        # A bounded wait ran out (core.transactions) or the database is unreachable:
+        # the phone retries once, after Retry-After.
         db.session.rollback()
-        app.logger.exception("database unavailable")
-        return process(ApiError(503, "service_unavailable", DEFAULTS[503][1]))
+        app.logger.warning("database busy or unavailable: %s", error)
+        answer = ApiError(503, "busy", "服务繁忙，请稍后再试。")
+        answer.headers = {"Retry-After": "1"}
+        return process(answer)

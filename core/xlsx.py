@@ -1,15 +1,16 @@
 """Spreadsheets the office opens in Excel: one look for every workbook we export, and
 the one guard against formula injection for every xlsx and CSV the app writes."""
+from __future__ import annotations
+
 import csv
 import io
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+# heavy: openpyxl is imported where used (CSV writers need none of it)
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BOLD = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 # What Excel, LibreOffice and WPS may read as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,12 +55,16 @@ def csv_writer(stream, **fmt) -> _NeutralisingWriter:
 
 def sheet(book: Workbook, title: str, headers: list[str], widths: list[int], first: bool = False):
     """A sheet with bold, shaded, frozen headers and the given column widths."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     ws = book.active if first else book.create_sheet()
     ws.title = title
     ws.append(headers)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for i, width in enumerate(widths, start=1):
         cell = ws.cell(row=1, column=i)
-        cell.font, cell.fill = BOLD, HEAD_FILL
+        cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
@@ -68,8 +73,10 @@ def sheet(book: Workbook, title: str, headers: list[str], widths: list[int], fir
 
 def bold_last_row(ws) -> None:
     """For a totals row."""
+    from openpyxl.styles import Font
+
     for cell in ws[ws.max_row]:
-        cell.font = BOLD
+        cell.font = Font(bold=True)
 
 
 def neutralise_book(book: Workbook) -> None:

@@ -104,7 +104,6 @@ def _play(user_id: int, mode: str, category_id, when, skill: float, rng: random.
     # Read the quiz before answering: each answer commits, which expires it.
     quiz_id = quiz.id
     plan = [(item.question.id, item.question.answer, [o["key"] for o in item.question.options]) for item in quiz.items]
-    db.session.commit()  # end this read: answers write on a connection of their own
     for n, (qid, right_answer, keys) in enumerate(plan):
         wrong = [k for k in keys if [k] != right_answer]
         given = right_answer if rng.random() < skill else [rng.choice(wrong)]

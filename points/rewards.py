@@ -8,7 +8,6 @@ retried tap pays or takes twice."""
 import secrets
 from datetime import datetime, timedelta
 
-import segno
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -18,6 +17,7 @@ from activities.photos import image_url
 from core.domain_errors import Conflict, NotFound
 from core.extensions import db
 from core.timeutil import to_local, utcnow
+from core.transactions import writes
 from points import ledger
 from points.models import Redemption, Reward
 
@@ -92,6 +92,7 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
+@writes
 def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redemption:
     now = now or utcnow()
     reward = db.session.get(Reward, reward_id)
@@ -136,6 +137,7 @@ def my_redemptions(user_id: int, page: int, per_page: int):
     )
 
 
+@writes
 def cancel(user_id: int, redemption_id: int, now: datetime | None = None) -> Redemption:
     """The person changed their mind while it is still pending: points and stock back."""
     redemption = db.session.scalar(select(Redemption).where(Redemption.id == redemption_id, Redemption.user_id == user_id))
@@ -177,6 +179,7 @@ def find_by_code(code: str) -> Redemption | None:
     return db.session.scalar(select(Redemption).where(Redemption.pickup_code == code).options(joinedload(Redemption.user)))
 
 
+@writes
 def hand_over(redemption_id: int, admin_id: int, now: datetime | None = None) -> Redemption:
     """Staff give the reward out against the code: recorded with who and when."""
     now = now or utcnow()
@@ -200,6 +203,7 @@ def hand_over(redemption_id: int, admin_id: int, now: datetime | None = None) ->
     return redemption
 
 
+@writes
 def expire_unclaimed(now: datetime | None = None) -> int:
     """Refund every pending redemption past its pickup deadline (schedule it daily)."""
     now = now or utcnow()
@@ -220,4 +224,6 @@ def expire_unclaimed(now: datetime | None = None) -> int:
 
 def pickup_qr(redemption: Redemption) -> str:
     """The pickup code as a QR image for the phone to show (a PNG data URI)."""
+    import segno  # heavy: imported where used
+
     return segno.make(redemption.pickup_code, error="m").png_data_uri(scale=8, border=2)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from accounts import audit
 from core.extensions import db
 from core.timeutil import utcnow
+from core.transactions import writes
 from quiz_bank import formats
 from quiz_bank.formats import Problem
 from quiz_bank.models import Category, Question
@@ -77,6 +78,7 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
     return plan
 
 
+@writes
 def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admin_id: int | None = None,
                  source: str | None = None) -> int:
     """Write the planned questions; returns how many were added. With `source` (the

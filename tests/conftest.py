@@ -6,9 +6,10 @@ import os
 import tempfile
 
 import pytest
+from flask import has_request_context
 from sqlalchemy import event
 
-from core import create_app, sql
+from core import create_app, transactions
 from core.extensions import db
 from tests.factories import Factories
 
@@ -36,6 +37,7 @@ def app():
     with app.app_context():
         db.drop_all()
         db.create_all()
+        event.listen(db.engine, "before_cursor_execute", _writes_only_in_units)
     yield app
     with app.app_context():
         db.drop_all()
@@ -68,6 +70,14 @@ def _transaction(request, app):
         outer.rollback()
         conn.close()
         ctx.pop()
+
+
+def _writes_only_in_units(conn, cursor, statement, params, context, executemany):
+    """A request writes only inside a unit of work that says so (core.transactions):
+    on SQLite a write outside one would try to turn a read into a write and could fail
+    at once under concurrent commits. Every test holds the app to it."""
+    if has_request_context() and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE") and not transactions.in_unit():
+        raise AssertionError(f"a request wrote outside a unit of work: {statement[:80]}")
 
 
 def _empty_tables():
@@ -109,12 +119,9 @@ def count_queries(app):
                 statements.append(statement)
 
         event.listen(db.engine, "before_cursor_execute", before)
-        # The hot paths run ready-compiled SQL on the driver's cursor: count those too.
-        sql.statement_listeners.append(statements.append)
         try:
             yield statements
         finally:
             event.remove(db.engine, "before_cursor_execute", before)
-            sql.statement_listeners.remove(statements.append)
 
     return counting

@@ -12,6 +12,7 @@ from accounts.roster import cadre_of
 from core.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.timeutil import utcnow
+from core.transactions import writes
 from quiz_bank.draw import draw_for_rules
 from quiz_bank.exams.assignment import assigned_to, is_assigned
 from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt
@@ -122,6 +123,7 @@ def _open_attempt(user_id: int, exam_id: int) -> ExamAttempt | None:
     )
 
 
+@writes
 def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tuple[ExamAttempt, bool]:
     """Start an attempt, or give back the one in progress (resume). Returns (attempt, created)."""
     now = now or utcnow()
@@ -197,6 +199,7 @@ def get_attempt(user_id: int, attempt_id: int, now: datetime | None = None) -> E
     return attempt
 
 
+@writes
 def save_answer(user_id: int, attempt_id: int, question_id: int, given: list[str], now: datetime | None = None) -> dict:
     """Save one answer at once. Nothing about correctness is said."""
     now = now or utcnow()
@@ -232,6 +235,7 @@ def save_answer(user_id: int, attempt_id: int, question_id: int, given: list[str
     return {"question_id": question_id, "saved_at": now}
 
 
+@writes
 def submit(user_id: int, attempt_id: int, now: datetime | None = None) -> ExamAttempt:
     """Hand in. Submitting again answers the same result."""
     now = now or utcnow()
@@ -246,6 +250,7 @@ def submit(user_id: int, attempt_id: int, now: datetime | None = None) -> ExamAt
     return attempt
 
 
+@writes
 def finalise_if_due(attempt_id: int, now: datetime) -> ExamAttempt | None:
     """Finalise one attempt whose time ran out (locking it, so it happens once)."""
     attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.id == attempt_id).with_for_update(of=ExamAttempt))
@@ -257,6 +262,7 @@ def finalise_if_due(attempt_id: int, now: datetime) -> ExamAttempt | None:
     return attempt
 
 
+@writes
 def finalise_expired(now: datetime | None = None) -> int:
     """Every attempt whose time ran out, finalised with what was saved (for a scheduler)."""
     now = now or utcnow()

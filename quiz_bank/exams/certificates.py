@@ -3,18 +3,19 @@ admin panel can look up."""
 import secrets
 
 from flask import current_app
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.domain_errors import Conflict
 from core.extensions import db
 from core.timeutil import to_local, utcnow
+from core.transactions import writes
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Certificate, ExamAttempt
 
 SERIAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
+@writes
 def issue(attempt: ExamAttempt) -> Certificate:
     """The attempt's certificate, made the first time it is asked for."""
     if attempt.status == "in_progress" or not attempt.passed:
@@ -40,6 +41,8 @@ def verify(serial: str) -> Certificate | None:
 
 
 def render(cert: Certificate) -> bytes:
+    from fpdf import FPDF  # heavy: imported where used
+
     attempt = cert.attempt
     exam, cadre = attempt.exam, attempt.cadre
     pdf = FPDF(orientation="landscape", format="A4")

@@ -13,8 +13,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, PatternFill
 from sqlalchemy import Integer, and_, case, func, literal, select, union_all
 
 from accounts.models import Cadre, OrgUnit
@@ -277,14 +275,15 @@ def question_stats(exam: Exam) -> list[dict]:
 
 # -- the spreadsheet -----------------------------------------------------------------
 
-_BAD_FILL = PatternFill("solid", fgColor="FCE4D6")
-
-
 
 def export_xlsx(exam: Exam) -> bytes:
     """The results workbook for the cadre management office: 汇总, 成绩名单, 试题分析."""
+    from openpyxl import Workbook  # heavy: imported where used
+    from openpyxl.styles import Alignment, PatternFill
+
     results = exam_results(exam)
     wb = Workbook()
+    bad_fill = PatternFill("solid", fgColor="FCE4D6")
 
     ws = xlsx.sheet(wb, "汇总", ["单位", "应考人数", "已参加", "已交卷", "合格人数", "合格率（%）", "平均分", *BANDS],
                 [24, 10, 10, 10, 10, 12, 10, 8, 8, 8, 8], first=True)
@@ -310,7 +309,7 @@ def export_xlsx(exam: Exam) -> bytes:
         ws.cell(row=ws.max_row, column=4).alignment = Alignment(wrap_text=True, vertical="top")
         if q["bad"]:
             for cell in ws[ws.max_row]:
-                cell.fill = _BAD_FILL
+                cell.fill = bad_fill
 
     return xlsx.to_bytes(wb)
 

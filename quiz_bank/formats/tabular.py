@@ -3,10 +3,6 @@ in China), one row a question, Chinese headers."""
 import csv
 import io
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from core import xlsx
 from quiz_bank.formats import Parsed, Problem, ReadResult
 from quiz_bank.questions import OPTION_KEYS, parse_answer
@@ -60,6 +56,8 @@ def _rows_to_questions(rows) -> ReadResult:
 
 
 def read_xlsx(content: bytes) -> ReadResult:
+    from openpyxl import load_workbook  # heavy: imported where used
+
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
@@ -93,6 +91,10 @@ def _as_row(q: dict) -> list:
 
 
 def write_xlsx(categories: list[dict], questions: list[dict]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook(write_only=False)
     sheet = book.active
     sheet.title = "题目"

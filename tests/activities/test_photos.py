@@ -15,6 +15,7 @@ from activities import photos
 from activities.models import EventPhoto
 from core.domain_errors import Invalid
 from core.extensions import db
+from core.transactions import writing
 from tests.activities.photo_helpers import image_bytes, png_header_only, stored_files
 
 
@@ -189,25 +190,23 @@ def test_delete_keeps_a_shared_file_until_its_last_row_goes_and_is_audited(make)
     a_id = a.id
 
     photos.delete_photo(a, admin.id)
-    db.session.commit()
     assert files <= stored_files() and db.session.get(EventPhoto, a_id) is None
     entry = db.session.scalar(select(AuditLog).where(AuditLog.entity == "event_photo", AuditLog.entity_id == str(a_id)))
     assert entry.action == "delete" and entry.admin_id == admin.id
 
-    photos.delete_photo(b, admin.id)
-    assert files <= stored_files()  # not before the delete is committed
-    db.session.commit()
+    with writing():
+        photos.delete_photo(b, admin.id)
+        assert files <= stored_files()  # not before the delete is committed
     assert not files & stored_files()
 
 
 def test_a_rolled_back_delete_keeps_the_files(make):
     photo, _ = photos.store_photo(make.event(), image_bytes("JPEG"), "a.jpg", "image/jpeg", "")
-    db.session.commit()
     files = {photos.photo_path(photo.sha256, "jpg"), photos.thumb_path(photo.sha256)}
-    photos.delete_photo(photo, None)
-    db.session.rollback()
-    db.session.commit()
-    assert files <= stored_files()
+    with pytest.raises(RuntimeError), writing():
+        photos.delete_photo(photo, None)
+        raise RuntimeError("the unit fails after the delete")
+    assert files <= stored_files() and db.session.get(EventPhoto, photo.id) is not None
 
 
 # -- the API -----------------------------------------------------------------------

@@ -15,8 +15,6 @@ from tests.helpers import app_of_its_own
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOMAIN_PACKAGES = ("accounts", "activities", "points", "quiz_bank")
-# Files the lead is rewriting, which still raise ApiError until then; empty it when they no longer do.
-STILL_RAISING_API_ERROR = {"quiz_bank/quizzes.py", "points/ledger.py"}
 
 EXPECTED_STATUS = {
     kinds.Unauthenticated: 401, kinds.Forbidden: 403, kinds.NotFound: 404, kinds.Conflict: 409,
@@ -160,18 +158,12 @@ def _http_imports(path: pathlib.Path) -> list[str]:
 
 
 def test_domain_packages_import_nothing_of_http():
-    offenders, converted = {}, []
+    offenders = {}
     for package in DOMAIN_PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
-            name = path.relative_to(ROOT).as_posix()
-            found = _http_imports(path)
-            if name in STILL_RAISING_API_ERROR:
-                if not found:
-                    converted.append(name)
-            elif found:
-                offenders[name] = found
+            if found := _http_imports(path):
+                offenders[path.relative_to(ROOT).as_posix()] = found
     assert offenders == {}, "domain modules must raise core.domain_errors and hold no blueprint"
-    assert converted == [], "converted: take these out of STILL_RAISING_API_ERROR"
 
 
 def test_the_http_import_check_sees_what_it_must(tmp_path):
