@@ -12,17 +12,27 @@ Every wait is bounded by DB_WAIT_SECONDS: SQLite's busy timeout, PostgreSQL's
 lock_timeout, the pool's timeout. Running out raises OperationalError (or the pool's TimeoutError), which
 core.errors answers with 503 `busy` and Retry-After."""
 import sqlite3
+import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.extensions import db
 
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+# SQLite lets one writer in at a time and makes the others poll for the lock with
+# growing sleeps (1 ms, 2 ms, 5 ms … 100 ms), so a waiter often sleeps long past the
+# moment it came free (measured: 8 threads answering got 3 % of hello's rate, the
+# workers idle). The threads of one process take turns here instead, each woken the
+# moment the previous unit ends; only the processes meet at SQLite's lock.
+_sqlite_writers = threading.Lock()
 
 
 @contextmanager
@@ -36,6 +46,9 @@ def writing():
     if session.in_transaction():
         # End a read first: on SQLite its snapshot could not become a write.
         session.commit()
+    queued = session.get_bind().dialect.name == "sqlite"
+    if queued and not _sqlite_writers.acquire(timeout=current_app.config["DB_WAIT_SECONDS"]):
+        raise PoolTimeout("no turn to write on SQLite within DB_WAIT_SECONDS")
     token = _writing.set(True)
     try:
         yield
@@ -45,6 +58,8 @@ def writing():
         raise
     finally:
         _writing.reset(token)
+        if queued:
+            _sqlite_writers.release()
 
 
 def in_unit() -> bool:

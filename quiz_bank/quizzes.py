@@ -2,7 +2,8 @@
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import Integer, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -100,29 +101,61 @@ class AnswerResult:
     quiz_status: str
 
 
+_quiz, _item, _question, _book = Quiz.__table__, QuizItem.__table__, Question.__table__, WrongAnswer.__table__
+# The answer's statements, built once with their values bound per answer (building a
+# statement costs more than running it); table statements, since no ORM object of these
+# rows is loaded to keep in step.
+_LOAD = (
+    select(_quiz.c.mode, _quiz.c.status, _quiz.c.question_count, _quiz.c.answered_count, _quiz.c.correct_count,
+           _quiz.c.closes_at, _quiz.c.points_each, _item.c.answered_at, _question.c.type, _question.c.options,
+           _question.c.answer, _question.c.explanation, _question.c.source, _question.c.category_id,
+           _book.c.question_id.is_not(None))
+    .select_from(_quiz.join(_item, _item.c.quiz_id == _quiz.c.id).join(_question, _question.c.id == _item.c.question_id)
+                 # Whether the question is in the person's wrong-answer book already.
+                 .outerjoin(_book, (_book.c.user_id == _quiz.c.user_id) & (_book.c.question_id == _question.c.id)))
+    .where(_quiz.c.id == bindparam("qz"), _quiz.c.user_id == bindparam("uid"), _item.c.question_id == bindparam("qn"))
+    # PostgreSQL: a second tap on the same quiz waits here, then finds the question answered.
+    .with_for_update(of=[_quiz, _item])
+)
+_OWNED = select(_quiz.c.id).where(_quiz.c.id == bindparam("qz"), _quiz.c.user_id == bindparam("uid"))
+_SAVE = (
+    update(_item).where(_item.c.quiz_id == bindparam("qz"), _item.c.question_id == bindparam("qn"))
+    .values(answer=bindparam("given"), correct=bindparam("ok"), answered_at=bindparam("now"), points_awarded=bindparam("points"))
+)
+_PROGRESS = update(_quiz).where(_quiz.c.id == bindparam("qz")).values(
+    answered_count=bindparam("answered"), correct_count=bindparam("right"), status=bindparam("status"),
+    finished_at=bindparam("end"), points_awarded=_quiz.c.points_awarded + bindparam("points", type_=Integer),
+)
+_UNBOOK = delete(_book).where(_book.c.user_id == bindparam("uid"), _book.c.question_id == bindparam("qn"))
+
+
+def _book_statement(dialect_insert):
+    booked = dialect_insert(_book).values(user_id=bindparam("uid"), question_id=bindparam("qn"), category_id=bindparam("cat"),
+                                          last_answer=bindparam("given"), wrong_count=1, last_wrong_at=bindparam("now"))
+    return booked.on_conflict_do_update(
+        index_elements=["user_id", "question_id"],
+        set_={"wrong_count": _book.c.wrong_count + 1, "last_answer": booked.excluded.last_answer, "last_wrong_at": booked.excluded.last_wrong_at},
+    )
+
+
+_BOOK = {"sqlite": _book_statement(sqlite.insert), "postgresql": _book_statement(postgresql.insert)}
+
+
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
     """Grade one answer and pay for it, in one unit of work: the quiz and its item are
-    read with a row lock (PostgreSQL; SQLite's write lock serialises anyway), so a
-    second tap waits and then finds the question answered."""
+    read with a row lock (PostgreSQL; SQLite's write lock serialises anyway), so the
+    checks below stay true until it commits."""
     now = now or utcnow()
+    keys = {"qz": quiz_id, "uid": user_id, "qn": question_id}
     with writing():
-        row = db.session.execute(
-            select(Quiz.mode, Quiz.status, Quiz.question_count, Quiz.answered_count, Quiz.correct_count, Quiz.closes_at,
-                   Quiz.points_each, QuizItem.answered_at, Question.type, Question.options, Question.answer,
-                   Question.explanation, Question.source, Question.category_id, WrongAnswer.question_id.is_not(None))
-            .join(QuizItem, QuizItem.quiz_id == Quiz.id).join(Question, Question.id == QuizItem.question_id)
-            # Whether the question is in the person's wrong-answer book already.
-            .outerjoin(WrongAnswer, (WrongAnswer.user_id == Quiz.user_id) & (WrongAnswer.question_id == Question.id))
-            .where(Quiz.id == quiz_id, Quiz.user_id == user_id, QuizItem.question_id == question_id)
-            .with_for_update(of=[Quiz, QuizItem])
-        ).one_or_none()
+        conn = db.session.connection()
+        row = conn.execute(_LOAD, keys).one_or_none()
         if row is None:
-            if db.session.scalar(select(Quiz.id).where(Quiz.id == quiz_id, Quiz.user_id == user_id)) is None:
+            if conn.execute(_OWNED, keys).first() is None:
                 raise _not_found()
             raise Invalid("这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]}, code="question_not_in_quiz")
         (mode, status, total, answered, right_so_far, closes_at, points_each, answered_at, qtype, options, key,
          explanation, source, category_id, in_book) = row
-        # The rows are locked until the unit ends: these checks stay true.
         if answered_at is not None:
             raise Conflict("这道题已经作答过了。", code="already_answered")
         if status != "in_progress":
@@ -142,26 +175,14 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
         status = "finished" if finished else "in_progress"
         credits = _credits(quiz_id, question_id, mode, correct, finished, right_so_far, total, points_each)
         points = sum(ledger.credit(user_id, r, p, k, note, now=now) for r, p, k, note in credits)
-        # Table statements: no ORM object of these rows is loaded to keep in step.
-        item, quiz, book = QuizItem.__table__, Quiz.__table__, WrongAnswer.__table__
-        db.session.execute(
-            update(item).where(item.c.quiz_id == quiz_id, item.c.question_id == question_id)
-            .values(answer=given, correct=correct, answered_at=now, points_awarded=points)
-        )
-        db.session.execute(update(quiz).where(quiz.c.id == quiz_id).values(
-            answered_count=answered, correct_count=right_so_far, points_awarded=quiz.c.points_awarded + points,
-            status=status, finished_at=now if finished else None,
-        ))
+        done = {**keys, "given": given, "ok": correct, "now": now, "points": points, "answered": answered, "right": right_so_far,
+                "status": status, "end": now if finished else None, "cat": category_id}
+        conn.execute(_SAVE, done)
+        conn.execute(_PROGRESS, done)
         if correct and in_book:
-            db.session.execute(delete(book).where(book.c.user_id == user_id, book.c.question_id == question_id))
+            conn.execute(_UNBOOK, keys)
         elif not correct:
-            booked = insert(book).values(user_id=user_id, question_id=question_id, category_id=category_id, last_answer=given,
-                                         wrong_count=1, last_wrong_at=now)
-            db.session.execute(booked.on_conflict_do_update(
-                index_elements=["user_id", "question_id"],
-                set_={"wrong_count": book.c.wrong_count + 1, "last_answer": booked.excluded.last_answer,
-                      "last_wrong_at": booked.excluded.last_wrong_at},
-            ))
+            conn.execute(_BOOK[conn.dialect.name], done)
     return AnswerResult(correct, key, explanation, source, points, status)
 
 
