@@ -13,6 +13,7 @@ from accounts.models import User
 from activities import photos
 from activities.models import EventPhoto
 from core.extensions import db
+from core import transactions
 from core.transactions import engine_options, writing
 from quiz_bank import quizzes
 from quiz_bank.exams import attempts
@@ -223,3 +224,25 @@ def _auth_for(app, user_id):
 
     with app.app_context():
         return {"Authorization": f"Bearer {tokens.issue(user_id)[0]}"}
+
+
+@pytest.mark.skipif(not SQLITE, reason="the threads of a process take turns to write on SQLite only")
+def test_a_turn_to_write_is_waited_for_a_bounded_time(tmp_path):
+    """The lock the threads of one process take turns on (core.transactions) is given
+    up after DB_WAIT_SECONDS: a 503 busy, not a hang."""
+    own = app_of_its_own(tmp_path, DB_WAIT_SECONDS=0.3, RATELIMIT_ENABLED=False)
+    with own.app_context():
+        user = User(openid="dev:turn", nickname="等")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+    headers = _auth_for(own, user_id)
+    assert transactions._sqlite_writers.acquire(timeout=5)
+    try:
+        started = time.monotonic()
+        r = own.test_client().patch("/api/v1/me", json={"nickname": "新名字"}, headers=headers)
+        waited = time.monotonic() - started
+    finally:
+        transactions._sqlite_writers.release()
+    assert r.status_code == 503 and r.get_json()["code"] == "busy" and 0.25 < waited < 3
+    assert own.test_client().patch("/api/v1/me", json={"nickname": "新名字"}, headers=headers).status_code == 200
