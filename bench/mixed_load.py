@@ -281,17 +281,10 @@ def main() -> int:
                       f"open connections {client.pool.open}", flush=True)
 
         ticker = asyncio.create_task(progress())
-        done, pending = await asyncio.wait(tasks, timeout=D + 90)
-        ticker.cancel()
-        for t in pending:
-            t.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for t in done:
-            if t.exception() is not None:
-                print(f"a virtual user crashed: {t.exception()!r}", file=sys.stderr)
+        completed = await httpload.wait_all(tasks, D + 90, ticker, "virtual user")
         client.pool.close_all()
         await asyncio.sleep(0.05)
-        return not pending
+        return completed
 
     completed = asyncio.run(run())
     rec = run.rec

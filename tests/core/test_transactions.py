@@ -27,6 +27,16 @@ pytestmark = pytest.mark.committing
 SQLITE = DATABASE_URL.startswith("sqlite")
 
 
+def _practice_quiz(make) -> tuple[int, int, int]:
+    """A practice quiz of five questions, committed: (user id, quiz id, a question id)."""
+    category = make.category()
+    make.questions(5, category)
+    user_id = make.user().id
+    db.session.commit()
+    quiz, _ = quizzes.start_quiz(user_id, "practice", category.id)
+    return user_id, quiz.id, quiz.items[0].question_id
+
+
 class Committer:
     """Another writer committing a small change every `every` seconds until stopped."""
 
@@ -89,12 +99,7 @@ def test_a_get_that_writes_is_served_while_others_commit(app, make):
 def test_a_read_before_an_answer_never_hangs(app, make):
     """A request that read through its session before answering waited for ever in
     the writers' queue it already held."""
-    category = make.category()
-    make.questions(5, category)
-    user_id = make.user().id
-    db.session.commit()
-    quiz, _ = quizzes.start_quiz(user_id, "practice", category.id)
-    quiz_id, question_id = quiz.id, quiz.items[0].question_id
+    user_id, quiz_id, question_id = _practice_quiz(make)
     db.session.remove()
     outcome = {}
 
@@ -196,13 +201,7 @@ def test_a_held_write_lock_is_a_503_busy_not_a_hang(tmp_path):
 
 @pytest.mark.skipif(SQLITE, reason="PostgreSQL's row locks")
 def test_a_row_lock_wait_is_bounded(app, make):
-    category = make.category()
-    make.questions(5, category)
-    user_id = make.user().id
-    db.session.commit()
-    quiz, _ = quizzes.start_quiz(user_id, "practice", category.id)
-    quiz_id, question_id = quiz.id, quiz.items[0].question_id
-    db.session.commit()
+    user_id, quiz_id, question_id = _practice_quiz(make)
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     holder = engine.connect()
     holder.execute(text("SELECT id FROM quiz WHERE id = :id FOR UPDATE"), {"id": quiz_id})
