@@ -8,9 +8,10 @@ work that needs no database (decoding an image, writing a file) stays outside it
 Every other transaction is a plain read. PostgreSQL runs the same code; its row locks
 are taken by the statements themselves.
 
-Every wait is bounded by DB_WAIT_SECONDS: SQLite's busy timeout, PostgreSQL's
-lock_timeout, the pool's timeout. Running out raises OperationalError (or the pool's TimeoutError), which
-core.errors answers with 503 `busy` and Retry-After."""
+Every wait is bounded by DB_WAIT_SECONDS: the turn to write (below), SQLite's busy
+timeout, PostgreSQL's lock_timeout, the pool's timeout. Running out raises
+OperationalError or SQLAlchemy's TimeoutError, which core.errors answers with 503 `busy`
+and Retry-After."""
 import sqlite3
 import threading
 from contextlib import contextmanager
