@@ -3,11 +3,14 @@ import hmac
 import time
 
 import pyotp
+from flask import current_app
 from sqlalchemy import select
 
+from accounts import audit
 from accounts.models import ADMIN_ROLES, AdminUser
 from core.extensions import db
-from core.transactions import writes
+from core.ratelimit import limiter
+from core.transactions import writes, writing
 
 PASSWORD_MIN_LENGTH = 10
 TOTP_ISSUER = "普法积分管理后台"
@@ -37,7 +40,6 @@ def create_admin(username: str, password: str, role: str = "admin") -> AdminUser
         db.session.add(admin)
     admin.role = role
     admin.set_password(password)
-    db.session.commit()
     return admin
 
 
@@ -46,6 +48,51 @@ def authenticate(username: str, password: str) -> AdminUser | None:
     if admin and admin.active and admin.check_password(password):
         return admin
     return None
+
+
+# Failed logins allowed before a lockout (settings in core/config.py).
+PER_ACCOUNT, PER_ADDRESS = "ADMIN_LOGIN_FAILURES", "ADMIN_LOGIN_FAILURES_PER_ADDRESS"
+
+
+class LockedOut(Exception):
+    """Too many failed logins from this address or for this account."""
+
+    def __init__(self, wait_seconds: int):
+        super().__init__(wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
+def sign_in(username: str, password: str, code: str | None, address: str) -> AdminUser | None:
+    """The account these credentials open, or None. Failures count per address and per
+    account; past either limit LockedOut is raised and not even the right password is
+    tried. Every attempt is in the audit log with the address."""
+    keys = ((PER_ADDRESS, "admin_login_address", address), (PER_ACCOUNT, "admin_login_account", username.lower()))
+    wait = max(limiter.failures_block(*key) for key in keys)
+    if wait:
+        with writing():
+            audit.record(None, "login_locked", "admin_session", "", f"地址 {address} 登录 {username}：失败次数过多，已锁定")
+        raise LockedOut(wait)
+    admin = authenticate(username, password)  # the slow hash, outside the unit
+    with writing():
+        if admin and admin.totp_secret and not check_totp(admin, code):
+            admin = None
+        if admin is None:
+            audit.record(None, "login_failed", "admin_session", "", f"地址 {address} 登录 {username}：用户名、密码或验证码错误")
+        else:
+            audit.record(admin.id, "login", "admin_session", admin.id, f"地址 {address} 登录成功")
+    if admin is None:
+        for key in keys:
+            limiter.count_failure(*key)
+    return admin
+
+
+def second_factor_required(admin: AdminUser) -> bool:
+    """With ADMIN_REQUIRE_2FA=1, accounts of the `admin` role must use TOTP."""
+    return current_app.config["ADMIN_REQUIRE_2FA"] and admin.role == "admin"
+
+
+def must_set_up_second_factor(admin: AdminUser) -> bool:
+    return second_factor_required(admin) and not admin.totp_secret
 
 
 def new_totp_secret() -> str:

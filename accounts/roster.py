@@ -168,11 +168,9 @@ def bind(user: User, real_name: str, code: str) -> User:
         update(Cadre).where(Cadre.id == cadre.id, Cadre.user_id.is_(None)).values(user_id=user.id, bound_at=utcnow())
     ).rowcount
     if not won:
-        db.session.rollback()
         raise Conflict("该绑定码已被使用。如有疑问请联系镇党政办。", code="already_bound")
     move_to_unit(user, cadre.org_unit_id)
     user.role, user.real_name = "cadre", cadre.name
-    db.session.commit()
     return user
 
 

@@ -44,7 +44,6 @@ def login(code: str) -> User:
         db.session.add(user)
     user.session_key = session_key
     user.last_login_at = utcnow()
-    db.session.commit()
     return user
 
 
@@ -65,7 +64,6 @@ def update_profile(user: User, changes: dict) -> User:
     for field in ("nickname", "avatar_url", "real_name"):
         if field in changes:
             setattr(user, field, changes[field])
-    db.session.commit()
     return user
 
 

@@ -67,12 +67,10 @@ def check_in(user_id: int, token: str, latitude: float | None, longitude: float 
     db.session.add(checkin)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    except IntegrityError:  # the unit rolls back
         raise Conflict("您已经签到过了。", code="already_checked_in")
     db.session.execute(update(Event).where(Event.id == event.id).values(checkin_count=Event.checkin_count + 1))
     ledger.credit(user_id, rule("checkin"), event.points, f"checkin:{event.id}:{user_id}", note=f"签到：{event.title}"[:200], now=now)
-    db.session.commit()
     return checkin
 
 

@@ -8,17 +8,13 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from accounts import admins, audit
-from admin.auth import StaffView, needs_second_factor_setup
+from admin.auth import StaffView
 from core.ratelimit import remote_address
 from core.transactions import writing
 
 
 class CodeForm(FlaskForm):
     code = StringField("动态验证码", validators=[DataRequired("请输入验证器上的 6 位数字")])
-
-
-def _required() -> bool:
-    return current_app.config["ADMIN_REQUIRE_2FA"] and current_user.role == "admin"
 
 
 class AccountView(StaffView):
@@ -33,7 +29,7 @@ class AccountView(StaffView):
 
             qr = segno.make(admins.totp_uri(current_user, session["totp_setup"])).svg_data_uri(scale=5)
         return self.render("admin/account_security.html", form=CodeForm(), qr=qr, secret=session.get("totp_setup"),
-                           required=_required(), must_set_up=needs_second_factor_setup(current_user),
+                           required=admins.second_factor_required(current_user), must_set_up=admins.must_set_up_second_factor(current_user),
                            idle_minutes=int(current_app.permanent_session_lifetime.total_seconds()) // 60)
 
     @expose("/totp", methods=("POST",))
@@ -54,7 +50,7 @@ class AccountView(StaffView):
     @expose("/totp/off", methods=("POST",))
     def totp_off(self):
         form = CodeForm()
-        if _required():
+        if admins.second_factor_required(current_user):
             flash("本系统要求管理员开启两步验证，不能关闭。", "error")
             return redirect(url_for(".index"))
         with writing():

@@ -1,6 +1,6 @@
 """Login for township staff (throttled, audited, with an optional TOTP second step),
 their sessions, and what each role may do."""
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -29,15 +29,11 @@ def load_admin(session_id: str):
     return admin
 
 
-def needs_second_factor_setup(admin) -> bool:
-    return current_app.config["ADMIN_REQUIRE_2FA"] and admin.role == "admin" and not admin.totp_secret
-
-
 def require_second_factor_setup():
     """With ADMIN_REQUIRE_2FA=1, an `admin` without TOTP may only set it up."""
     path = request.path
     if (path.startswith("/admin") and not path.startswith(("/admin/auth/", "/admin/account/", "/admin/static/"))
-            and current_user.is_authenticated and needs_second_factor_setup(current_user)):
+            and current_user.is_authenticated and admins.must_set_up_second_factor(current_user)):
         flash("管理员账号须先开启两步验证。", "info")
         return redirect(url_for("account.index"))
     return None
@@ -80,8 +76,6 @@ class LoginForm(FlaskForm):
     code = StringField("动态验证码", description="开启了两步验证的账号，填写验证器上的 6 位数字", validators=[Optional()])
 
 
-# Failed logins allowed before a lockout (settings in core/config.py).
-PER_ACCOUNT, PER_ADDRESS = "ADMIN_LOGIN_FAILURES", "ADMIN_LOGIN_FAILURES_PER_ADDRESS"
 
 
 class DashboardView(AdminIndexView):
@@ -117,30 +111,17 @@ class AuthView(BaseView):
         except ApiError as busy:
             flash("登录尝试太频繁，请稍后再试。", "error")
             return self.render("admin/login.html", form=form), 429, busy.headers
-        keys = ((PER_ADDRESS, "admin_login_address", address), (PER_ACCOUNT, "admin_login_account", username.lower()))
-        wait = max(limiter.failures_block(*key) for key in keys)
-        if wait:
-            # Locked: not even the right password is tried.
-            with writing():
-                audit.record(None, "login_locked", "admin_session", "", f"地址 {address} 登录 {username}：失败次数过多，已锁定")
-            flash(f"登录失败次数过多，请 {(wait + 59) // 60} 分钟后再试。", "error")
-            return self.render("admin/login.html", form=form), 429, {"Retry-After": str(wait)}
-        admin = admins.authenticate(username, form.password.data)  # the slow hash, outside the unit
-        with writing():
-            if admin and admin.totp_secret and not admins.check_totp(admin, form.code.data):
-                admin = None
-            if admin is None:
-                audit.record(None, "login_failed", "admin_session", "", f"地址 {address} 登录 {username}：用户名、密码或验证码错误")
-            else:
-                audit.record(admin.id, "login", "admin_session", admin.id, f"地址 {address} 登录成功")
+        try:
+            admin = admins.sign_in(username, form.password.data, form.code.data, address)
+        except admins.LockedOut as locked:
+            flash(f"登录失败次数过多，请 {(locked.wait_seconds + 59) // 60} 分钟后再试。", "error")
+            return self.render("admin/login.html", form=form), 429, {"Retry-After": str(locked.wait_seconds)}
         if admin is None:
-            for key in keys:
-                limiter.count_failure(*key)
             flash("用户名、密码或动态验证码错误。", "error")
             return self.render("admin/login.html", form=form)
         login_user(admin)
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME idle
-        if needs_second_factor_setup(admin):
+        if admins.must_set_up_second_factor(admin):
             return redirect(url_for("account.index"))
         target = request.args.get("next") or ""
         # Only redirect inside the panel, never to another site.

@@ -109,24 +109,20 @@ def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redempt
     )
     db.session.add(redemption)
     db.session.flush()
-    try:
-        # Locks the person's row: their other redemptions wait here, so the limit
-        # count below sees every one that committed before.
-        ledger.spend_or_refund(user_id, -reward.cost, "redeem", f"redeem:{redemption.id}", f"兑换：{reward.name}"[:200], now)
-        if reward.per_user_limit is not None:
-            held = held_counts(user_id, [reward.id], redemption.month).get(reward.id, 0)
-            if held > reward.per_user_limit:  # this one included
-                per = "每月" if reward.limit_period == "month" else "每人"
-                raise Conflict(f"该奖品{per}限兑 {reward.per_user_limit} 件，您已达到上限。", code="limit_reached")
-        taken = db.session.execute(
-            update(Reward).where(Reward.id == reward.id, Reward.stock >= 1).values(stock=Reward.stock - 1)
-        ).rowcount
-        if not taken:
-            raise Conflict("该奖品已兑完。", code="out_of_stock")
-    except BaseException:  # refused (not enough points, limit, stock) or failed: none of it stays
-        db.session.rollback()
-        raise
-    db.session.commit()
+    # Refused (not enough points, limit, stock) or failed, none of it stays: the unit
+    # rolls back. This locks the person's row: their other redemptions wait here, so
+    # the limit count below sees every one that committed before.
+    ledger.spend_or_refund(user_id, -reward.cost, "redeem", f"redeem:{redemption.id}", f"兑换：{reward.name}"[:200], now)
+    if reward.per_user_limit is not None:
+        held = held_counts(user_id, [reward.id], redemption.month).get(reward.id, 0)
+        if held > reward.per_user_limit:  # this one included
+            per = "每月" if reward.limit_period == "month" else "每人"
+            raise Conflict(f"该奖品{per}限兑 {reward.per_user_limit} 件，您已达到上限。", code="limit_reached")
+    taken = db.session.execute(
+        update(Reward).where(Reward.id == reward.id, Reward.stock >= 1).values(stock=Reward.stock - 1)
+    ).rowcount
+    if not taken:
+        raise Conflict("该奖品已兑完。", code="out_of_stock")
     return redemption
 
 

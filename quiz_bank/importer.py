@@ -104,7 +104,6 @@ def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admi
     if source is not None:
         audit.record(admin_id, "import", "question", "",
                      f"从 {source} 导入 {len(rows)} 道题，跳过已存在 {plan.existing} 道，问题 {len(plan.problems)} 处")
-    db.session.commit()
     return len(rows)
 
 

@@ -243,7 +243,6 @@ def finish(user_id: int, quiz_id: int, now=None) -> Quiz:
             quiz.points_awarded += ledger.credit(user_id, r, points, key, note, now=now)
         quiz.status = "finished"
         quiz.finished_at = now
-        db.session.commit()
     return quiz
 
 

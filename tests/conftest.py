@@ -106,6 +106,20 @@ def api(client):
 
 
 @pytest.fixture
+def wechat(app):
+    """The app logs in through a fake WeChat server on loopback (tests.accounts.fake_wechat)."""
+    from tests.accounts.fake_wechat import FakeWeChat
+
+    with FakeWeChat() as fake:
+        saved = {k: app.config[k] for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE", "WECHAT_TIMEOUT")}
+        app.config.update(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret, WECHAT_API_BASE=fake.base_url, WECHAT_TIMEOUT=1.0)
+        app.extensions.pop("pufa_wechat", None)
+        yield fake
+        app.config.update(saved)
+        app.extensions.pop("pufa_wechat", None)
+
+
+@pytest.fixture
 def count_queries(app):
     """Counts SQL statements sent while the block runs."""
     from contextlib import contextmanager

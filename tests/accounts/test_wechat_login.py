@@ -5,18 +5,6 @@ from accounts.models import User
 from accounts.wechat import WeChatClient
 from core.domain_errors import Unavailable
 from core.extensions import db
-from tests.accounts.fake_wechat import FakeWeChat
-
-
-@pytest.fixture
-def wechat(app):
-    with FakeWeChat() as fake:
-        saved = {k: app.config[k] for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE", "WECHAT_TIMEOUT")}
-        app.config.update(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret, WECHAT_API_BASE=fake.base_url, WECHAT_TIMEOUT=1.0)
-        app.extensions.pop("pufa_wechat", None)
-        yield fake
-        app.config.update(saved)
-        app.extensions.pop("pufa_wechat", None)
 
 
 def test_login_exchanges_code_and_keeps_session_key_on_server(api, wechat):

@@ -10,7 +10,6 @@ from core import domain_errors as kinds
 from core.errors import ApiError, STATUS_OF_KIND
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.accounts.fake_wechat import FakeWeChat
 from tests.helpers import app_of_its_own
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -96,17 +95,6 @@ def test_check_in_refusals_keep_their_bodies(api, make, app):
     r = me.post("/checkins", json={"token": fresh, "latitude": 30.6, "longitude": 114.3456, "accuracy": 15})
     assert r.status_code == 403 and r.get_json()["code"] == "out_of_range"
     assert r.get_json()["details"]["radius_m"] == event.radius_m and r.get_json()["details"]["distance_m"] > 9000
-
-
-@pytest.fixture
-def wechat(app):
-    with FakeWeChat() as fake:
-        saved = {k: app.config[k] for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE", "WECHAT_TIMEOUT")}
-        app.config.update(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret, WECHAT_API_BASE=fake.base_url, WECHAT_TIMEOUT=1.0)
-        app.extensions.pop("pufa_wechat", None)
-        yield fake
-        app.config.update(saved)
-        app.extensions.pop("pufa_wechat", None)
 
 
 def test_wechat_refusals_keep_their_bodies(api, wechat):

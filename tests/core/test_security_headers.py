@@ -32,3 +32,10 @@ def test_security_headers_on_every_response(client, path):
 def test_docs_page_has_no_inline_script(client):
     page = client.get("/docs").get_data(as_text=True)
     assert re.findall(r"<script>", page) == [] and all("src=" in s for s in re.findall(r"<script[^>]*>", page))
+
+
+def test_api_answers_carry_a_short_policy_and_no_nonce(client):
+    """A phone downloads the policy with every answer: the API's loads nothing."""
+    csp = client.get("/api/v1/healthz").headers["Content-Security-Policy"]
+    assert csp.startswith("default-src 'none'") and "nonce-" not in csp and len(csp) < 100
+    assert "nonce-" in client.get("/admin/auth/login").headers["Content-Security-Policy"]

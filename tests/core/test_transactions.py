@@ -179,18 +179,13 @@ def _write_with_short_wait(app, statement: str, params: dict, wait_seconds: floa
 
 @pytest.mark.skipif(not SQLITE, reason="SQLite's one write lock; PostgreSQL: test_a_row_lock_wait_is_bounded")
 def test_a_held_write_lock_is_a_503_busy_not_a_hang(tmp_path):
-    own = app_of_its_own(tmp_path, DB_WAIT_SECONDS=0.5, RATELIMIT_ENABLED=False)
-    with own.app_context():
-        user = User(openid="dev:busy", nickname="忙")
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
+    own, headers = _own_app_and_user(tmp_path, wait_seconds=0.5)
     holder = sqlite3.connect(str(tmp_path / "own.sqlite3"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
         client = own.test_client()
         started = time.monotonic()
-        r = client.patch("/api/v1/me", json={"nickname": "新名字"}, headers=_auth_for(own, user_id))
+        r = client.patch("/api/v1/me", json={"nickname": "新名字"}, headers=headers)
         waited = time.monotonic() - started
     finally:
         holder.rollback()
@@ -218,24 +213,24 @@ def test_a_row_lock_wait_is_bounded(app, make):
     assert 4 < waited < 10  # the suite's app waits DB_WAIT_SECONDS (5 s), no longer
 
 
-def _auth_for(app, user_id):
+def _own_app_and_user(tmp_path, wait_seconds: float):
+    """An app on a SQLite file of its own that waits `wait_seconds` at most, with one
+    user; returns it and that user's auth header."""
     from accounts import tokens
 
-    with app.app_context():
-        return {"Authorization": f"Bearer {tokens.issue(user_id)[0]}"}
+    own = app_of_its_own(tmp_path, DB_WAIT_SECONDS=wait_seconds, RATELIMIT_ENABLED=False)
+    with own.app_context():
+        user = User(openid="dev:waits", nickname="等")
+        db.session.add(user)
+        db.session.commit()
+        return own, {"Authorization": f"Bearer {tokens.issue(user.id)[0]}"}
 
 
 @pytest.mark.skipif(not SQLITE, reason="the threads of a process take turns to write on SQLite only")
 def test_a_turn_to_write_is_waited_for_a_bounded_time(tmp_path):
     """The lock the threads of one process take turns on (core.transactions) is given
     up after DB_WAIT_SECONDS: a 503 busy, not a hang."""
-    own = app_of_its_own(tmp_path, DB_WAIT_SECONDS=0.3, RATELIMIT_ENABLED=False)
-    with own.app_context():
-        user = User(openid="dev:turn", nickname="等")
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
-    headers = _auth_for(own, user_id)
+    own, headers = _own_app_and_user(tmp_path, wait_seconds=0.3)
     assert transactions._sqlite_writers.acquire(timeout=5)
     try:
         started = time.monotonic()
