@@ -1,8 +1,6 @@
 """A real HTTP client for WeChat's jscode2session (mini-program login)."""
 from dataclasses import dataclass
 
-import requests
-
 from core.domain_errors import Forbidden, Unauthenticated, Unavailable, UpstreamFailed
 
 # errcodes that mean "this code is no good": invalid, or already used.
@@ -26,9 +24,13 @@ class WeChatClient:
         self.secret = secret
         self.api_base = api_base.rstrip("/")
         self.timeout = timeout
+        import requests  # about 5 MB: loaded with the first login, not by every worker at start-up
+
         self.http = requests.Session()
 
     def code_to_session(self, code: str) -> WeChatSession:
+        import requests
+
         params = {"appid": self.appid, "secret": self.secret, "js_code": code, "grant_type": "authorization_code"}
         try:
             resp = self.http.get(f"{self.api_base}/sns/jscode2session", params=params, timeout=self.timeout)

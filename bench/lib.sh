@@ -14,13 +14,14 @@ PY=$ROOT/.venv/bin/python
 GUNICORN=$ROOT/.venv/bin/gunicorn
 
 # bench_env [RATELIMIT_ENABLED]: the app's environment for a benchmark under $WORK (its
-# instance directory there), and GUNICORN_ARGS from WORKERS and THREADS.
+# instance directory there), and GUNICORN_ARGS from WORKER_CLASS (default gthread),
+# WORKERS and THREADS (sync workers take one request at a time: use THREADS=1).
 # --reuse-port: each worker listens on a socket of its own and the kernel spreads new
 # connections over them. On one shared socket, wrk's 16 connections, all opened at once,
 # often went to the worker that woke first (16 to 0, seen in the per-segment worker CPU),
 # leaving the other worker idle for the whole segment.
 bench_env() {
-  GUNICORN_ARGS=(-k gthread --workers "$WORKERS" --threads "$THREADS" --backlog 2048 --reuse-port --graceful-timeout 5 --log-level warning)
+  GUNICORN_ARGS=(-k "${WORKER_CLASS:-gthread}" --workers "$WORKERS" --threads "$THREADS" --backlog 2048 --reuse-port --graceful-timeout 5 --log-level warning)
   export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
   export PUFA_INSTANCE=$WORK/instance
   export PUFA_ENV=production

@@ -7,10 +7,14 @@
 #   bench/mixed.sh                   # the working tree as it is
 #   bench/mixed.sh HEAD~2            # a revision, checked out into a temporary git worktree
 #   DURATION=120 RESIDENTS=900 bench/mixed.sh
+#   MIXED_DB=postgresql://postgres@127.0.0.1:5432/pufa_bench_mixed \
+#     SERVE_ARGS="-k gthread --workers 2 --threads 4 --max-requests 2000 --max-requests-jitter 200" bench/mixed.sh
+#                                    # PostgreSQL as the README serves it (the name must contain "bench")
 #
 # 1. bench/mixed_prepare.py builds the database with the revision's own prepare
 #    scripts (prepare.py, exam_prepare.py, checkin_prepare.py) and adds the organisers;
-# 2. the server starts as the revision serves it: the gunicorn line of its scripts/demo
+# 2. the server starts as the revision serves it: its scripts/demo's `flask exams
+#    cut-font` when it has one, then the gunicorn line of its scripts/demo
 #    (the README's serving command; bind and logging are this script's), and, if its
 #    core/cli.py has `flask sqlite-writer`, the writer process beside it (its README);
 # 3. bench/mixed_load.py runs DURATION seconds of load from 127.0.0.1 and reports per
@@ -43,7 +47,7 @@ THREADS=${THREADS:-4}
 bench_env "${RATELIMIT_ENABLED:-1}"   # rate limits on, in memory, as shipped
 rm -rf "$WORK"
 mkdir -p "$WORK/instance"
-export DATABASE_URL=sqlite:///$WORK/mixed.sqlite3
+export DATABASE_URL=${MIXED_DB:-sqlite:///$WORK/mixed.sqlite3}
 
 APP=$ROOT
 TREE=
@@ -67,7 +71,10 @@ serve_args() {
   line=$(sed -E 's/--bind[= ]+("[^"]*"|[^ ]+)//; s/[^ ]+:app\b//' <<<"$line")
   echo "$line"
 }
-if args=$(serve_args); then
+if [[ -n ${SERVE_ARGS:-} ]]; then
+  read -ra GUNICORN_ARGS <<<"$SERVE_ARGS"
+  SERVE_FROM="SERVE_ARGS"
+elif args=$(serve_args); then
   read -ra GUNICORN_ARGS <<<"$args"
   SERVE_FROM="$APP/scripts/demo"
 else
@@ -90,6 +97,12 @@ fi
 grep -E "^mixed:" "$WORK/prepare.log" | sed 's/^/    /'
 echo "    prepared in $((SECONDS - t0))s"
 
+# The revision's deploy step before serving, where its scripts/demo has one.
+if grep -qE '^[^#]*flask exams cut-font' "$APP/scripts/demo" 2>/dev/null; then
+  echo "+ flask exams cut-font (as its scripts/demo does before serving)"
+  (cd "$APP" && FLASK_APP=wsgi.py timeout 120 "$ROOT/.venv/bin/flask" exams cut-font) >"$WORK/cut-font.log" 2>&1 \
+    || { echo "cut-font failed:" >&2; cat "$WORK/cut-font.log" >&2; exit 1; }
+fi
 echo "serving as $SERVE_FROM says: gunicorn ${GUNICORN_ARGS[*]}"
 if has_sqlite_writer "$APP"; then
   echo "and, as its README says, flask sqlite-writer beside it"

@@ -100,6 +100,13 @@ def register(app) -> None:
 
         click.echo(f"已按保存的答案自动交卷：{finalise_expired()} 份。")
 
+    @exams.command("cut-font")
+    def cut_font():
+        """Cut the certificate font down to the common characters, once, at deploy time (scripts/demo runs it)."""
+        from quiz_bank.exams.certificates import cut_common_font
+
+        click.echo(f"证书字体已备好：{cut_common_font()}")
+
     events = click.Group("events", help="Publicity events.")
     app.cli.add_command(events)
 

@@ -78,7 +78,11 @@ def _uploads() -> Check:
 def _font() -> Check:
     font = current_app.config["CERT_FONT"]
     if os.path.isfile(font):
-        return Check("证书字体", True, font)
+        from quiz_bank.exams.certificates import common_font_path
+
+        if os.path.exists(common_font_path()):
+            return Check("证书字体", True, f"{font}（常用字版本已裁剪好）")
+        return Check("证书字体", True, f"{font}（常用字版本尚未裁剪：部署时请运行 flask exams cut-font，否则第一张证书会在服务进程里裁剪，该进程多占约 56 MB 内存）")
     return Check("证书字体", False, f"找不到 {font}，证书无法显示中文：请安装 fonts-wqy-microhei（apt-get install fonts-wqy-microhei）或设置 CERT_FONT。")
 
 

@@ -60,7 +60,10 @@ def status_of(error: DomainError) -> int:
 def as_http(error: HTTPError | DomainError) -> HTTPError:
     """The HTTP error a domain error answers as (an HTTP error stays itself)."""
     if isinstance(error, DomainError):
-        return ApiError(status_of(error), error.code, error.message, error.details)
+        answer = ApiError(status_of(error), error.code, error.message, error.details)
+        if answer.status_code == 503:
+            answer.headers = {"Retry-After": "1"}  # busy or down for now: the phone tries again
+        return answer
     return error
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.domain_errors import Conflict
+from core.domain_errors import Conflict, Unavailable
 from core.extensions import db
 from core.timeutil import to_local, utcnow
 from core.transactions import writes
@@ -50,18 +50,30 @@ COMMON_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) | frozenset(
 
 
 def font_file(texts: list[str]) -> str:
-    """The font a certificate with these texts is set in: CERT_FONT cut down to
-    COMMON_CHARS, made once and kept in the instance folder, or CERT_FONT itself when
-    a text needs a rarer character (a name such as 喆). The whole font is parsed for
-    every PDF: 0.3 s of CPU and 38 MB at its peak, against 0.07 s for the cut."""
-    full = current_app.config["CERT_FONT"]
+    """The font a certificate with these texts is set in: the cut font (see
+    `common_font_path`), or CERT_FONT itself when a text needs a rarer character (a name
+    such as 喆). The whole font is parsed for every PDF: 0.3 s of CPU and 38 MB at its
+    peak, against 0.07 s for the cut."""
     if not set("".join(texts)) <= COMMON_CHARS:
-        return full
+        return current_app.config["CERT_FONT"]
+    return cut_common_font()
+
+
+def common_font_path() -> str:
+    """Where CERT_FONT cut down to COMMON_CHARS is kept: the instance folder, under a
+    name that changes with the font file. `flask exams cut-font` makes it at deploy
+    time; cutting it inside a server process would leave that process 56 MB larger."""
+    full = current_app.config["CERT_FONT"]
     stat = os.stat(full)
     name = hashlib.sha256(f"{full}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    cut = os.path.join(current_app.instance_path, f"cert-font-{name}.ttf")
+    return os.path.join(current_app.instance_path, f"cert-font-{name}.ttf")
+
+
+def cut_common_font() -> str:
+    """Make the cut font now if it is missing; its path."""
+    cut = common_font_path()
     if not os.path.exists(cut):
-        _cut_font(full, cut)
+        _cut_font(current_app.config["CERT_FONT"], cut)
     return cut
 
 
@@ -81,7 +93,23 @@ def _cut_font(full: str, cut: str) -> None:
     os.replace(partial, cut)  # whole or not at all, whoever cuts it first
 
 
+# Setting a PDF in the Chinese font takes some 8 MB while it runs, and a process keeps
+# what its peak took: eight threads of a worker rendering at once left it 67 MB larger
+# than one at a time. The work is CPU under one GIL anyway, so the threads take turns.
+_rendering = threading.Lock()
+RENDER_WAIT_SECONDS = 10
+
+
 def render(cert: Certificate) -> bytes:
+    if not _rendering.acquire(timeout=RENDER_WAIT_SECONDS):
+        raise Unavailable("证书生成繁忙，请稍后再试。", code="busy")
+    try:
+        return _render(cert)
+    finally:
+        _rendering.release()
+
+
+def _render(cert: Certificate) -> bytes:
     from fpdf import FPDF  # heavy: imported where used
 
     attempt = cert.attempt

@@ -233,3 +233,44 @@ def test_failed_attempt_has_no_certificate(api, make):
     me.post(f"/exam-attempts/{body['id']}/submit")
     r = me.get(f"/exam-attempts/{body['id']}/certificate")
     assert r.status_code == 409 and r.json["code"] == "not_passed"
+
+
+def test_certificates_are_set_one_at_a_time_and_a_long_queue_answers_busy(api, make, monkeypatch):
+    """A worker's threads take turns to set certificates (each holds megabytes while it
+    runs); the wait for a turn is bounded: past it, 503 `busy` with Retry-After."""
+    import threading
+    import time
+
+    from quiz_bank.exams import certificates
+
+    me, user, cadre = _cadre_api(api, make)
+    exam = make.exam(pass_score=60)
+    attempt = db.session.get(ExamAttempt, me.post(f"/exams/{exam.id}/attempts").json["id"])
+    for item in attempt.items:
+        me.put(f"/exam-attempts/{attempt.id}/answers/{item.question_id}", json={"answer": _key_for(item)})
+    me.post(f"/exam-attempts/{attempt.id}/submit")
+
+    inside, most, done = [0], [0], []
+
+    def counted(cert):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.02)
+        inside[0] -= 1
+        done.append(cert)
+        return b"%PDF"
+
+    with monkeypatch.context() as m:
+        m.setattr(certificates, "_render", counted)
+        threads = [threading.Thread(target=certificates.render, args=(n,)) for n in range(4)]
+        [t.start() for t in threads]
+        [t.join(30) for t in threads]
+    assert sorted(done) == [0, 1, 2, 3] and most[0] == 1
+
+    monkeypatch.setattr(certificates, "RENDER_WAIT_SECONDS", 0.05)
+    with certificates._rendering:  # someone else is setting one
+        started = time.monotonic()
+        r = me.get(f"/exam-attempts/{attempt.id}/certificate")
+    assert r.status_code == 503 and r.json["code"] == "busy" and r.headers["Retry-After"] == "1"
+    assert time.monotonic() - started < 5
+    assert me.get(f"/exam-attempts/{attempt.id}/certificate").status_code == 200

@@ -44,3 +44,12 @@ def test_doctor_names_each_problem_of_a_broken_production(tmp_path):
 def test_the_server_itself_refuses_that_environment(tmp_path):
     code, output = _flask("routes", PUFA_ENV="production", PUFA_INSTANCE=str(tmp_path))
     assert code != 0 and "拒绝启动" in output and "SECRET_KEY" in output
+
+
+def test_cut_font_at_deploy_prepares_what_the_first_certificate_needs(tmp_path):
+    env = {"PUFA_INSTANCE": str(tmp_path)}
+    assert "flask exams cut-font" in _flask("doctor", **env)[1]
+    code, output = _flask("exams", "cut-font", **env)
+    assert code == 0, output
+    assert [p.name for p in tmp_path.glob("cert-font-*.ttf")], output
+    assert "常用字版本已裁剪好" in _flask("doctor", **env)[1]
