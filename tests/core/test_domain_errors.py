@@ -105,6 +105,7 @@ def test_wechat_refusals_keep_their_bodies(api, wechat):
     wechat.on("down", status=502, body="<html>bad gateway</html>")
     r = api.post("/auth/login", json={"code": "down"})
     assert (r.status_code, r.get_json()) == (503, {"code": "wechat_unavailable", "message": "微信服务繁忙，请稍后重试。", "details": {}})
+    assert r.headers["Retry-After"] == "1"  # busy for now: the phone may try again
     wechat.on("garbage", status=200, body="not json")
     r = api.post("/auth/login", json={"code": "garbage"})
     assert (r.status_code, r.get_json()["code"]) == (502, "wechat_error")

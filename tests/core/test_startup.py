@@ -7,9 +7,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
-# Imported where used, never at start-up. fontTools comes with fpdf2; zxcvbn holds ~12 MB of
+# Imported where used, never at start-up. fontTools cuts the certificate font; zxcvbn holds ~12 MB of
 # word lists; docx may not be installed.
-HEAVY = ["openpyxl", "fpdf", "fontTools", "segno", "faker", "pypdf", "docx", "zxcvbn"]
+HEAVY = ["openpyxl", "reportlab", "fontTools", "segno", "faker", "pypdf", "docx", "zxcvbn"]
 
 
 def _import_wsgi(tmp_path, before: str = "") -> subprocess.CompletedProcess:
