@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -24,6 +25,8 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     sort_order: Mapped[int] = mapped_column(default=0)
+    # 仅用于考试: its questions go on exam papers only, never into quizzes.
+    exam_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     def __str__(self) -> str:
         return self.name
@@ -45,6 +48,8 @@ class Question(db.Model):
     source: Mapped[str] = mapped_column(String(200))
     difficulty: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # 仅用于考试: on exam papers only, never in practice, daily, challenge or event quizzes.
+    exam_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     version: Mapped[int] = mapped_column(default=1)
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"))
     # Hash of the content, so importing the same question twice does not duplicate it.

@@ -144,6 +144,7 @@ def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tu
     attempt = ExamAttempt(
         exam_id=exam.id, user_id=user_id, cadre_id=cadre.id, number=used + 1, started_at=now,
         deadline=min(now + timedelta(minutes=exam.duration_minutes), exam.closes_at), total_score=exam.total_score,
+        pass_score=exam.pass_score,
     )
     db.session.add(attempt)
     try:
@@ -299,5 +300,5 @@ def _finalise(attempt: ExamAttempt, now: datetime) -> None:
     attempt.status = "expired" if late else "submitted"
     attempt.submitted_at = attempt.deadline if late else now
     attempt.score = score
-    attempt.passed = score >= attempt.exam.pass_score
+    attempt.passed = score >= attempt.pass_score  # as it stood when the attempt started
     db.session.expire(attempt, ["items"])

@@ -107,7 +107,9 @@ class ExamAttempt(db.Model):
     submitted_at: Mapped[datetime | None]
     score: Mapped[int | None]
     passed: Mapped[bool | None]
+    # The exam's total and pass score when the attempt started: `passed` is judged by these.
     total_score: Mapped[int]
+    pass_score: Mapped[int]
 
     exam: Mapped[Exam] = relationship(lazy="joined")
     cadre: Mapped[Cadre] = relationship()
@@ -144,6 +146,21 @@ class AttemptItem(db.Model):
     question: Mapped[Question] = relationship(lazy="joined")
 
     __table_args__ = (Index("ix_attempt_item_question", "question_id"),)
+
+
+class ExamPaper(db.Model):
+    """A paper drawn ahead for one cadre (when the exam is published, or when they are
+    added to it), waiting for them to start: starting takes it instead of drawing."""
+
+    __tablename__ = "exam_paper"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"))
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadre.id", ondelete="CASCADE"), index=True)
+    # [[question id, points, option order or null], ...] in the order shown.
+    items: Mapped[list] = mapped_column(JSON)
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("exam_id", "cadre_id", name="uq_exam_paper_cadre"),)
 
 
 class Certificate(db.Model):

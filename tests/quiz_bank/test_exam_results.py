@@ -20,7 +20,7 @@ def attempt(exam, cadre, score=None, status="submitted", number=1, submitted_at=
     finished = status != "in_progress"
     row = ExamAttempt(
         exam_id=exam.id, user_id=cadre.user_id, cadre_id=cadre.id, number=number, status=status, started_at=start,
-        deadline=start + timedelta(minutes=exam.duration_minutes), total_score=exam.total_score,
+        deadline=start + timedelta(minutes=exam.duration_minutes), total_score=exam.total_score, pass_score=exam.pass_score,
         submitted_at=(submitted_at or start + timedelta(minutes=20)) if finished else None,
         score=score if finished else None, passed=(score >= exam.pass_score) if finished else None,
     )
