@@ -24,10 +24,15 @@ def is_assigned(exam: Exam, cadre: Cadre) -> bool:
 
 def assigned_cadres(exam: Exam):
     """Select of the active cadres an exam is assigned to."""
+    return select(Cadre).where(sits(exam))
+
+
+def sits(exam: Exam):
+    """SQL condition on Cadre: an active cadre this exam is assigned to."""
     who = [Cadre.org_unit_id.in_(select(exam_unit.c.org_unit_id).where(exam_unit.c.exam_id == exam.id)),
            Cadre.id.in_(select(exam_cadre.c.cadre_id).where(exam_cadre.c.exam_id == exam.id))]
     if exam.assign_all:
         who.append(Cadre.id.is_not(None))
     if exam.assign_new_leaders:
         who.append(Cadre.newly_promoted.is_(True))
-    return select(Cadre).where(Cadre.active.is_(True), or_(*who))
+    return Cadre.active.is_(True) & or_(*who)

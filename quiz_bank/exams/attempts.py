@@ -1,6 +1,5 @@
 """Sitting an exam: drawing a paper, saving each answer as it is given, resuming,
 submitting, and finalising attempts whose time ran out with what was saved."""
-import random
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -13,8 +12,8 @@ from core.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.timeutil import utcnow
 from core.transactions import writes
-from quiz_bank.draw import draw_for_rules
 from quiz_bank.exams.assignment import assigned_to, is_assigned
+from quiz_bank.exams import papers
 from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt
 from quiz_bank.models import Question
 from quiz_bank.questions import OPTION_KEYS
@@ -140,7 +139,7 @@ def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tu
     used = db.session.scalar(select(func.count()).where(ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user_id))
     if used >= exam.attempts_allowed:
         raise Conflict(f"本场考试最多可参加 {exam.attempts_allowed} 次，您的次数已用完。", code="no_attempts_left")
-    paper = draw_paper(exam)
+    paper = papers.take(exam, cadre.id)
     attempt = ExamAttempt(
         exam_id=exam.id, user_id=user_id, cadre_id=cadre.id, number=used + 1, started_at=now,
         deadline=min(now + timedelta(minutes=exam.duration_minutes), exam.closes_at), total_score=exam.total_score,
@@ -156,33 +155,13 @@ def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tu
         if current is None:
             raise Conflict("本场考试的次数已用完。", code="no_attempts_left")
         return current, False
-    rows = []
-    for position, (question, points) in enumerate(paper):
-        order = None
-        if exam.shuffle_options and question.type != "true_false":
-            order = [o["key"] for o in question.options]
-            random.shuffle(order)
-        rows.append({"attempt_id": attempt.id, "question_id": question.id, "position": position, "points": points,
-                     "option_order": order})
     # One executemany: a paper of 50 rows through the ORM's unit of work cost more than the draw.
-    db.session.execute(insert(AttemptItem), rows)
+    db.session.execute(insert(AttemptItem), [
+        {"attempt_id": attempt.id, "question_id": qid, "position": position, "points": points, "option_order": order}
+        for position, (qid, points, order) in enumerate(paper)
+    ])
     db.session.commit()
     return attempt, True
-
-
-def draw_paper(exam: Exam) -> list[tuple[Question, int]]:
-    """This person's own paper: each rule's questions drawn at random, all shuffled."""
-    drawn = draw_for_rules([(rule.category_id, rule.qtype, rule.count) for rule in exam.rules])
-    chosen: list[tuple[int, int]] = []
-    for rule, ids in zip(exam.rules, drawn):
-        if len(ids) < rule.count:
-            raise Conflict("题库中符合组卷规则的题目不足，请联系管理员调整试卷规则。", code="paper_unavailable")
-        chosen += [(qid, rule.points) for qid in ids]
-    if not chosen:
-        raise Conflict("这场考试还没有设置组卷规则，请联系管理员。", code="paper_unavailable")
-    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_([qid for qid, _ in chosen])))}
-    random.shuffle(chosen)
-    return [(questions[qid], points) for qid, points in chosen]
 
 
 # -- answering and submitting --------------------------------------------------------
