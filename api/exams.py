@@ -41,7 +41,7 @@ def exams():
 def start_attempt(exam_id):
     """开始考试（或继续未交卷的考试）"""
     attempt, created = attempts.start_attempt(current_user_id(), exam_id)
-    return attempt, 201 if created else 200
+    return attempts.view(attempt), 201 if created else 200
 
 
 @bp.put(f"/exam-attempts/<{ID}:attempt_id>/answers/<{ID}:question_id>")
@@ -67,7 +67,7 @@ def submit(attempt_id):
 
     服务器判分。重复交卷返回同样的结果。考试公布答案的规则允许时附带答案解析。
     """
-    return attempts.submit(current_user_id(), attempt_id)
+    return attempts.view(attempts.submit(current_user_id(), attempt_id))
 
 
 @bp.get(f"/exam-attempts/<{ID}:attempt_id>")
@@ -76,7 +76,7 @@ def submit(attempt_id):
 @bp.doc(responses={404: "考试记录不存在"})
 def get_attempt(attempt_id):
     """查看一次考试：状态、已保存的答案，以及按规则公布的答案解析"""
-    return attempts.get_attempt(current_user_id(), attempt_id)
+    return attempts.view(attempts.get_attempt(current_user_id(), attempt_id))
 
 
 @bp.get(f"/exam-attempts/<{ID}:attempt_id>/certificate")

@@ -1,6 +1,6 @@
 """Marshmallow schemas: the shapes of API.md, and the source of /openapi.json."""
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Method, Nested, String
+from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Method, Nested, Raw, String
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
@@ -326,34 +326,12 @@ class AttemptOut(Schema):
     score = Integer(allow_none=True)
     passed = Boolean(allow_none=True)
     total_score = Integer()
-    questions = Method("get_questions")
-    answers = Method("get_answers")
-    review = Method("get_review", metadata={"description": "按考试的公布答案规则，交卷后或考试结束后提供；否则为 null"})
-
-    def get_questions(self, attempt):
-        from quiz_bank.exams.attempts import display_options
-
-        return [
-            {"id": i.question.id, "type": i.question.type, "stem": i.question.stem, "options": display_options(i),
-             "category": {"id": i.question.category.id, "name": i.question.category.name}, "points": i.points}
-            for i in attempt.items
-        ]
-
-    def get_answers(self, attempt):
-        from quiz_bank.exams.attempts import to_display
-
-        return {str(i.question_id): to_display(i, i.answer) for i in attempt.items if i.answer is not None}
-
-    def get_review(self, attempt):
-        from quiz_bank.exams.attempts import show_review, to_display
-
-        if not show_review(attempt):
-            return None
-        return [
-            {"question_id": i.question_id, "answer": to_display(i, i.answer), "correct_answer": to_display(i, i.question.answer),
-             "correct": bool(i.correct), "score": i.score or 0, "explanation": i.question.explanation, "source": i.question.source}
-            for i in attempt.items
-        ]
+    # Built by quiz_bank.exams.attempts.view, in the shapes below.
+    questions = Raw(metadata={"description": "试卷：[{id, type, stem, options（按本人看到的顺序和字母）, category: {id, name}, points}]"})
+    answers = Raw(metadata={"description": "已保存的答案：{题目 id: [选项字母]}"})
+    review = Raw(allow_none=True, metadata={
+        "description": "按考试的公布答案规则，交卷后或考试结束后提供；否则为 null。"
+                       "[{question_id, answer, correct_answer, correct, score, explanation, source}]"})
 
 
 class ExamAnswerIn(Schema):
@@ -374,10 +352,7 @@ class SubmitOut(Schema):
     total_score = Integer()
     submitted_at = LocalDateTime()
     status = String(metadata={"description": "submitted 已交卷；expired 超时，按已保存的答案自动交卷"})
-    review = Method("get_review")
-
-    def get_review(self, attempt):
-        return AttemptOut().get_review(attempt)
+    review = Raw(allow_none=True, metadata={"description": "同开始考试的 review"})
 
 
 # -- events and check-ins --------------------------------------------------------------

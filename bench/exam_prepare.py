@@ -14,7 +14,9 @@
   attempt, one attempt, review after the exam closes), assigned to every cadre
   (assign_all), with paper rules drawing 50 questions: five laws of the shipped bank
   x (5 single-choice + 3 multiple-choice + 2 true/false), 2 points each (100 in all).
-  The script checks that the bank has enough active questions for every rule.
+  The script checks that the bank has enough active questions for every rule. Where
+  the revision draws papers ahead (quiz_bank.exams.papers), they are drawn here, as
+  saving the exam in the panel does.
 * The output is JSON: {"exam_id", "question_count", "total_score", "database_url",
   "cadres": [{"user_id", "cadre_id", "token"}, ...]}; tokens by accounts.tokens.issue.
 
@@ -112,6 +114,15 @@ def main() -> None:
         exam.rules = rules
         db.session.add(exam)
         db.session.commit()
+        try:  # as saving the exam in the panel does, where the revision draws papers ahead
+            from quiz_bank.exams.papers import draw_ahead
+        except ImportError:
+            draw_ahead = None
+        if draw_ahead is not None:
+            t1 = time.monotonic()
+            drawn = draw_ahead(exam)
+            db.session.commit()
+            print(f"papers drawn ahead: {drawn} ({time.monotonic() - t1:.1f}s)", flush=True)
         out = {
             "exam_id": exam.id, "question_count": exam.question_count, "total_score": exam.total_score,
             "database_url": args.database_url,

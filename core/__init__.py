@@ -88,7 +88,7 @@ def register_extensions(app: APIFlask) -> None:
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"], **transactions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_WAIT_SECONDS"]),
     }
     db.init_app(app)
-    transactions.install()
+    transactions.install(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     limiter.init_app(app)
     csrf.init_app(app)

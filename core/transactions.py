@@ -92,12 +92,27 @@ def engine_options(uri: str, wait_seconds: float) -> dict:
 _installed = False
 
 
-def install() -> None:
+def install(app) -> None:
     global _installed
     if not _installed:
         event.listen(Engine, "connect", _sqlite_pragmas)
         event.listen(Engine, "begin", _sqlite_begin)
         _installed = True
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    app.teardown_appcontext(_end_read)
+
+
+def _end_read(error) -> None:
+    """End what a request left open, which is a read (every write ran in a unit that
+    has ended), with COMMIT rather than the ROLLBACK closing the session would send:
+    psycopg answers a ROLLBACK by dropping the connection's prepared statements
+    (DEALLOCATE ALL, one more round trip), so the next requests would plan theirs again."""
+    session = db.session()
+    if error is None and session.in_transaction() and not _writing.get():
+        try:
+            session.commit()
+        except DBAPIError:
+            session.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
