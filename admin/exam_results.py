@@ -53,7 +53,7 @@ class ExamResultsView(StaffView):
         makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
         return self.render(
             "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=local_text,
-            results=results.exam_results(exam), questions=results.question_stats(exam), bands=results.BANDS,
+            results=results.exam_results(exam, flags=True), questions=results.question_stats(exam), bands=results.BANDS,
             min_sample=results.MIN_SAMPLE, makeups=makeups, can_makeup=has_role(*self.makers),
             closed=utcnow() >= exam.closes_at,
         )

@@ -65,6 +65,13 @@ def from_env(instance_path: str) -> dict:
         # Answers and submissions arriving this long after an exam's deadline still count
         # (the request was on its way); later ones get time_over.
         "EXAM_GRACE_SECONDS": _int("EXAM_GRACE_SECONDS", 30),
+        # Flags on the results page, for review only (quiz_bank.exams.suspicion): a median
+        # time per answer under this many seconds; answers alike another cadre's on at least
+        # MIN_SHARED common questions, MATCH_PERCENT % of them, MIN_SAME_WRONG of them wrong.
+        "EXAM_FLAG_MEDIAN_SECONDS": float(env.get("EXAM_FLAG_MEDIAN_SECONDS", "3")),
+        "EXAM_FLAG_MIN_SHARED": _int("EXAM_FLAG_MIN_SHARED", 10),
+        "EXAM_FLAG_MATCH_PERCENT": float(env.get("EXAM_FLAG_MATCH_PERCENT", "90")),
+        "EXAM_FLAG_MIN_SAME_WRONG": _int("EXAM_FLAG_MIN_SAME_WRONG", 3),
         "RATELIMIT_BINDING": env.get("RATELIMIT_BINDING", "10 per hour"),
         # A check-in code is accepted this long after the projector stopped showing it.
         "CHECKIN_TOKEN_GRACE_SECONDS": _int("CHECKIN_TOKEN_GRACE_SECONDS", 60),

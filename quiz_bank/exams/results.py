@@ -171,15 +171,31 @@ def _results_from(exam: Exam, cadres: list[dict]) -> dict:
     }
 
 
-def exam_results(exam: Exam) -> dict:
+def exam_results(exam: Exam, flags: bool = False) -> dict:
     """The exam's results: `units` (one summary per org unit), `total` (the same for the
     whole exam), `not_sat` (assigned, no finished attempt: name, unit, position, phone,
     status) and `cadres` (every assigned cadre's best result).
 
     A summary holds assigned, started (any attempt), submitted (a finished attempt),
     passed (best finished attempt passed), pass_rate (passed / assigned, %, one decimal),
-    submit_rate, average (of best finished scores, one decimal) and bands (counts)."""
-    return _results_from(exam, cadre_results(exam))
+    submit_rate, average (of best finished scores, one decimal) and bands (counts).
+
+    With `flags`, also `flagged` (quiz_bank.exams.suspicion.flagged_attempts) and each
+    cadre's `flags`: the reasons of any of their finished attempts, for review only."""
+    results = _results_from(exam, cadre_results(exam))
+    if flags:
+        from quiz_bank.exams import suspicion  # it reads FINISHED from here
+
+        flagged = suspicion.flagged_attempts(exam)
+        by_cadre: dict[int, list[str]] = {}
+        for f in flagged:
+            # Several attempts allowed: say which one each reason is about.
+            prefix = f"第{f['number']}次作答：" if exam.attempts_allowed > 1 else ""
+            by_cadre.setdefault(f["cadre_id"], []).extend(prefix + why for why in f["reasons"])
+        for row in results["cadres"]:
+            row["flags"] = by_cadre.get(row["cadre_id"], [])
+        results["flagged"] = flagged
+    return results
 
 
 def exam_overview(exams: list[Exam]) -> dict[int, dict]:
@@ -277,11 +293,12 @@ def question_stats(exam: Exam) -> list[dict]:
 
 
 def export_xlsx(exam: Exam) -> bytes:
-    """The results workbook for the cadre management office: 汇总, 成绩名单, 试题分析."""
+    """The results workbook for the cadre management office: 汇总, 成绩名单 (with each
+    cadre's 疑点), 试题分析."""
     from openpyxl import Workbook  # heavy: imported where used
     from openpyxl.styles import Alignment, PatternFill
 
-    results = exam_results(exam)
+    results = exam_results(exam, flags=True)
     wb = Workbook()
     bad_fill = PatternFill("solid", fgColor="FCE4D6")
 
@@ -292,14 +309,17 @@ def export_xlsx(exam: Exam) -> bytes:
                    *(s["bands"][b] for b in BANDS)])
     xlsx.bold_last_row(ws)
 
-    ws = xlsx.sheet(wb, "成绩名单", ["姓名", "单位", "职务", "手机号", "最好成绩", "是否合格", "等级", "状态", "交卷时间"],
-                [12, 24, 20, 15, 10, 10, 8, 14, 18])
+    ws = xlsx.sheet(wb, "成绩名单", ["姓名", "单位", "职务", "手机号", "最好成绩", "是否合格", "等级", "状态", "交卷时间", "疑点"],
+                [12, 24, 20, 15, 10, 10, 8, 14, 18, 60])
     for r in results["cadres"]:
+        # 疑点 are for review only: they change nothing else on the row. Names in them are
+        # neutralised with every other cell by xlsx.to_bytes.
         ws.append([r["name"], r["unit"], r["position"], r["phone"], r["score"],
                    None if r["passed"] is None else ("是" if r["passed"] else "否"), r["band"], r["status"],
-                   local_naive(r["submitted_at"])])
+                   local_naive(r["submitted_at"]), "；".join(r["flags"]) or None])
         ws.cell(row=ws.max_row, column=4).number_format = "@"
         ws.cell(row=ws.max_row, column=9).number_format = "yyyy-mm-dd hh:mm"
+        ws.cell(row=ws.max_row, column=10).alignment = Alignment(wrap_text=True, vertical="top")
 
     ws = xlsx.sheet(wb, "试题分析", ["题目编号", "分类", "题型", "题干", "出处", "出现次数", "答对次数", "答对率（%）", "区分度", "问题"],
                 [10, 16, 8, 60, 28, 10, 10, 12, 10, 40])

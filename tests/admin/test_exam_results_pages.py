@@ -8,12 +8,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from accounts.models import AuditLog
+from accounts.models import AuditLog, OrgUnit
 from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.exams import certificates
 from quiz_bank.exams.models import Exam
 from tests.quiz_bank.test_exam_results import attempt, cadre
+from tests.quiz_bank.test_suspicion import sat
 
 
 def login(client, make, role):
@@ -177,3 +178,63 @@ def test_certificate_check_finds_a_real_serial_and_rejects_a_made_up_one(panel, 
     for fake in ("PF2025-0001-000001-ZZZZZZ", "x" * 500, "PF\x00"):
         page = panel.get("/admin/certificates/", query_string={"serial": fake}).get_data(as_text=True)
         assert "未找到该证书编号" in page and "证书真实有效" not in page
+
+
+def test_detail_page_flags_suspicious_attempts_for_review_only(panel, make, closed_exam):
+    exam, people, questions = closed_exam
+    unit = db.session.get(OrgUnit, people["zhang"].org_unit_id)  # 司法所
+    # Two cadres with the same answers, three of them the same wrong ones; 王五 answering
+    # every 1.5 s.
+    alike = [(q, list(q.answer)) for q in questions[:7]] + [(q, ["A"]) for q in questions[7:]]
+    copier = sat(exam, cadre(make, unit, name="<b>赵六</b>"), alike)
+    source = sat(exam, cadre(make, unit, name="钱七"), alike)
+    fast = sat(exam, people["wang"], [(q, list(q.answer)) for q in questions], gaps=1.5)
+    login(panel, make, "reviewer")
+    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+
+    assert "疑点仅供人工复核，系统不会据此自动处理" in page
+    flagged = page.split('id="flagged"')[1].split("</table>")[0]
+    rows = dict(re.findall(r'<tr data-attempt-id="(\d+)">(.*?)</tr>', flagged, re.S))
+    assert set(rows) == {str(copier.id), str(source.id), str(fast.id)}
+    assert "答题过快：每题用时中位数 1.5 秒（低于 3 秒）" in rows[str(fast.id)] and "王五" in rows[str(fast.id)]
+    assert "答案与 钱七（司法所）第1次作答高度一致：共同作答 10 题中 10 题相同，其中 3 道错题答案相同" in rows[str(copier.id)]
+    # Names are text, never markup.
+    assert "答案与 &lt;b&gt;赵六&lt;/b&gt;（司法所）第1次作答高度一致" in rows[str(source.id)]
+    assert "<b>赵六</b>" not in page
+    # Nothing else changes: 王五 keeps his full marks and counts as passed, as do 赵六 and
+    # 钱七 (70 each); only 李四 failed.
+    units = page.split('id="unit-table"')[1].split("</table>")[0]
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", re.findall(r"<tr.*?</tr>", units, re.S)[1])[:5] == ["司法所", "5", "5", "5", "4"]
+
+    names = {row[0]: row for row in load_workbook(io.BytesIO(panel.get(f"/admin/exam-results/{exam.id}/export.xlsx").data))
+             ["成绩名单"].iter_rows(min_row=2, values_only=True)}
+    assert names["王五"][4:8] == (100, "是", "优秀", "已交卷") and names["王五"][9] == "答题过快：每题用时中位数 1.5 秒（低于 3 秒）"
+    assert names["钱七"][9] == "答案与 <b>赵六</b>（司法所）第1次作答高度一致：共同作答 10 题中 10 题相同，其中 3 道错题答案相同"
+    assert names["张三"][9] is None
+
+
+def test_detail_page_says_when_nothing_is_flagged(panel, make, closed_exam):
+    exam, _, _ = closed_exam
+    login(panel, make, "reviewer")
+    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    assert "没有需要复核的作答" in page and 'id="flagged"' not in page
+    wb = load_workbook(io.BytesIO(panel.get(f"/admin/exam-results/{exam.id}/export.xlsx").data))
+    assert [c.value for c in wb["成绩名单"][1]][-1] == "疑点"
+    assert all(row[9] is None for row in wb["成绩名单"].iter_rows(min_row=2, values_only=True))
+
+
+def test_detail_page_costs_the_same_with_many_flagged_attempts(panel, make, closed_exam, count_queries):
+    exam, people, questions = closed_exam
+    unit = db.session.get(OrgUnit, people["zhang"].org_unit_id)
+    login(panel, make, "reviewer")
+    alike = [(q, list(q.answer)) for q in questions[:6]] + [(q, ["C"]) for q in questions[6:]]
+    counts = []
+    for size in (2, 30):
+        for i in range(size):
+            sat(exam, cadre(make, unit), alike, gaps=1 + i % 4)
+        db.session.commit()
+        with count_queries() as sql:
+            page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+        counts.append(len(sql))
+        assert page.count("<tr data-attempt-id=") >= size
+    assert counts[0] == counts[1], counts
