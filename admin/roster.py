@@ -18,6 +18,7 @@ from admin.uploads import stash, stashed
 from admin.views import SecureModelView, _local_time
 from core.extensions import db
 from core.transactions import writes, writing
+from quiz_bank.exams import papers
 
 EDITORS = ("admin",)
 
@@ -110,7 +111,9 @@ class RosterImportView(StaffView):
             return redirect(url_for(".index"))
         with writing():
             created, updated = roster.apply_roster(plan)
+            drawn = papers.draw_ahead_for_open_exams()
             audit.record(current_user.id, "import", "cadre", "", f"导入干部花名册 {request.form.get('filename', '')}：新增 {created} 人，更新 {updated} 人")
         os.remove(path)
-        flash(f"花名册已导入：新增 {created} 人，更新 {updated} 人。请下载绑定码发给新增的干部。", "success")
+        also = f"已为新安排参加考试的人员抽好试卷 {drawn} 份。" if drawn else ""
+        flash(f"花名册已导入：新增 {created} 人，更新 {updated} 人。{also}请下载绑定码发给新增的干部。", "success")
         return redirect(url_for("cadres.index_view"))

@@ -63,7 +63,10 @@ def register(app) -> None:
             plan = plan_import(name, open(path, "rb").read(), category or os.path.splitext(name)[0])
         except UnsupportedFormat as exc:
             raise click.ClickException(str(exc))
-        click.echo(f"共 {plan.total} 道：新题 {len(plan.new)}，已存在 {plan.existing}，有问题 {len(plan.problems)}。")
+        click.echo(f"共 {plan.total} 道：新题 {len(plan.new)}（其中仅用于考试 {plan.exam_only_new}），已存在 {plan.existing}，"
+                   f"有问题 {len(plan.problems)}。")
+        if plan.exam_only_note():
+            click.echo(plan.exam_only_note())
         for problem in plan.problems:
             click.echo(f"  {problem}", err=True)
         if plan.problems and not only_valid:
@@ -99,6 +102,22 @@ def register(app) -> None:
         from quiz_bank.exams.attempts import finalise_expired
 
         click.echo(f"已按保存的答案自动交卷：{finalise_expired()} 份。")
+
+    @exams.command("draw-papers")
+    @click.argument("exam_id", type=int)
+    def draw_papers(exam_id):
+        """Draw a paper for every cadre assigned to the exam who has none yet (they are also drawn when the exam is saved in the panel)."""
+        from core.extensions import db
+        from core.transactions import writing
+        from quiz_bank.exams import papers
+        from quiz_bank.exams.models import Exam
+
+        exam = db.session.get(Exam, exam_id)
+        if exam is None:
+            raise click.BadParameter(f"考试 {exam_id} 不存在。")
+        with writing():
+            drawn = papers.draw_ahead(exam)
+        click.echo(f"“{exam.title}”：新抽取试卷 {drawn} 份，已备好 {papers.ready_count(exam)} 份。")
 
     @exams.command("cut-font")
     def cut_font():

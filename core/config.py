@@ -69,7 +69,7 @@ def from_env(instance_path: str) -> dict:
         # time per answer under this many seconds; answers alike another cadre's on at least
         # MIN_SHARED common questions, MATCH_PERCENT % of them, MIN_SAME_WRONG of them wrong.
         "EXAM_FLAG_MEDIAN_SECONDS": float(env.get("EXAM_FLAG_MEDIAN_SECONDS", "3")),
-        "EXAM_FLAG_MIN_SHARED": _int("EXAM_FLAG_MIN_SHARED", 10),
+        "EXAM_FLAG_MIN_SHARED": _int("EXAM_FLAG_MIN_SHARED", 15),
         "EXAM_FLAG_MATCH_PERCENT": float(env.get("EXAM_FLAG_MATCH_PERCENT", "90")),
         "EXAM_FLAG_MIN_SAME_WRONG": _int("EXAM_FLAG_MIN_SAME_WRONG", 3),
         "RATELIMIT_BINDING": env.get("RATELIMIT_BINDING", "10 per hour"),

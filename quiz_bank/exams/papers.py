@@ -70,6 +70,13 @@ def draw_ahead(exam: Exam, redraw: bool = False) -> int:
     return len(cadre_ids)
 
 
+def draw_ahead_for_open_exams(now=None) -> int:
+    """After the roster changed: papers for whoever an exam not yet closed now takes in."""
+    now = now or utcnow()
+    exams = db.session.scalars(select(Exam).where(Exam.closes_at > now).order_by(Exam.id)).all()
+    return sum(draw_ahead(exam) for exam in exams if exam.rules)
+
+
 def ready_count(exam: Exam) -> int:
     return db.session.scalar(select(func.count()).where(ExamPaper.exam_id == exam.id))
 

@@ -16,6 +16,12 @@ from quiz_bank.exams.models import Exam
 from tests.quiz_bank.test_exam_results import attempt, cadre
 from tests.quiz_bank.test_suspicion import sat
 
+@pytest.fixture(autouse=True)
+def _ten_shared_questions(app, monkeypatch):
+    """These papers share 12 questions: judged with 10 as the least (the default is 15)."""
+    monkeypatch.setitem(app.config, "EXAM_FLAG_MIN_SHARED", 10)
+
+
 
 def login(client, make, role):
     admin = make.admin(role)

@@ -31,6 +31,25 @@ def test_many_taps_on_start_open_one_attempt(app, make):
     assert db.session.scalar(select(func.count()).select_from(ExamAttempt).where(ExamAttempt.user_id == user_id)) == 1
 
 
+def test_many_taps_on_start_with_a_ready_paper_take_it_once(app, make):
+    from quiz_bank.exams import papers
+    from quiz_bank.exams.models import Exam, ExamPaper
+
+    exam_id, user_id = _exam_and_cadre(make)
+    papers.draw_ahead(db.session.get(Exam, exam_id))
+    ready = db.session.scalar(select(ExamPaper.items).where(ExamPaper.exam_id == exam_id))
+    db.session.commit()
+    headers = _auth(user_id)
+    results = _race(app, 6, lambda i, c: c.post(f"/api/v1/exams/{exam_id}/attempts", headers=headers))
+    assert sorted(r.status_code for r in results) == [200] * 5 + [201]
+    db.session.rollback()
+    attempt_id = db.session.scalar(select(ExamAttempt.id).where(ExamAttempt.user_id == user_id))
+    rows = db.session.execute(select(AttemptItem.question_id, AttemptItem.points, AttemptItem.option_order)
+                              .where(AttemptItem.attempt_id == attempt_id).order_by(AttemptItem.position)).all()
+    assert [list(r) for r in rows] == ready  # the one attempt has the paper drawn ahead
+    assert db.session.scalar(select(func.count()).select_from(ExamPaper).where(ExamPaper.exam_id == exam_id)) == 0
+
+
 def test_saves_racing_submit_are_graded_or_refused_never_lost(app, make):
     exam_id, user_id = _exam_and_cadre(make)
     headers = _auth(user_id)

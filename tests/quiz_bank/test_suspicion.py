@@ -13,6 +13,12 @@ from quiz_bank.exams import results, suspicion
 from quiz_bank.exams.models import AttemptItem, ExamAttempt
 from tests.quiz_bank.test_exam_results import cadre
 
+@pytest.fixture(autouse=True)
+def _ten_shared_questions(app, monkeypatch):
+    """These papers share 12 questions: judged with 10 as the least (the default is 15)."""
+    monkeypatch.setitem(app.config, "EXAM_FLAG_MIN_SHARED", 10)
+
+
 
 def sat(exam, who, answers, gaps=20.0, first=None, number=1, status="submitted", start=None):
     """A finished attempt as the attempts module leaves it. `answers`: (question, answer in

@@ -1,0 +1,82 @@
+"""Papers drawn ahead: one for every assigned cadre, taken whole by their start, drawn
+for people added later, and a start without one still works."""
+from sqlalchemy import func, select
+
+from core.extensions import db
+from quiz_bank.exams import attempts, papers
+from quiz_bank.exams.models import AttemptItem, ExamPaper
+
+
+def _paper(exam, cadre):
+    return db.session.scalar(select(ExamPaper).where(ExamPaper.exam_id == exam.id, ExamPaper.cadre_id == cadre.id))
+
+
+def test_every_assigned_cadre_gets_one_paper_and_a_second_run_draws_none(make):
+    unit = make.org_unit(kind="village")
+    mine = [make.cadre(make.user(), org_unit=unit) for _ in range(3)]
+    elsewhere = make.cadre(make.user())
+    exam = make.exam(assign_all=False, units=[unit])
+    assert papers.draw_ahead(exam) == 3
+    assert papers.draw_ahead(exam) == 0
+    assert papers.ready_count(exam) == 3
+    assert all(_paper(exam, c) is not None for c in mine) and _paper(exam, elsewhere) is None
+    paper = _paper(exam, mine[0]).items
+    assert len(paper) == exam.question_count and len({qid for qid, _, _ in paper}) == len(paper)
+    assert sum(points for _, points, _ in paper) == exam.total_score
+
+
+def test_start_takes_the_ready_paper_as_drawn(make):
+    user = make.user()
+    cadre = make.cadre(user)
+    exam = make.exam()
+    papers.draw_ahead(exam)
+    ready = _paper(exam, cadre).items
+    attempt, created = attempts.start_attempt(user.id, exam.id)
+    assert created
+    items = db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)).all()
+    assert [[i.question_id, i.points, i.option_order] for i in items] == ready
+    assert _paper(exam, cadre) is None  # taken: a second attempt, if allowed, gets a fresh one
+
+
+def test_start_without_a_ready_paper_draws_one(make):
+    user = make.user()
+    make.cadre(user)
+    exam = make.exam()
+    attempt, created = attempts.start_attempt(user.id, exam.id)
+    assert created and len(attempts.view(attempt).questions) == exam.question_count
+
+
+def test_redraw_replaces_the_ready_papers_and_sitters_get_none(make):
+    sat, waiting = make.user(), make.user()
+    make.cadre(sat)
+    later = make.cadre(waiting)
+    exam = make.exam(attempts_allowed=2)
+    attempts.start_attempt(sat.id, exam.id)
+    assert papers.draw_ahead(exam) == 1  # only the cadre who has not started
+    first = _paper(exam, later).items
+    assert papers.draw_ahead(exam, redraw=True) == 1
+    assert db.session.scalar(select(func.count()).where(ExamPaper.exam_id == exam.id)) == 1
+    assert _paper(exam, later).items != first or len(first) < 2
+
+
+def test_people_added_to_the_roster_get_papers_for_exams_not_closed(make):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+
+    unit = make.org_unit(kind="village")
+    exam = make.exam(assign_all=False, units=[unit])
+    closed = make.exam(assign_all=False, units=[unit], opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(days=1))
+    newcomer = make.cadre(make.user(), org_unit=unit)
+    assert papers.draw_ahead_for_open_exams() == 1
+    assert _paper(exam, newcomer) is not None and _paper(closed, newcomer) is None
+
+
+def test_the_operators_command_draws_and_says_how_many(app, make):
+    make.cadre(make.user())
+    exam = make.exam()
+    db.session.commit()
+    out = app.test_cli_runner().invoke(args=["exams", "draw-papers", str(exam.id)])
+    assert out.exit_code == 0 and "新抽取试卷 1 份，已备好 1 份" in out.output
+    out = app.test_cli_runner().invoke(args=["exams", "draw-papers", "999999"])
+    assert out.exit_code != 0 and "不存在" in out.output
