@@ -19,6 +19,7 @@ from accounts.models import Cadre, OrgUnit
 from core import xlsx
 from core.extensions import db
 from core.timeutil import local_naive, utcnow
+from quiz_bank.exams import papers
 from quiz_bank.exams.assignment import assigned_cadres
 from quiz_bank.exams.models import ATTEMPT_STATUS_LABELS, AttemptItem, Exam, ExamAttempt, PaperRule
 from quiz_bank.models import TYPE_LABELS, Category, Question
@@ -350,7 +351,8 @@ def create_makeup(exam: Exam, now: datetime | None = None) -> Exam:
     """A make-up exam for those who failed or missed `exam`: the same paper rules and
     settings, one attempt, open from now for MAKEUP_DAYS days, assigned by name.
 
-    Added to the session and flushed (it has an id); the caller commits. Raises
+    Added to the session and flushed (it has an id), with its papers drawn; the
+    caller commits. Raises
     ValueError (in Chinese, for the page) while the exam is still open, since nobody has
     missed it yet, and when everyone assigned has passed."""
     now = now or utcnow()
@@ -371,4 +373,5 @@ def create_makeup(exam: Exam, now: datetime | None = None) -> Exam:
     )
     db.session.add(makeup)
     db.session.flush()
+    papers.draw_ahead(makeup)
     return makeup

@@ -11,7 +11,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.exams import results
 from quiz_bank.exams.assignment import assigned_cadres
-from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt
+from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt, ExamPaper
 
 
 def attempt(exam, cadre, score=None, status="submitted", number=1, submitted_at=None, items=()):
@@ -248,6 +248,8 @@ def test_makeup_goes_to_those_who_failed_or_missed(town):
     expected = {p[k].id for k in ("fail", "absent", "named", "busy")}
     assert {c.id for c in makeup.cadres} == expected
     assert {c.id for c in db.session.scalars(assigned_cadres(makeup))} == expected
+    # Their papers are drawn already, one each.
+    assert set(db.session.scalars(select(ExamPaper.cadre_id).where(ExamPaper.exam_id == makeup.id))) == expected
 
 
 def test_makeup_refused_when_nobody_needs_it_or_the_exam_is_open(make):
