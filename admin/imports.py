@@ -70,5 +70,5 @@ class ImportView(StaffView):
             flash("文件中有问题，未导入任何题目。请修改后重新上传，或勾选“只导入没有问题的题目”。", "error")
             return redirect(url_for(".index"))
         os.remove(path)
-        flash(f"已导入 {added} 道题（已存在而跳过 {plan.existing} 道）。", "success")
+        flash(f"已导入 {added} 道题（其中仅用于考试 {plan.exam_only_new} 道；已存在而跳过 {plan.existing} 道）。{plan.exam_only_note()}", "success")
         return redirect(url_for("questions.index_view"))

@@ -32,6 +32,13 @@ def _local_time(view, context, model, name):
     return local_text(getattr(model, name))
 
 
+def _yes_no(view, context, model, name):
+    return "是" if getattr(model, name) else "否"
+
+
+EXAM_ONLY = "仅用于考试"
+
+
 class SecureModelView(StaffOnly, ModelView):
     """Staff only; `editors` may change, everyone signed in may read."""
 
@@ -121,13 +128,25 @@ class LocalTimesMixin:
 
 class CategoryView(SecureModelView):
     editors = ("admin", "editor")
-    column_list = ("id", "name", "slug", "description", "sort_order")
-    column_labels = {"id": "编号", "name": "名称", "slug": "代码", "description": "说明", "sort_order": "排序"}
+    column_list = ("id", "name", "slug", "description", "sort_order", "exam_only")
+    column_labels = {"id": "编号", "name": "名称", "slug": "代码", "description": "说明", "sort_order": "排序", "exam_only": EXAM_ONLY}
     column_searchable_list = ("name",)
-    form_columns = ("name", "slug", "description", "sort_order")
+    column_filters = ("exam_only",)
+    column_formatters = {"exam_only": _yes_no}
+    form_columns = ("name", "slug", "description", "sort_order", "exam_only")
+    form_args = {"exam_only": {"description": "勾选后，这部法律的题目只出现在考试试卷中：不用于每日答题、专项练习、挑战和现场答题，"
+                                              "不进入错题本，也不在小程序的练习分类中列出"}}
 
     def audit_summary(self, form, model, is_created) -> str:
-        return f"分类：{model.name}"
+        return f"分类：{model.name}" + (f"（{EXAM_ONLY}）" if model.exam_only else "")
+
+    def edit_form(self, obj=None):
+        # Flask-Admin's unique check on name and slug knows the row being edited by
+        # form._obj, which only its own BaseForm sets (ours is FlaskForm, for CSRF):
+        # without it, saving a law unrenamed (say, ticking 仅用于考试) fails as "已存在".
+        form = super().edit_form(obj)
+        form._obj = obj
+        return form
 
 
 class QuestionForm(FlaskForm):
@@ -148,6 +167,8 @@ class QuestionForm(FlaskForm):
     source = StringField("出处", description="如《民法典》第一千零七十九条", validators=[DataRequired("请输入出处")])
     difficulty = IntegerField("难度", default=1, validators=[NumberRange(1, 3, "难度须为 1 到 3")])
     status = SelectField("状态", choices=list(STATUS_LABELS.items()), default="active")
+    exam_only = BooleanField(EXAM_ONLY, description="勾选后只出现在考试试卷中：不用于每日答题、专项练习、挑战和现场答题，不进入错题本。"
+                                                    "已有人作答的题也可以直接勾选，不会生成新版本")
 
 
 OPTION_FIELDS = [f"option_{k.lower()}" for k in question_service.OPTION_KEYS]
@@ -159,21 +180,22 @@ def _form_to_data(form: QuestionForm) -> dict:
         "category_id": form.category.data.id if form.category.data else None, "type": form.type.data,
         "stem": form.stem.data, "options": options, "answer": question_service.parse_answer(form.answer.data, form.type.data),
         "explanation": form.explanation.data, "source": form.source.data, "difficulty": form.difficulty.data,
+        "exam_only": form.exam_only.data,
     }
 
 
 class QuestionView(SecureModelView):
     editors = ("admin", "editor")
     form = QuestionForm
-    column_list = ("id", "category", "type", "stem", "answer", "source", "difficulty", "status", "version", "updated_at")
+    column_list = ("id", "category", "type", "stem", "answer", "source", "difficulty", "status", "exam_only", "version", "updated_at")
     column_details_list = column_list + ("options", "explanation", "previous_id", "created_at")
     column_labels = {
         "id": "编号", "category": "分类", "category.name": "分类", "type": "题型", "stem": "题干", "answer": "答案",
         "source": "出处", "difficulty": "难度", "status": "状态", "version": "版本", "updated_at": "更新时间",
-        "options": "选项", "explanation": "解析", "previous_id": "上一版本", "created_at": "创建时间",
+        "options": "选项", "explanation": "解析", "previous_id": "上一版本", "created_at": "创建时间", "exam_only": EXAM_ONLY,
     }
     column_searchable_list = ("stem", "source")
-    column_filters = ("category.name", "type", "status", "difficulty")
+    column_filters = ("category.name", "type", "status", "exam_only", "difficulty")
     column_choices = {"type": list(TYPE_LABELS.items()), "status": list(STATUS_LABELS.items())}
     column_default_sort = ("id", True)
     column_formatters = {
@@ -182,6 +204,7 @@ class QuestionView(SecureModelView):
         "options": lambda v, c, m, n: Markup("<br>").join(f"{o['key']}. {o['text']}" for o in m.options),
         "updated_at": _local_time,
         "created_at": _local_time,
+        "exam_only": _yes_no,
     }
 
     def on_form_prefill(self, form, id):
@@ -198,7 +221,8 @@ class QuestionView(SecureModelView):
             with writing():
                 if model is None:
                     question = question_service.create_question(data)
-                    self._audit("create", question, f"新建题目：{question.stem[:80]}")
+                    marked = f"（{EXAM_ONLY}）" if question.exam_only else ""
+                    self._audit("create", question, f"新建题目{marked}：{question.stem[:80]}")
                 else:
                     question = question_service.edit_question(model, data)
                     if question is not model:
@@ -211,6 +235,10 @@ class QuestionView(SecureModelView):
                 if form.status.data != question.status:
                     question_service.set_status(question, form.status.data)
                     self._audit("retire" if form.status.data == "retired" else "update", question, f"状态改为{STATUS_LABELS[form.status.data]}")
+                if form.exam_only.data != question.exam_only:
+                    # Where the question is served, not what it asks: the same row, no new version.
+                    question_service.set_exam_only(question, form.exam_only.data)
+                    self._audit("update", question, f"设为{EXAM_ONLY}" if form.exam_only.data else f"取消{EXAM_ONLY}")
             return question
         except question_service.QuestionInvalid as exc:
             for problem in exc.problems:

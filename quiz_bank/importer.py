@@ -3,7 +3,13 @@
 An import is planned first (every question checked, nothing written), so a file with
 problems imports nothing until it is fixed, unless the admin chooses to import only
 the good questions. Questions already in the bank (same category, type, stem, options
-and answer) are skipped, so importing the same file twice adds nothing."""
+and answer) are skipped, so importing the same file twice adds nothing.
+
+仅用于考试 (exam_only) is not part of what makes two questions the same: a question (or
+law) already in the bank keeps its own setting whatever the file says, and the plan
+counts where they differ so the import can say so. An import only adds; and a file
+that cannot carry the flag (GIFT, Aiken, an older sheet) must never release an
+exam-only question into quizzes."""
 import hashlib
 from dataclasses import dataclass, field
 
@@ -27,14 +33,40 @@ class ImportPlan:
     existing: int = 0
     problems: list[Problem] = field(default_factory=list)
     new_categories: list[dict] = field(default_factory=list)
+    # Already in the bank, with a 仅用于考试 other than the file's: left as they are.
+    exam_only_kept: int = 0
+    exam_only_kept_categories: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def exam_only_new(self) -> int:
+        return sum(1 for _, _, clean in self.new if clean["exam_only"])
+
+    def exam_only_note(self) -> str:
+        """What the import does with 仅用于考试 where the file and the bank differ, for
+        the preview, the command line and the audit log; empty when they agree."""
+        parts = []
+        if self.exam_only_kept:
+            parts.append(f"{self.exam_only_kept} 道已存在的题")
+        if self.exam_only_kept_categories:
+            parts.append("分类" + "、".join(f"“{name}”" for name in self.exam_only_kept_categories))
+        if not parts:
+            return ""
+        return f"{'和'.join(parts)}的“仅用于考试”与文件不同，保留题库中的设置（需要改动请在题库中修改）。"
+
 
 def _slug(name: str) -> str:
     return "cat-" + hashlib.sha1(name.encode()).hexdigest()[:10]
+
+
+def _flag(value) -> bool | None:
+    """exam_only as a file gives it: absent is false; None for anything but a boolean."""
+    if value is None:
+        return False
+    return value if isinstance(value, bool) else None
 
 
 def plan_import(filename: str, content: bytes, default_category: str | None = None) -> ImportPlan:
@@ -43,7 +75,20 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
     plan = ImportPlan(fmt=fmt, total=len(read.questions) + len(read.problems), problems=list(read.problems))
     categories = {c.name: c for c in db.session.scalars(select(Category))}
     described = {c.get("name"): c for c in read.categories}
-    known = {fp for (fp,) in db.session.execute(select(Question.fingerprint))}
+    for name, meta in described.items():
+        flag = _flag(meta.get("exam_only"))
+        if flag is None:
+            plan.problems.append(Problem(1, f"分类“{name}”的 exam_only 须为 true 或 false。"))
+        elif name in categories and categories[name].exam_only != flag:
+            plan.exam_only_kept_categories.append(name)
+    # Fingerprint: whether the bank keeps its questions with it for exams (themselves or by
+    # their law), compared with the same in the file (a sheet marks each question of an
+    # exam-only law, JSON and YAML the law), so a round trip reports no difference.
+    known: dict[str, set[bool]] = {}
+    for fp, exam_only in db.session.execute(
+            select(Question.fingerprint, Question.exam_only | Category.exam_only).join(Category, Category.id == Question.category_id)):
+        known.setdefault(fp, set()).add(bool(exam_only))
+    file_laws = {name for name, meta in described.items() if meta.get("exam_only") is True}
     seen_in_file: dict[str, int] = {}
     for parsed in read.questions:
         name = (parsed.category or "").strip()
@@ -54,7 +99,8 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
         if category is None and name not in {c["name"] for c in plan.new_categories}:
             meta = described.get(name, {})
             plan.new_categories.append({"name": name, "slug": meta.get("slug") or _slug(name),
-                                        "description": meta.get("description", ""), "sort_order": meta.get("sort_order", 0)})
+                                        "description": meta.get("description", ""), "sort_order": meta.get("sort_order", 0),
+                                        "exam_only": bool(_flag(meta.get("exam_only")))})
         try:
             clean = normalise({**parsed.data, "category_id": category.id if category else None})
         except QuestionInvalid as exc:
@@ -65,9 +111,15 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
             plan.problems.append(Problem(parsed.line, "状态须为 active 或 retired。"))
             continue
         clean["status"] = status
+        exam_only = _flag(parsed.data.get("exam_only"))
+        if exam_only is None:
+            plan.problems.append(Problem(parsed.line, "exam_only（仅用于考试）须为 true 或 false。"))
+            continue
+        clean["exam_only"] = exam_only
         key = fingerprint(category.id if category else name, clean["type"], clean["stem"], clean["options"], clean["answer"])
         if category is not None and key in known:
             plan.existing += 1
+            plan.exam_only_kept += (exam_only or name in file_laws) not in known[key]
             continue
         if key in seen_in_file:
             plan.problems.append(Problem(parsed.line, f"与第 {seen_in_file[key]} 行的题目重复。"))
@@ -102,8 +154,10 @@ def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admi
         if progress:
             progress(len(batch))
     if source is not None:
+        note = plan.exam_only_note()
         audit.record(admin_id, "import", "question", "",
-                     f"从 {source} 导入 {len(rows)} 道题，跳过已存在 {plan.existing} 道，问题 {len(plan.problems)} 处")
+                     f"从 {source} 导入 {len(rows)} 道题（其中仅用于考试 {plan.exam_only_new} 道），跳过已存在 {plan.existing} 道，"
+                     f"问题 {len(plan.problems)} 处" + (f"；{note}" if note else ""))
     return len(rows)
 
 
@@ -115,8 +169,10 @@ def export_bank(filename: str, include_retired: bool = False) -> bytes:
         query = query.where(Question.status == "active")
     questions = [
         {"category": names[q.category_id], "type": q.type, "stem": q.stem, "options": q.options, "answer": q.answer,
-         "explanation": q.explanation, "source": q.source, "difficulty": q.difficulty, "status": q.status}
+         "explanation": q.explanation, "source": q.source, "difficulty": q.difficulty, "status": q.status,
+         "exam_only": q.exam_only}
         for q in db.session.scalars(query)
     ]
-    cats = [{"name": c.name, "slug": c.slug, "description": c.description, "sort_order": c.sort_order} for c in categories]
+    cats = [{"name": c.name, "slug": c.slug, "description": c.description, "sort_order": c.sort_order, "exam_only": c.exam_only}
+            for c in categories]
     return formats.write(filename, cats, questions)

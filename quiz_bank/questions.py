@@ -6,6 +6,7 @@ import re
 from sqlalchemy import exists, func, select
 
 from core.extensions import db
+from quiz_bank.draw import in_quizzes
 from quiz_bank.models import QUESTION_STATUSES, QUESTION_TYPES, TRUE_FALSE_OPTIONS, Category, Question, QuizItem
 
 OPTION_KEYS = "ABCDEFGH"
@@ -76,8 +77,10 @@ def fingerprint(category_id: int | str, qtype: str, stem: str, options: list, an
 
 
 def create_question(data: dict) -> Question:
+    """A new question; `data` may carry exam_only (仅用于考试) besides its content."""
     clean = normalise(data)
-    question = Question(**clean, fingerprint=fingerprint(clean["category_id"], clean["type"], clean["stem"], clean["options"], clean["answer"]))
+    question = Question(**clean, exam_only=bool(data.get("exam_only")),
+                        fingerprint=fingerprint(clean["category_id"], clean["type"], clean["stem"], clean["options"], clean["answer"]))
     db.session.add(question)
     db.session.flush()
     return question
@@ -92,8 +95,9 @@ def has_been_given(question: Question) -> bool:
 
 
 def edit_question(question: Question, data: dict) -> Question:
-    """Apply an edit. A question already given to someone is not rewritten: the edit
-    becomes a new version and the old one is retired, so past answers stay true."""
+    """Apply an edit of the content (CONTENT_FIELDS). A question already given to someone
+    is not rewritten: the edit becomes a new version and the old one is retired, so past
+    answers stay true. Where it may be served (exam_only) is set apart, by set_exam_only."""
     newer = db.session.scalar(select(Question.id).where(Question.previous_id == question.id))
     if newer is not None:
         raise QuestionInvalid([f"该题已有新版本（编号 {newer}），请编辑新版本。"])
@@ -106,7 +110,10 @@ def edit_question(question: Question, data: dict) -> Question:
             setattr(question, field, value)
         question.fingerprint = fp
         return question
-    new = Question(**clean, fingerprint=fp, status=question.status, version=question.version + 1, previous_id=question.id)
+    # The new version is served where the old one was: an exam-only question must not
+    # reach quizzes because its wording was corrected.
+    new = Question(**clean, fingerprint=fp, status=question.status, exam_only=question.exam_only,
+                   version=question.version + 1, previous_id=question.id)
     question.status = "retired"
     db.session.add(new)
     db.session.flush()
@@ -120,6 +127,14 @@ def set_status(question: Question, status: str) -> None:
     question.status = status
 
 
+def set_exam_only(question: Question, exam_only: bool) -> None:
+    """Mark a question 仅用于考试 or not. Saved on the same row even once answered, no new
+    version: it changes where the question is served from now on, not what was asked,
+    so past answers stay true. (An answered exam-only question also leaves the
+    wrong-answer book, which is read with the flag: see quizzes.wrong_answers.)"""
+    question.exam_only = bool(exam_only)
+
+
 def active_count(category_id: int, qtype: str | None = None) -> int:
     """How many active questions a category (of one type) has to draw from."""
     q = select(func.count()).select_from(Question).where(Question.status == "active", Question.category_id == category_id)
@@ -129,11 +144,14 @@ def active_count(category_id: int, qtype: str | None = None) -> int:
 
 
 def categories_with_counts() -> list[tuple[Category, int]]:
+    """The laws offered for practice, each with how many questions a quiz may serve from
+    it. A law kept for exams only is not offered (practising it would find none)."""
     counts = (
-        select(Question.category_id, func.count().label("n")).where(Question.status == "active").group_by(Question.category_id).subquery()
+        select(Question.category_id, func.count().label("n")).where(*in_quizzes()).group_by(Question.category_id).subquery()
     )
     rows = db.session.execute(
-        select(Category, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.category_id == Category.id).order_by(Category.sort_order, Category.id)
+        select(Category, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.category_id == Category.id)
+        .where(Category.exam_only.is_(False)).order_by(Category.sort_order, Category.id)
     ).all()
     return [(c, n) for c, n in rows]
 

@@ -254,7 +254,13 @@ def my_quizzes(user_id: int, mode: str | None, page: int, per_page: int):
 
 
 def wrong_answers(user_id: int, category_id: int | None, page: int, per_page: int):
-    q = select(WrongAnswer).where(WrongAnswer.user_id == user_id)
+    """The person's wrong-answer book. It shows each question's key, so a question kept
+    for exams only, itself or by its law, is left out, also one marked after it was
+    answered wrong (its row stays, unseen, and is listed again if the mark is lifted).
+    Not draw.in_quizzes(): a retired question stays in the book, it was still asked."""
+    kept_for_exams = select(Category.id).where(Category.exam_only.is_(True))
+    q = (select(WrongAnswer).join(Question, Question.id == WrongAnswer.question_id)
+         .where(WrongAnswer.user_id == user_id, Question.exam_only.is_(False), Question.category_id.not_in(kept_for_exams)))
     if category_id is not None:
         q = q.where(WrongAnswer.category_id == category_id)
     return db.paginate(q.order_by(WrongAnswer.last_wrong_at.desc()), page=page, per_page=per_page, error_out=False)

@@ -11,7 +11,9 @@ class Parsed:
 
     line: int
     category: str
-    data: dict  # type, stem, options [{key, text}], answer [keys], explanation, source, difficulty, status
+    # type, stem, options [{key, text}], answer [keys], explanation, source, difficulty, status,
+    # exam_only (仅用于考试; GIFT and Aiken have no place for it: not exam-only)
+    data: dict
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Problem:
 class ReadResult:
     questions: list[Parsed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    categories: list[dict] = field(default_factory=list)  # full category records (JSON only)
+    categories: list[dict] = field(default_factory=list)  # full category records (JSON, YAML), exam_only included
 
 
 class UnsupportedFormat(ValueError):

@@ -1,10 +1,11 @@
-"""JSON: the full model, lossless (categories with their details; questions with status)."""
+"""JSON: the full model, lossless (categories with their details; questions with status;
+both with exam_only, 仅用于考试, which an older file without it reads as false)."""
 import json
 
 from quiz_bank.formats import Parsed, Problem, ReadResult
 
 FORMAT = "pufa-questions"
-FIELDS = ("type", "stem", "options", "answer", "explanation", "source", "difficulty", "status")
+FIELDS = ("type", "stem", "options", "answer", "explanation", "source", "difficulty", "status", "exam_only")
 
 
 def read(content: bytes) -> ReadResult:

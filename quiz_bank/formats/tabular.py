@@ -8,7 +8,10 @@ from quiz_bank.formats import Parsed, Problem, ReadResult
 from quiz_bank.questions import OPTION_KEYS, parse_answer
 
 OPTION_HEADERS = [f"选项{k}" for k in OPTION_KEYS]
-HEADERS = ["题型", "分类", "题干", *OPTION_HEADERS, "答案", "解析", "出处", "难度"]
+EXAM_ONLY = "仅用于考试"
+HEADERS = ["题型", "分类", "题干", *OPTION_HEADERS, "答案", "解析", "出处", "难度", EXAM_ONLY]
+# 仅用于考试: 是 or 否; an empty cell (or no such column, as in older files) is 否.
+YES, NO = {"是", "y", "yes", "true", "1", "√"}, {"", "否", "n", "no", "false", "0"}
 TYPE_WORDS = {
     "单选": "single", "单选题": "single", "单项选择": "single", "单项选择题": "single", "single": "single",
     "多选": "multiple", "多选题": "multiple", "多项选择": "multiple", "多项选择题": "multiple", "multiple": "multiple",
@@ -45,12 +48,17 @@ def _rows_to_questions(rows) -> ReadResult:
         if qtype is None:
             result.problems.append(Problem(number, f"题型“{cell('题型')}”无法识别，应为单选、多选或判断。"))
             continue
+        exam_only = cell(EXAM_ONLY).lower()
+        if exam_only not in YES | NO:
+            result.problems.append(Problem(number, f"“{EXAM_ONLY}”应填“是”或“否”（不填为否），而不是“{cell(EXAM_ONLY)}”。"))
+            continue
         options = [{"key": k, "text": cell(f"选项{k}")} for k in OPTION_KEYS if cell(f"选项{k}")]
         difficulty = cell("难度") or "1"
         result.questions.append(Parsed(number, cell("分类"), {
             "type": qtype, "stem": cell("题干"), "options": options, "answer": parse_answer(cell("答案"), qtype),
             "explanation": cell("解析"), "source": cell("出处"),
             "difficulty": int(float(difficulty)) if difficulty.replace(".", "", 1).isdigit() else difficulty,
+            "exam_only": exam_only in YES,
         }))
     return result
 
@@ -83,11 +91,18 @@ def read_csv(content: bytes) -> ReadResult:
     return _rows_to_questions(csv.reader(io.StringIO(text)))
 
 
-def _as_row(q: dict) -> list:
+def _exam_only_laws(categories: list[dict]) -> set[str]:
+    return {c["name"] for c in categories if c.get("exam_only")}
+
+
+def _as_row(q: dict, exam_only_laws: set[str]) -> list:
     options = {o["key"]: o["text"] for o in q["options"]} if q["type"] != "true_false" else {}
     answer = {"T": "正确", "F": "错误"}[q["answer"][0]] if q["type"] == "true_false" else "".join(q["answer"])
+    # A sheet has no row for a law: a question of an exam-only law is written as exam-only
+    # itself, so importing the sheet elsewhere cannot put it into quizzes.
+    exam_only = q.get("exam_only") or q["category"] in exam_only_laws
     return [TYPE_NAMES[q["type"]], q["category"], q["stem"], *[options.get(k, "") for k in OPTION_KEYS],
-            answer, q.get("explanation", ""), q["source"], q.get("difficulty", 1)]
+            answer, q.get("explanation", ""), q["source"], q.get("difficulty", 1), "是" if exam_only else "否"]
 
 
 def write_xlsx(categories: list[dict], questions: list[dict]) -> bytes:
@@ -101,9 +116,10 @@ def write_xlsx(categories: list[dict], questions: list[dict]) -> bytes:
     sheet.append(HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    laws = _exam_only_laws(categories)
     for q in questions:
-        sheet.append(_as_row(q))
-    widths = {"题干": 50, "解析": 40, "出处": 26, "分类": 14}
+        sheet.append(_as_row(q, laws))
+    widths = {"题干": 50, "解析": 40, "出处": 26, "分类": 14, EXAM_ONLY: 12}
     for i, h in enumerate(HEADERS, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = widths.get(h, 16 if h.startswith("选项") else 8)
     sheet.freeze_panes = "A2"
@@ -114,8 +130,9 @@ def write_csv(categories: list[dict], questions: list[dict]) -> bytes:
     out = io.StringIO()
     writer = xlsx.csv_writer(out)
     writer.writerow(HEADERS)
+    laws = _exam_only_laws(categories)
     for q in questions:
-        writer.writerow(_as_row(q))
+        writer.writerow(_as_row(q, laws))
     # With a BOM so Excel opens the UTF-8 file correctly.
     return out.getvalue().encode("utf-8-sig")
 

@@ -1,5 +1,7 @@
 """YAML: the format of the shipped bank (quiz_bank/data/, one file a law), made for
-reviewing in a diff. A `category` block, then `questions` with options as a mapping."""
+reviewing in a diff. A `category` block, then `questions` with options as a mapping.
+`exam_only: true` (仅用于考试) in the category block or on a question; written only when
+true, so a bank without exam-only questions reads as before."""
 import yaml
 
 from quiz_bank.formats import Parsed, Problem, ReadResult
@@ -32,7 +34,10 @@ def write(categories: list[dict], questions: list[dict]) -> bytes:
         if q["type"] != "true_false":
             item["options"] = {o["key"]: o["text"] for o in q["options"]}
         item.update(answer=q["answer"], explanation=q.get("explanation", ""), source=q["source"], difficulty=q.get("difficulty", 1))
+        if q.get("exam_only"):
+            item["exam_only"] = True
         items.append(item)
     name = questions[0]["category"] if questions else ""
     category = next((c for c in categories if c["name"] == name), {"name": name})
+    category = {k: v for k, v in category.items() if k != "exam_only" or v}
     return yaml.safe_dump({"category": category, "questions": items}, allow_unicode=True, sort_keys=False).encode("utf-8")

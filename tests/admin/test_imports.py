@@ -41,7 +41,7 @@ def test_preview_lists_problems_and_confirm_imports_only_when_chosen(panel, make
     r = panel.post("/admin/import/confirm", data={"token": token, "filename": "题库.csv"}, follow_redirects=True)
     assert "未导入任何题目" in r.get_data(as_text=True) and count() == 0
     r = panel.post("/admin/import/confirm", data={"token": token, "filename": "题库.csv", "only_valid": "1"}, follow_redirects=True)
-    assert "已导入 1 道题" in r.get_data(as_text=True) and count() == 1
+    assert "已导入 1 道题（其中仅用于考试 0 道" in r.get_data(as_text=True) and count() == 1
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "import"))
     assert entry.admin_id == editor.id and "题库.csv" in entry.summary
     # The file is gone once imported: the same token cannot import twice.
@@ -69,4 +69,4 @@ def test_template_download_has_the_chinese_headers(panel, make):
     _login(panel, make, "editor")
     r = panel.get("/admin/import/template.xlsx")
     headers = [c.value for c in load_workbook(io.BytesIO(r.data)).active[1]]
-    assert headers == ["题型", "分类", "题干", *[f"选项{k}" for k in "ABCDEFGH"], "答案", "解析", "出处", "难度"]
+    assert headers == ["题型", "分类", "题干", *[f"选项{k}" for k in "ABCDEFGH"], "答案", "解析", "出处", "难度", "仅用于考试"]
