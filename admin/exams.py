@@ -1,11 +1,20 @@
 """Exams in the panel: the exam, who sits it, and its paper rules, with the paper's
-total shown while editing. Times are typed and shown in Asia/Shanghai."""
+total shown while editing. Times are typed and shown in Asia/Shanghai. Once people have
+sat an exam, what decides their results holds still (quiz_bank.exams.checks); the edit
+page says so and offers a copy as a new exam instead."""
+from flask import abort, flash, redirect, request
+from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
+from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange
 
+from admin.auth import forbidden
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
-from quiz_bank.exams.checks import check_exam
-from quiz_bank.exams.models import EXAM_KIND_LABELS, REVIEW_POLICY_LABELS, PaperRule
+from core.extensions import db
+from core.transactions import writing
+from quiz_bank.exams.checks import attempt_count, check_exam, check_exam_deletable
+from quiz_bank.exams.copying import copy_exam
+from quiz_bank.exams.models import EXAM_KIND_LABELS, REVIEW_POLICY_LABELS, Exam, PaperRule
 from quiz_bank.models import TYPE_LABELS
 
 
@@ -21,8 +30,19 @@ class PaperRuleInline(InlineFormAdmin):
     }
 
 
+class ExamForm(FlaskForm):
+    def populate_obj(self, obj):
+        # The lock on a sat exam's rules (check_exam, run next) reads the attribute history
+        # of what the form changes. Filling the form in loads attributes the save's unit of
+        # work expired; the autoflush of such a load would save what was filled in so far
+        # and wipe its history before the check.
+        with db.session.no_autoflush:
+            super().populate_obj(obj)
+
+
 class ExamView(LocalTimesMixin, SecureModelView):
     editors = ("admin",)
+    form_base_class = ExamForm
     local_time_fields = ("opens_at", "closes_at")
     create_template = "admin/exam_create.html"
     edit_template = "admin/exam_edit.html"
@@ -62,6 +82,42 @@ class ExamView(LocalTimesMixin, SecureModelView):
     inline_models = (PaperRuleInline(PaperRule),)
 
     domain_check = staticmethod(check_exam)
+
+    def render(self, template, **kwargs):
+        # The edit page tells, above the form, when the exam's rules are locked.
+        if template == self.edit_template and kwargs.get("model") is not None:
+            kwargs["attempts"] = attempt_count(kwargs["model"])
+        return super().render(template, **kwargs)
+
+    @expose("/<int:exam_id>/copy", methods=("POST",))
+    def copy_view(self, exam_id):
+        if not self.can_edit:
+            return forbidden()
+        exam = db.session.get(Exam, exam_id)
+        if exam is None:
+            abort(404)
+        with writing():
+            copy = copy_exam(exam)
+            self._audit("create", copy, f"复制考试“{exam.title}”（编号 {exam.id}）为新考试“{copy.title}”")
+            copy_id, copy_title = copy.id, copy.title
+        flash(f"已复制为新考试“{copy_title}”：组卷规则、参考人员和开放时间都与原考试相同，请修改后保存。", "success")
+        return redirect(self.get_url(".edit_view", id=copy_id))
+
+    # Exams are not deleted in the panel (no button, no list action); Flask-Admin would
+    # answer a delete request with a silent redirect, so say why instead.
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if not self.can_edit:
+            return forbidden()
+        exam = db.session.get(Exam, request.form.get("id", type=int) or 0)
+        if exam is None:
+            abort(404)
+        try:
+            check_exam_deletable(exam)
+            flash("考试不能在管理后台删除。", "error")
+        except ValueError as exc:
+            flash(str(exc), "error")
+        return redirect(self.get_url(".edit_view", id=exam.id))
 
     def audit_summary(self, form, model, is_created) -> str:
         return f"考试：{model.title}，总分 {model.total_score}，{model.question_count} 题"
