@@ -7,7 +7,7 @@ from activities.models import CheckIn, Event
 from core.domain_errors import Conflict, Forbidden, NotFound
 from core.extensions import db
 from core.timeutil import utcnow
-from quiz_bank.questions import active_count
+from quiz_bank.questions import quiz_count
 
 STATUSES = ("upcoming", "ongoing", "past")
 
@@ -53,9 +53,10 @@ def check_event(event: Event) -> None:
     if any(v is not None for v in fence) and not all(v is not None for v in fence):
         raise ValueError("限定签到位置须同时填写纬度、经度和范围；不限位置则三项都不填。")
     if event.quiz_category is not None:
-        available = active_count(event.quiz_category.id)
+        available = quiz_count(event.quiz_category.id)
         if available < event.quiz_size:
-            raise ValueError(f"“{event.quiz_category.name}”启用的题目只有 {available} 道，不够现场答题的 {event.quiz_size} 道。")
+            raise ValueError(f"“{event.quiz_category.name}”可用于答题的题目只有 {available} 道（仅用于考试的题不算），"
+                             f"不够现场答题的 {event.quiz_size} 道。")
         # Points for learning, not for showing up.
         if event.quiz_size * event.quiz_points_each <= event.points:
             raise ValueError("现场答题全部答对的积分应高于签到积分：请提高每题积分或降低签到积分。")

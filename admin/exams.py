@@ -12,6 +12,7 @@ from admin.auth import forbidden
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
 from core.extensions import db
 from core.transactions import writing
+from quiz_bank.exams import papers
 from quiz_bank.exams.checks import attempt_count, check_exam, check_exam_deletable
 from quiz_bank.exams.copying import copy_exam
 from quiz_bank.exams.models import EXAM_KIND_LABELS, REVIEW_POLICY_LABELS, Exam, PaperRule
@@ -87,6 +88,7 @@ class ExamView(LocalTimesMixin, SecureModelView):
         # The edit page tells, above the form, when the exam's rules are locked.
         if template == self.edit_template and kwargs.get("model") is not None:
             kwargs["attempts"] = attempt_count(kwargs["model"])
+            kwargs["papers_ready"] = papers.ready_count(kwargs["model"])
         return super().render(template, **kwargs)
 
     @expose("/<int:exam_id>/copy", methods=("POST",))
@@ -121,3 +123,9 @@ class ExamView(LocalTimesMixin, SecureModelView):
 
     def audit_summary(self, form, model, is_created) -> str:
         return f"考试：{model.title}，总分 {model.total_score}，{model.question_count} 题"
+
+    def after_model_change(self, form, model, is_created):
+        # Publishing: every assigned cadre's paper is drawn now, not when they tap 开始 at
+        # 9:00. Until someone sits the exam its rules may change, so they are drawn afresh.
+        drawn = papers.draw_ahead(model, redraw=attempt_count(model) == 0)
+        flash(f"已为参考人员备好试卷 {papers.ready_count(model)} 份（本次抽取 {drawn} 份）。", "info")

@@ -143,6 +143,11 @@ def active_count(category_id: int, qtype: str | None = None) -> int:
     return db.session.scalar(q)
 
 
+def quiz_count(category_id: int) -> int:
+    """How many questions of a law a quiz may serve (exam-only ones not counted)."""
+    return db.session.scalar(select(func.count()).select_from(Question).where(*in_quizzes(), Question.category_id == category_id))
+
+
 def categories_with_counts() -> list[tuple[Category, int]]:
     """The laws offered for practice, each with how many questions a quiz may serve from
     it. A law kept for exams only is not offered (practising it would find none)."""

@@ -199,3 +199,21 @@ def test_event_setup_rules(make):
     event.points = 6
     with pytest.raises(ValueError, match="应高于签到积分"):
         check_event(event)
+
+
+def test_an_on_site_quiz_counts_only_questions_a_quiz_may_serve(make):
+    import pytest
+
+    from activities.events import check_event
+
+    law, kept = make.category(), make.category(exam_only=True)
+    make.questions(3, law)
+    make.questions(3, law, exam_only=True)
+    make.questions(6, kept)
+    event = make.event(latitude=None, longitude=None, radius_m=None)
+    event.quiz_category, event.quiz_size, event.quiz_points_each, event.points = law, 5, 2, 2
+    with pytest.raises(ValueError, match="只有 3 道"):
+        check_event(event)  # the three exam-only ones would never be served
+    event.quiz_category = kept
+    with pytest.raises(ValueError, match="只有 0 道"):
+        check_event(event)

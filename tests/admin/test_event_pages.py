@@ -38,3 +38,10 @@ def test_events_token_command_prints_a_working_code(app, make, api):
     assert "█" in result.output or "▀" in result.output  # the QR drawn in the terminal
     assert api.as_user(make.user()).post("/checkins", json={"token": token}).status_code == 201
     assert app.test_cli_runner().invoke(args=["events", "token", "999999"]).exit_code != 0
+
+
+def test_the_event_form_offers_no_exam_only_law_for_the_on_site_quiz(panel, make):
+    login(panel, make.admin("admin"))
+    open_law, kept = make.category(name="民法典（现场）"), make.category(name="任前考试专用法规", exam_only=True)
+    page = panel.get("/admin/events/new/").get_data(as_text=True)
+    assert open_law.name in page and kept.name not in page
