@@ -40,8 +40,8 @@ def exams():
                    404: "考试不存在", 409: "考试未开放或已结束、次数已用完"})
 def start_attempt(exam_id):
     """开始考试（或继续未交卷的考试）"""
-    attempt, created = attempts.start_attempt(current_user_id(), exam_id)
-    return attempts.view(attempt), 201 if created else 200
+    attempt, created = attempts.start(current_user_id(), exam_id)
+    return attempt, 201 if created else 200
 
 
 @bp.put(f"/exam-attempts/<{ID}:attempt_id>/answers/<{ID}:question_id>")

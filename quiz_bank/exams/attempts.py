@@ -174,25 +174,33 @@ def _open_attempt(user_id: int, exam_id: int) -> ExamAttempt | None:
 
 
 @writes
+def start(user_id: int, exam_id: int, now: datetime | None = None) -> tuple[AttemptView, bool]:
+    """`start_attempt`, and the attempt as the phone sees it, read before the unit
+    commits (a commit would expire the attempt and cost reading it back)."""
+    attempt, created = start_attempt(user_id, exam_id, now)
+    return view(attempt, now), created
+
+
+@writes
 def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tuple[ExamAttempt, bool]:
-    """Start an attempt, or give back the one in progress (resume). Returns (attempt, created)."""
+    """Start an attempt on the cadre's ready paper (or one drawn now), or give back
+    the one in progress (resume). Returns (attempt, created)."""
     now = now or utcnow()
     exam, cadre = _exam_for(user_id, exam_id)
-    current = _open_attempt(user_id, exam_id)
+    mine = db.session.scalars(select(ExamAttempt).where(ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user_id)).all()
+    current = next((a for a in mine if a.status == "in_progress"), None)
     if current is not None:
         if not timed_out(current, now):
             return current, False
         _finalise(current, now)
-        db.session.commit()
     status = exam_status(exam, now)
     if status != "open":
         raise Conflict("考试尚未开始。" if status == "upcoming" else "考试已经结束。", code="exam_not_open")
-    used = db.session.scalar(select(func.count()).where(ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user_id))
-    if used >= exam.attempts_allowed:
+    if len(mine) >= exam.attempts_allowed:
         raise Conflict(f"本场考试最多可参加 {exam.attempts_allowed} 次，您的次数已用完。", code="no_attempts_left")
     paper = papers.take(exam, cadre.id)
     attempt = ExamAttempt(
-        exam_id=exam.id, user_id=user_id, cadre_id=cadre.id, number=used + 1, started_at=now,
+        exam=exam, user_id=user_id, cadre_id=cadre.id, number=len(mine) + 1, started_at=now,
         deadline=min(now + timedelta(minutes=exam.duration_minutes), exam.closes_at), total_score=exam.total_score,
         pass_score=exam.pass_score,
     )
@@ -211,7 +219,6 @@ def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tu
         {"attempt_id": attempt.id, "question_id": qid, "position": position, "points": points, "option_order": order}
         for position, (qid, points, order) in enumerate(paper)
     ])
-    db.session.commit()
     return attempt, True
 
 
