@@ -2,7 +2,6 @@
 from sqlalchemy import exists, false, or_, select
 
 from accounts.models import Cadre
-from core.extensions import db
 from quiz_bank.exams.models import Exam, exam_cadre, exam_unit
 
 
@@ -14,12 +13,6 @@ def assigned_to(cadre: Cadre):
         exists().where(exam_unit.c.exam_id == Exam.id, exam_unit.c.org_unit_id == cadre.org_unit_id),
         exists().where(exam_cadre.c.exam_id == Exam.id, exam_cadre.c.cadre_id == cadre.id),
     )
-
-
-def is_assigned(exam: Exam, cadre: Cadre) -> bool:
-    return db.session.scalar(
-        select(Exam.id).where(Exam.id == exam.id, assigned_to(cadre))
-    ) is not None
 
 
 def assigned_cadres(exam: Exam):

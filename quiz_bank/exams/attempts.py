@@ -4,16 +4,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.roster import cadre_of
 from core.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.timeutil import utcnow
 from core.transactions import writes
-from quiz_bank.exams.assignment import assigned_to, is_assigned
+from quiz_bank.exams.assignment import assigned_to
 from quiz_bank.exams import papers
 from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt
 from quiz_bank.models import Category, Question
@@ -155,13 +155,18 @@ def show_review(attempt: ExamAttempt, now: datetime | None = None) -> bool:
 
 
 def _exam_for(user_id: int, exam_id: int):
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        raise NotFound("考试不存在。")
     cadre = cadre_of(user_id)
+    # The exam with its rules, and whether this cadre sits it, in one query.
+    row = db.session.execute(
+        select(Exam, assigned_to(cadre) if cadre is not None else false()).where(Exam.id == exam_id)
+        .options(joinedload(Exam.rules))
+    ).unique().one_or_none()
+    if row is None:
+        raise NotFound("考试不存在。")
+    exam, assigned = row
     if cadre is None:
         raise Forbidden("考试仅限干部参加。请先在“我的”中绑定干部身份。", code="not_cadre")
-    if not is_assigned(exam, cadre):
+    if not assigned:
         raise Forbidden("这场考试没有安排您参加。", code="not_assigned")
     return exam, cadre
 
@@ -214,7 +219,8 @@ def start_attempt(user_id: int, exam_id: int, now: datetime | None = None) -> tu
         if current is None:
             raise Conflict("本场考试的次数已用完。", code="no_attempts_left")
         return current, False
-    # One executemany of plain rows: the ORM's bulk insert spent 10 ms on a paper of 50.
+    # One executemany of plain rows (pipelined by psycopg): the ORM's bulk insert spent
+    # 10 ms on a paper of 50, a single 50-row VALUES more still (compiled every time).
     db.session.execute(insert(AttemptItem.__table__), [
         {"attempt_id": attempt.id, "question_id": qid, "position": position, "points": points, "option_order": order}
         for position, (qid, points, order) in enumerate(paper)
