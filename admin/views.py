@@ -58,6 +58,14 @@ class SecureModelView(StaffOnly, ModelView):
 
     can_delete = False
 
+    def edit_form(self, obj=None):
+        # Flask-Admin's unique checks (a cadre's phone, a law's name) know the row being
+        # edited by form._obj, which only its own BaseForm sets (ours is FlaskForm, for
+        # CSRF): without it, saving a row with its unique fields unchanged failed as 已经存在.
+        form = super().edit_form(obj)
+        form._obj = obj
+        return form
+
     # Flask-Admin would quietly redirect a reader away from these; say why instead.
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
@@ -139,14 +147,6 @@ class CategoryView(SecureModelView):
 
     def audit_summary(self, form, model, is_created) -> str:
         return f"分类：{model.name}" + (f"（{EXAM_ONLY}）" if model.exam_only else "")
-
-    def edit_form(self, obj=None):
-        # Flask-Admin's unique check on name and slug knows the row being edited by
-        # form._obj, which only its own BaseForm sets (ours is FlaskForm, for CSRF):
-        # without it, saving a law unrenamed (say, ticking 仅用于考试) fails as "已存在".
-        form = super().edit_form(obj)
-        form._obj = obj
-        return form
 
 
 class QuestionForm(FlaskForm):
