@@ -1,5 +1,5 @@
 """The admin panel: Flask-Admin for CRUD, in Chinese, with every asset served locally."""
-from flask import Blueprint, request
+from flask import Blueprint, message_flashed, request, session
 from flask_admin import Admin
 from flask_admin.contrib.sqla.fields import InlineModelFormList
 from wtforms.fields.core import UnboundField
@@ -26,11 +26,24 @@ from quiz_bank.exams.models import Exam
 from quiz_bank.models import Category, Question
 
 
+# Flask-Admin's zh_Hans_CN catalogue lacks this message, flashed above every form that
+# did not validate: the clerk read it in English.
+UNTRANSLATED = {"Failed to save record.": "保存失败：请按表单中的提示修改后再保存。"}
+
+
+def _in_chinese(app, message, category):
+    if message in UNTRANSLATED:
+        flashes = session["_flashes"]
+        flashes[-1] = (category, UNTRANSLATED[message])
+        session["_flashes"] = flashes
+
+
 def init_admin(app) -> set[str]:
     """Build the panel; return the inline event handlers its pages carry (for the CSP)."""
     # Our templates (login, dashboard) sit beside this module.
     app.register_blueprint(Blueprint("panel", __name__, template_folder="templates"))
     Babel(app, locale_selector=lambda: "zh_Hans_CN")
+    message_flashed.connect(_in_chinese, app)
     app.add_template_filter(local_text, "localtime")
     login_manager.user_loader(load_admin)
     app.before_request(require_second_factor_setup)
