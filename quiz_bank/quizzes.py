@@ -68,14 +68,13 @@ def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None
         if event is not None:
             return event_quiz(user_id, event.id), False
         return _daily_quiz(user_id, daily_date), False
-    quiz_id = quiz.id  # read before commit, which expires it
+    quiz_id = quiz.id
     db.session.execute(insert(QuizItem.__table__), [
         {"quiz_id": quiz_id, "question_id": qid, "position": i, "points_awarded": 0} for i, qid in enumerate(question_ids)
     ])
     db.session.execute(
         insert(SeenQuestion.__table__).values([{"user_id": user_id, "question_id": q} for q in question_ids]).on_conflict_do_nothing()
     )
-    db.session.commit()
     return get_quiz(user_id, quiz_id), True
 
 

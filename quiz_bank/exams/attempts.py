@@ -12,7 +12,7 @@ from accounts.roster import cadre_of
 from core.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.timeutil import utcnow
-from core.transactions import writes
+from core.transactions import writes, writing
 from quiz_bank.exams.assignment import assigned_to
 from quiz_bank.exams import papers
 from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt
@@ -68,11 +68,6 @@ def my_exams(user_id: int, now: datetime | None = None) -> list[dict]:
          "status": exam_status(e, now)}
         for e in exams
     ]
-
-
-def display_options(item: AttemptItem) -> list[dict]:
-    """The options as this person sees them: shuffled and relabelled A, B, C..."""
-    return _shown_options(item.option_order, item.question.options)
 
 
 def to_display(item: AttemptItem, keys: list[str] | None) -> list[str] | None:
@@ -243,40 +238,39 @@ def get_attempt(user_id: int, attempt_id: int, now: datetime | None = None) -> E
     return attempt
 
 
-@writes
 def save_answer(user_id: int, attempt_id: int, question_id: int, given: list[str], now: datetime | None = None) -> dict:
-    """Save one answer at once. Nothing about correctness is said."""
+    """Save one answer at once. Nothing about correctness is said. Past the deadline the
+    attempt is handed in with what was saved (a unit of its own), and the save refused."""
     now = now or utcnow()
-    row = db.session.execute(
-        select(ExamAttempt.user_id, ExamAttempt.status, ExamAttempt.deadline, AttemptItem.option_order,
-               Question.type, Question.options)
-        .join(AttemptItem, AttemptItem.attempt_id == ExamAttempt.id).join(Question, Question.id == AttemptItem.question_id)
-        .where(ExamAttempt.id == attempt_id, AttemptItem.question_id == question_id)
-        # A submit holds the attempt FOR UPDATE: it waits for saves in flight, and a save
-        # that waited behind it sees the attempt submitted. No answer is saved ungraded.
-        .with_for_update(read=True, of=ExamAttempt)
-    ).one_or_none()
-    if row is None:
-        owner = db.session.scalar(select(ExamAttempt.user_id).where(ExamAttempt.id == attempt_id))
+    with writing():
+        row = db.session.execute(
+            select(ExamAttempt.user_id, ExamAttempt.status, ExamAttempt.deadline, AttemptItem.option_order,
+                   Question.type, Question.options)
+            .join(AttemptItem, AttemptItem.attempt_id == ExamAttempt.id).join(Question, Question.id == AttemptItem.question_id)
+            .where(ExamAttempt.id == attempt_id, AttemptItem.question_id == question_id)
+            # A submit holds the attempt FOR UPDATE: it waits for saves in flight, and a save
+            # that waited behind it sees the attempt submitted. No answer is saved ungraded.
+            .with_for_update(read=True, of=ExamAttempt)
+        ).one_or_none()
+        if row is None:
+            owner = db.session.scalar(select(ExamAttempt.user_id).where(ExamAttempt.id == attempt_id))
+            if owner != user_id:
+                raise _not_found()
+            raise Invalid("这道题不在您的试卷中。", {"question_id": ["不在本试卷中。"]}, code="question_not_in_attempt")
+        owner, status, deadline, option_order, qtype, options = row
         if owner != user_id:
             raise _not_found()
-        raise Invalid("这道题不在您的试卷中。", {"question_id": ["不在本试卷中。"]}, code="question_not_in_attempt")
-    owner, status, deadline, option_order, qtype, options = row
-    if owner != user_id:
-        raise _not_found()
-    if status != "in_progress":
-        raise Conflict("本次考试已交卷，不能再修改答案。", code="attempt_closed")
-    if now > deadline + grace():
-        db.session.rollback()
-        finalise_if_due(attempt_id, now)
-        raise Conflict("考试时间已到，已按您保存的答案自动交卷。", code="time_over")
-    answer = _from_display(option_order, options, given, qtype)
-    db.session.execute(
-        update(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.question_id == question_id)
-        .values(answer=answer, answered_at=now)
-    )
-    db.session.commit()
-    return {"question_id": question_id, "saved_at": now}
+        if status != "in_progress":
+            raise Conflict("本次考试已交卷，不能再修改答案。", code="attempt_closed")
+        if now <= deadline + grace():
+            answer = _from_display(option_order, options, given, qtype)
+            db.session.execute(
+                update(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.question_id == question_id)
+                .values(answer=answer, answered_at=now)
+            )
+            return {"question_id": question_id, "saved_at": now}
+    finalise_if_due(attempt_id, now)
+    raise Conflict("考试时间已到，已按您保存的答案自动交卷。", code="time_over")
 
 
 @writes
@@ -290,7 +284,6 @@ def submit(user_id: int, attempt_id: int, now: datetime | None = None) -> ExamAt
         raise _not_found()
     if attempt.status == "in_progress":
         _finalise(attempt, now)
-        db.session.commit()
     return attempt
 
 
@@ -300,20 +293,16 @@ def finalise_if_due(attempt_id: int, now: datetime) -> ExamAttempt | None:
     attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.id == attempt_id).with_for_update(of=ExamAttempt))
     if attempt is not None and attempt.status == "in_progress" and timed_out(attempt, now):
         _finalise(attempt, now)
-        db.session.commit()
-    else:
-        db.session.rollback()
     return attempt
 
 
-@writes
 def finalise_expired(now: datetime | None = None) -> int:
-    """Every attempt whose time ran out, finalised with what was saved (for a scheduler)."""
+    """Every attempt whose time ran out, finalised with what was saved (for a scheduler),
+    each in a unit of its own."""
     now = now or utcnow()
     due = db.session.scalars(
         select(ExamAttempt.id).where(ExamAttempt.status == "in_progress", ExamAttempt.deadline < now - grace())
     ).all()
-    db.session.rollback()
     done = 0
     for attempt_id in due:
         attempt = finalise_if_due(attempt_id, now)

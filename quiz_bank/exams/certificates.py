@@ -34,7 +34,7 @@ def issue(attempt: ExamAttempt) -> Certificate:
     cert = Certificate(serial=f"PF{year}-{attempt.exam_id:04d}-{attempt.id:06d}-{suffix}", attempt_id=attempt.id, issued_at=utcnow())
     db.session.add(cert)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # Asked for twice at once: the other request made it.
         db.session.rollback()
