@@ -125,7 +125,5 @@ class ExamView(LocalTimesMixin, SecureModelView):
         return f"考试：{model.title}，总分 {model.total_score}，{model.question_count} 题"
 
     def after_model_change(self, form, model, is_created):
-        # Publishing: every assigned cadre's paper is drawn now, not when they tap 开始 at
-        # 9:00. Until someone sits the exam its rules may change, so they are drawn afresh.
-        drawn = papers.draw_ahead(model, redraw=attempt_count(model) == 0)
+        drawn = papers.publish(model)
         flash(f"已为参考人员备好试卷 {papers.ready_count(model)} 份（本次抽取 {drawn} 份）。", "info")

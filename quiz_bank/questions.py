@@ -143,6 +143,11 @@ def active_count(category_id: int, qtype: str | None = None) -> int:
     return db.session.scalar(q)
 
 
+def quiz_laws() -> list[Category]:
+    """The laws an on-site quiz may be set on: not those kept for exams only."""
+    return db.session.scalars(select(Category).where(Category.exam_only.is_(False)).order_by(Category.sort_order, Category.id)).all()
+
+
 def quiz_count(category_id: int) -> int:
     """How many questions of a law a quiz may serve (exam-only ones not counted)."""
     return db.session.scalar(select(func.count()).select_from(Question).where(*in_quizzes(), Question.category_id == category_id))

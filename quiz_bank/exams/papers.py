@@ -15,6 +15,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.draw import paper_candidates, sample_rules
 from quiz_bank.exams.assignment import sits
+from quiz_bank.exams.checks import attempt_count
 from quiz_bank.exams.models import Exam, ExamAttempt, ExamPaper
 from quiz_bank.models import Question
 
@@ -68,6 +69,12 @@ def draw_ahead(exam: Exam, redraw: bool = False) -> int:
             for cadre_id, items in zip(cadre_ids, draw_items(exam, len(cadre_ids)))
         ])
     return len(cadre_ids)
+
+
+def publish(exam: Exam) -> int:
+    """The exam was saved: draw every assigned cadre's paper now, not when they tap 开始
+    at 9:00. Until someone has sat it its rules may have changed, so afresh."""
+    return draw_ahead(exam, redraw=attempt_count(exam) == 0)
 
 
 def draw_ahead_for_open_exams(now=None) -> int:
