@@ -105,10 +105,13 @@ def edit_question(question: Question, data: dict) -> Question:
     if all(getattr(question, f) == clean[f] for f in CONTENT_FIELDS):
         return question
     fp = fingerprint(clean["category_id"], clean["type"], clean["stem"], clean["options"], clean["answer"])
+    laws = {(question.category_id, question.type), (clean["category_id"], clean["type"])}
     if not has_been_given(question):
         for field, value in clean.items():
             setattr(question, field, value)
         question.fingerprint = fp
+        db.session.flush()
+        _redraw_papers(laws)
         return question
     # The new version is served where the old one was: an exam-only question must not
     # reach quizzes because its wording was corrected.
@@ -117,14 +120,26 @@ def edit_question(question: Question, data: dict) -> Question:
     question.status = "retired"
     db.session.add(new)
     db.session.flush()
+    _redraw_papers(laws)
     return new
 
 
+def _redraw_papers(laws: set[tuple[int, str]]) -> None:
+    from quiz_bank.exams.papers import redraw_for  # exam papers are drawn from this module's questions
+
+    redraw_for(laws)
+
+
 def set_status(question: Question, status: str) -> None:
-    """Retiring hides a question from new quizzes; quizzes already drawn keep it."""
+    """Retiring hides a question from new quizzes and papers (ready papers holding it
+    are drawn again); quizzes and attempts already started keep it."""
     if status not in QUESTION_STATUSES:
         raise QuestionInvalid(["状态须为启用或停用。"])
+    retiring = question.status == "active" and status == "retired"
     question.status = status
+    if retiring:
+        db.session.flush()
+        _redraw_papers({(question.category_id, question.type)})
 
 
 def set_exam_only(question: Question, exam_only: bool) -> None:

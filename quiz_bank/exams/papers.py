@@ -7,7 +7,7 @@ publication), for anyone added later (the roster import, a make-up exam), and by
 when they start."""
 import random
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, func, insert, select, tuple_
 
 from accounts.models import Cadre
 from core.domain_errors import Conflict
@@ -16,7 +16,7 @@ from core.timeutil import utcnow
 from quiz_bank.draw import paper_candidates, sample_rules
 from quiz_bank.exams.assignment import sits
 from quiz_bank.exams.checks import attempt_count
-from quiz_bank.exams.models import Exam, ExamAttempt, ExamPaper
+from quiz_bank.exams.models import Exam, ExamAttempt, ExamPaper, PaperRule
 from quiz_bank.models import Question
 
 
@@ -75,6 +75,24 @@ def publish(exam: Exam) -> int:
     """The exam was saved: draw every assigned cadre's paper now, not when they tap 开始
     at 9:00. Until someone has sat it its rules may have changed, so afresh."""
     return draw_ahead(exam, redraw=attempt_count(exam) == 0)
+
+
+def redraw_for(laws: set[tuple[int, str]], now=None) -> int:
+    """A question of these (category id, type) changed or was retired: the ready papers of
+    exams not yet closed that draw on them are drawn again, so nobody is handed a retired
+    question or options that no longer match their shuffled order."""
+    now = now or utcnow()
+    exams = db.session.scalars(select(Exam).where(Exam.closes_at > now, exists().where(
+        PaperRule.exam_id == Exam.id, tuple_(PaperRule.category_id, PaperRule.qtype).in_(laws)))).all()
+    drawn = 0
+    for exam in exams:
+        try:
+            drawn += draw_ahead(exam, redraw=True)
+        except Conflict:
+            # The bank no longer fills a rule (nothing was drawn): no paper is ready, and a
+            # start says paper_unavailable until the rules or the bank are mended.
+            db.session.execute(delete(ExamPaper).where(ExamPaper.exam_id == exam.id))
+    return drawn
 
 
 def draw_ahead_for_open_exams(now=None) -> int:

@@ -1,5 +1,6 @@
 """Papers drawn ahead: one for every assigned cadre, taken whole by their start, drawn
 for people added later, and a start without one still works."""
+import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -80,3 +81,42 @@ def test_the_operators_command_draws_and_says_how_many(app, make):
     assert out.exit_code == 0 and "新抽取试卷 1 份，已备好 1 份" in out.output
     out = app.test_cli_runner().invoke(args=["exams", "draw-papers", "999999"])
     assert out.exit_code != 0 and "不存在" in out.output
+
+
+def test_a_retired_or_edited_question_leaves_the_ready_papers(make):
+    from quiz_bank import questions
+
+    law = make.category()
+    bank = make.questions(6, law)
+    user = make.user()
+    cadre = make.cadre(user)
+    exam = make.exam(rules=[(law, "single", 5, 20)])
+    papers.draw_ahead(exam)
+    for _ in range(20):  # retire what the ready paper holds until the bank's sixth must be on it
+        held = {qid for qid, _, _ in _paper(exam, cadre).items}
+        gone = next(q for q in bank if q.id in held and q.status == "active")
+        questions.set_status(gone, "retired")
+        if sum(q.status == "active" for q in bank) < 5:
+            break
+        assert gone.id not in {qid for qid, _, _ in _paper(exam, cadre).items}
+    # Five wanted, four left: no paper is ready, and a start says why instead of drawing a retired one.
+    assert _paper(exam, cadre) is None
+    with pytest.raises(Exception) as refused:
+        attempts.start_attempt(user.id, exam.id)
+    assert getattr(refused.value, "code", None) == "paper_unavailable"
+
+
+def test_an_edit_in_place_that_drops_an_option_draws_the_paper_again(make):
+    from quiz_bank import questions
+
+    law = make.category()
+    bank = make.questions(5, law)
+    user = make.user()
+    cadre = make.cadre(user)
+    exam = make.exam(rules=[(law, "single", 5, 20)])
+    papers.draw_ahead(exam)
+    questions.edit_question(bank[0], {"options": [{"key": k, "text": f"新选项{k}"} for k in "ABC"], "answer": ["B"]})
+    order = {qid: o for qid, _, o in _paper(exam, cadre).items}[bank[0].id]
+    assert sorted(order) == ["A", "B", "C"]
+    attempt, _ = attempts.start_attempt(user.id, exam.id)
+    assert len(attempts.view(attempt).questions) == 5
