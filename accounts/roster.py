@@ -183,5 +183,10 @@ def reset_binding(cadre: Cadre) -> None:
     cadre.user_id, cadre.bound_at, cadre.binding_code = None, None, _unused_code()
 
 
+def is_cadre_of(user_id: int):
+    """SQL condition on Cadre: the active cadre this user is bound to."""
+    return (Cadre.user_id == user_id) & Cadre.active.is_(True)
+
+
 def cadre_of(user_id: int) -> Cadre | None:
-    return db.session.scalar(select(Cadre).where(Cadre.user_id == user_id, Cadre.active.is_(True)))
+    return db.session.scalar(select(Cadre).where(is_cadre_of(user_id)))

@@ -12,7 +12,7 @@ from accounts.roster import new_code
 from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.exams import attempts
-from quiz_bank.exams.models import AttemptItem, Exam, PaperRule
+from quiz_bank.exams.models import Exam, PaperRule
 from quiz_bank.models import Category
 
 POSITIONS = ["科员", "副主任", "主任", "副所长", "所长", "副队长", "村党支部书记", "社区主任"]
@@ -82,14 +82,13 @@ def seed_exams(cadre_ids: list[int], demo_cadre_id: int, department_ids: list[in
 def _sit(user_id: int, exam_id: int, start, skill: float, rng: random.Random) -> None:
     attempt, _ = attempts.start_attempt(user_id, exam_id, now=start)
     attempt_id = attempt.id
-    items = db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)).all()
     plan = []
-    for n, item in enumerate(items):
+    for n, (question, order) in enumerate(attempts.paper_of(attempt)):
         if rng.random() < skill:
-            given = item.question.answer
+            given = question.answer
         else:
-            given = [next(o["key"] for o in item.question.options if o["key"] not in item.question.answer)]
-        plan.append((item.question_id, attempts.to_display(item, given), start + timedelta(seconds=30 * (n + 1))))
+            given = [next(o["key"] for o in question.options if o["key"] not in question.answer)]
+        plan.append((question.id, attempts.shown_keys(order, given), start + timedelta(seconds=30 * (n + 1))))
     for question_id, given, at in plan:
         attempts.save_answer(user_id, attempt_id, question_id, given, now=at)
     attempts.submit(user_id, attempt_id, now=start + timedelta(minutes=35))

@@ -87,10 +87,17 @@ def create_question(data: dict) -> Question:
 
 
 def has_been_given(question: Question) -> bool:
-    from quiz_bank.exams.models import AttemptItem
+    from quiz_bank.exams.models import AttemptItem, ExamAttempt, PaperRule
 
+    # An attempt in progress has rows only for what was answered so far: one whose exam
+    # draws on this law and type may hold the question unanswered, so counts as given.
+    on_open_paper = exists().where(
+        ExamAttempt.status == "in_progress", PaperRule.exam_id == ExamAttempt.exam_id,
+        PaperRule.category_id == question.category_id, PaperRule.qtype == question.type,
+    )
     return db.session.scalar(select(
         exists().where(QuizItem.question_id == question.id) | exists().where(AttemptItem.question_id == question.id)
+        | on_open_paper
     ))
 
 

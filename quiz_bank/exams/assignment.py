@@ -1,17 +1,17 @@
 """Who sits which exam: the one place the assignment rule is written."""
-from sqlalchemy import exists, false, or_, select
+from sqlalchemy import exists, or_, select
 
 from accounts.models import Cadre
 from quiz_bank.exams.models import Exam, exam_cadre, exam_unit
 
 
-def assigned_to(cadre: Cadre):
-    """SQL condition on Exam: the exam is assigned to this cadre."""
+def assigned():
+    """SQL condition on Exam and Cadre, both in the query: the exam is assigned to the cadre."""
     return or_(
         Exam.assign_all.is_(True),
-        Exam.assign_new_leaders.is_(True) if cadre.newly_promoted else false(),
-        exists().where(exam_unit.c.exam_id == Exam.id, exam_unit.c.org_unit_id == cadre.org_unit_id),
-        exists().where(exam_cadre.c.exam_id == Exam.id, exam_cadre.c.cadre_id == cadre.id),
+        Exam.assign_new_leaders.is_(True) & Cadre.newly_promoted.is_(True),
+        exists().where(exam_unit.c.exam_id == Exam.id, exam_unit.c.org_unit_id == Cadre.org_unit_id),
+        exists().where(exam_cadre.c.exam_id == Exam.id, exam_cadre.c.cadre_id == Cadre.id),
     )
 
 

@@ -110,6 +110,10 @@ class ExamAttempt(db.Model):
     # The exam's total and pass score when the attempt started: `passed` is judged by these.
     total_score: Mapped[int]
     pass_score: Mapped[int]
+    # The paper as drawn, in the order shown: [[question id, points, option order or
+    # None], ...]. Starting only copies it here; an item's row (AttemptItem) is written
+    # when it is answered, and every item's when the attempt is graded.
+    paper: Mapped[list] = mapped_column(JSON)
 
     exam: Mapped[Exam] = relationship(lazy="joined")
     cadre: Mapped[Cadre] = relationship()
@@ -128,7 +132,8 @@ class ExamAttempt(db.Model):
 
 
 class AttemptItem(db.Model):
-    """One question of one person's paper, and what they answered (saved as given)."""
+    """One question of one person's paper and what they answered (saved as given):
+    written at the first answer, and for every question of the paper when graded."""
 
     __tablename__ = "attempt_item"
     attempt_id: Mapped[int] = mapped_column(ForeignKey("exam_attempt.id", ondelete="CASCADE"), primary_key=True)

@@ -3,7 +3,7 @@ whatever the size of the bank and the roster."""
 from accounts.models import Cadre, OrgUnit, User
 from accounts.roster import new_code
 from core.extensions import db
-from quiz_bank.exams.attempts import to_display
+from quiz_bank.exams.attempts import paper_of, shown_keys
 from quiz_bank.exams.models import AttemptItem, ExamAttempt
 from quiz_bank.models import Category, Question
 from quiz_bank.questions import fingerprint
@@ -51,9 +51,9 @@ def _measure(api, make, count_queries, size):
         attempt = me.post(f"/exams/{exam.id}/attempts").get_json()
     counts["start attempt"] = len(sql)
     assert len(attempt["questions"]) == 20
-    item = db.session.get(AttemptItem, (attempt["id"], attempt["questions"][0]["id"]))
+    question, order = paper_of(db.session.get(ExamAttempt, attempt["id"]))[0]
     with count_queries() as sql:
-        r = me.put(f"/exam-attempts/{attempt['id']}/answers/{item.question_id}", json={"answer": to_display(item, item.question.answer)})
+        r = me.put(f"/exam-attempts/{attempt['id']}/answers/{question.id}", json={"answer": shown_keys(order, question.answer)})
         assert r.status_code == 200
     counts["save answer"] = len(sql)
     with count_queries() as sql:

@@ -16,10 +16,11 @@ def _cadre_api(api, make):
     return api.as_user(user), user, cadre
 
 
-def _key_for(item: AttemptItem, right: bool = True) -> list[str]:
-    """The display key(s) of the right (or a wrong) answer to one item."""
-    key = item.question.answer if right else [o["key"] for o in item.question.options if o["key"] not in item.question.answer][:1]
-    return attempts.to_display(item, key)
+def _key_for(item: tuple, right: bool = True) -> list[str]:
+    """The display key(s) of the right (or a wrong) answer to one (question, option order) of a paper."""
+    question, order = item
+    key = question.answer if right else [o["key"] for o in question.options if o["key"] not in question.answer][:1]
+    return attempts.shown_keys(order, key)
 
 
 def test_exam_list_start_answer_submit_and_review(api, make):
@@ -40,7 +41,7 @@ def test_exam_list_start_answer_submit_and_review(api, make):
     assert all([o["key"] for o in q["options"]] == list("ABCD") for q in body["questions"])
 
     attempt = db.session.get(ExamAttempt, body["id"])
-    items = {i.question_id: i for i in attempt.items}
+    items = {q.id: (q, order) for q, order in attempts.paper_of(attempt)}
     qids = [q["id"] for q in body["questions"]]
     for qid in qids[:4]:
         r = me.put(f"/exam-attempts/{attempt.id}/answers/{qid}", json={"answer": _key_for(items[qid])})
@@ -80,7 +81,7 @@ def test_time_over_keeps_what_was_saved(api, make, app):
     exam = make.exam(duration_minutes=30)
     body = me.post(f"/exams/{exam.id}/attempts").json
     attempt = db.session.get(ExamAttempt, body["id"])
-    items = {i.question_id: i for i in attempt.items}
+    items = {q.id: (q, order) for q, order in attempts.paper_of(attempt)}
     qids = [q["id"] for q in body["questions"]]
     for qid in qids[:3]:
         assert me.put(f"/exam-attempts/{attempt.id}/answers/{qid}", json={"answer": _key_for(items[qid])}).status_code == 200
@@ -101,8 +102,8 @@ def test_answer_within_grace_counts(api, make, app):
     attempt = db.session.get(ExamAttempt, body["id"])
     attempt.deadline = utcnow() - timedelta(seconds=max(app.config["EXAM_GRACE_SECONDS"] - 10, 1))
     db.session.commit()
-    item = attempt.items[0]
-    assert me.put(f"/exam-attempts/{attempt.id}/answers/{item.question_id}", json={"answer": _key_for(item)}).status_code == 200
+    item = attempts.paper_of(attempt)[0]
+    assert me.put(f"/exam-attempts/{attempt.id}/answers/{item[0].id}", json={"answer": _key_for(item)}).status_code == 200
     assert me.post(f"/exam-attempts/{attempt.id}/submit").json["score"] == 20
 
 
@@ -111,8 +112,8 @@ def test_finalize_expired_command(api, make, app):
     exam = make.exam()
     body = me.post(f"/exams/{exam.id}/attempts").json
     attempt = db.session.get(ExamAttempt, body["id"])
-    item = attempt.items[0]
-    me.put(f"/exam-attempts/{attempt.id}/answers/{item.question_id}", json={"answer": _key_for(item)})
+    item = attempts.paper_of(attempt)[0]
+    me.put(f"/exam-attempts/{attempt.id}/answers/{item[0].id}", json={"answer": _key_for(item)})
     attempt.deadline = utcnow() - timedelta(hours=1)
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["exams", "finalize-expired"])
@@ -130,8 +131,8 @@ def test_attempts_allowed_and_best_score(api, make):
     second = me.post(f"/exams/{exam.id}/attempts")
     assert second.status_code == 201 and second.json["number"] == 2
     attempt = db.session.get(ExamAttempt, second.json["id"])
-    for item in attempt.items[:2]:
-        me.put(f"/exam-attempts/{attempt.id}/answers/{item.question_id}", json={"answer": _key_for(item)})
+    for item in attempts.paper_of(attempt)[:2]:
+        me.put(f"/exam-attempts/{attempt.id}/answers/{item[0].id}", json={"answer": _key_for(item)})
     me.post(f"/exam-attempts/{attempt.id}/submit")
     third = me.post(f"/exams/{exam.id}/attempts")
     assert third.status_code == 409 and third.json["code"] == "no_attempts_left"
@@ -212,8 +213,8 @@ def test_certificate(api, make):
     body = me.post(f"/exams/{exam.id}/attempts").json
     attempt = db.session.get(ExamAttempt, body["id"])
     assert me.get(f"/exam-attempts/{attempt.id}/certificate").json["code"] == "not_passed"  # still in progress
-    for item in attempt.items:
-        me.put(f"/exam-attempts/{attempt.id}/answers/{item.question_id}", json={"answer": _key_for(item)})
+    for item in attempts.paper_of(attempt):
+        me.put(f"/exam-attempts/{attempt.id}/answers/{item[0].id}", json={"answer": _key_for(item)})
     me.post(f"/exam-attempts/{attempt.id}/submit")
     r = me.get(f"/exam-attempts/{attempt.id}/certificate")
     assert r.status_code == 200 and r.mimetype == "application/pdf"

@@ -73,8 +73,8 @@ def _passed_attempts(make, n: int) -> list[tuple[int, int]]:
         db.session.commit()
         attempt, _ = attempts.start_attempt(user_id, exam_id)
         attempt_id = attempt.id
-        for item in attempt.items:
-            attempts.save_answer(user_id, attempt_id, item.question_id, attempts.to_display(item, item.question.answer))
+        for question, order in attempts.paper_of(attempt):
+            attempts.save_answer(user_id, attempt_id, question.id, attempts.shown_keys(order, question.answer))
         attempts.submit(user_id, attempt_id)
         done.append((user_id, attempt_id))
     return done

@@ -14,8 +14,8 @@ def _certificate_text(make, name: str) -> tuple[str, str]:
     make.cadre(user, name=name)
     exam = make.exam(pass_score=60)
     attempt, _ = attempts.start_attempt(user.id, exam.id)
-    for item in attempt.items:
-        attempts.save_answer(user.id, attempt.id, item.question_id, attempts.to_display(item, item.question.answer))
+    for question, order in attempts.paper_of(attempt):
+        attempts.save_answer(user.id, attempt.id, question.id, attempts.shown_keys(order, question.answer))
     attempts.submit(user.id, attempt.id)
     attempt = attempts.get_attempt(user.id, attempt.id)
     cert, pdf = certificates.certificate_pdf(attempt)

@@ -155,7 +155,7 @@ def test_a_new_version_of_an_exam_only_question_is_exam_only_too(make, bank):
     exam = make.exam(rules=[(bank["civil"], "single", 10, 10)])
     attempt, _ = start_attempt(make.cadre(make.user()).user_id, exam.id)
     question = bank["exam_only"][0]
-    assert question.id in {item.question_id for item in attempt.items}
+    assert question.id in {qid for qid, _, _ in attempt.paper}
     # Sat in an exam, so correcting its wording makes a new version: still kept for exams.
     newer = edit_question(question, {"stem": question.stem + "（修订）"})
     assert newer.id != question.id and question.status == "retired" and newer.exam_only is True

@@ -23,6 +23,7 @@ def attempt(exam, cadre, score=None, status="submitted", number=1, submitted_at=
         deadline=start + timedelta(minutes=exam.duration_minutes), total_score=exam.total_score, pass_score=exam.pass_score,
         submitted_at=(submitted_at or start + timedelta(minutes=20)) if finished else None,
         score=score if finished else None, passed=(score >= exam.pass_score) if finished else None,
+        paper=[[question.id, 10, None] for question, _ in items],
     )
     db.session.add(row)
     db.session.flush()

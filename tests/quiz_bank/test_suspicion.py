@@ -31,7 +31,8 @@ def sat(exam, who, answers, gaps=20.0, first=None, number=1, status="submitted",
     finished = status != "in_progress"
     row = ExamAttempt(exam_id=exam.id, user_id=who.user_id, cadre_id=who.id, number=number, status=status,
                       started_at=start, deadline=start + timedelta(minutes=exam.duration_minutes),
-                      total_score=exam.total_score, pass_score=exam.pass_score)
+                      total_score=exam.total_score, pass_score=exam.pass_score,
+                      paper=[[question.id, 10, None] for question, _ in answers])
     db.session.add(row)
     db.session.flush()
     at, score = start, 0
