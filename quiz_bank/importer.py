@@ -70,7 +70,7 @@ def _flag(value) -> bool | None:
 
 
 def plan_import(filename: str, content: bytes, default_category: str | None = None) -> ImportPlan:
-    fmt = formats.format_for(filename)
+    fmt = formats.format_of(filename, content)
     read = formats.read(filename, content, default_category)
     plan = ImportPlan(fmt=fmt, total=len(read.questions) + len(read.problems), problems=list(read.problems))
     categories = {c.name: c for c in db.session.scalars(select(Category))}

@@ -20,6 +20,9 @@ class Parsed:
 class Problem:
     line: int
     message: str
+    # About the file as a whole (encoding, no header row, not this format), not one question:
+    # counted apart from the questions.
+    whole_file: bool = False
 
     def __str__(self) -> str:
         return f"第 {self.line} 行：{self.message}"
@@ -36,26 +39,43 @@ class UnsupportedFormat(ValueError):
     pass
 
 
-EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".gift": "gift", ".txt": "aiken", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+# .txt is GIFT or Aiken, told apart by its content (Moodle names its GIFT exports .txt).
+EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".gift": "gift", ".txt": "txt", ".docx": "docx", ".json": "json",
+              ".yaml": "yaml", ".yml": "yaml"}
 
 
 def format_for(filename: str) -> str:
     ext = os.path.splitext(filename.lower())[1]
     if ext not in EXTENSIONS:
-        raise UnsupportedFormat(f"不支持的文件类型 {ext or '（无扩展名）'}，请使用 .xlsx、.csv、.gift、.txt（Aiken）、.json 或 .yaml。")
+        raise UnsupportedFormat(f"不支持的文件类型 {ext or '（无扩展名）'}，请使用 .xlsx、.csv、.docx（Word）、.gift、"
+                                f".txt（GIFT 或 Aiken）、.json 或 .yaml。")
     return EXTENSIONS[ext]
+
+
+def format_of(filename: str, content: bytes) -> str:
+    """The format a file is in: by its extension, and for .txt by what it holds."""
+    from quiz_bank.formats import gift
+
+    fmt = format_for(filename)
+    if fmt == "txt":
+        return "gift" if gift.looks_like_gift(content) else "aiken"
+    return fmt
 
 
 def read(filename: str, content: bytes, default_category: str | None = None) -> ReadResult:
     from quiz_bank.formats import aiken, gift, jsonfmt, tabular, yamlfmt
 
-    fmt = format_for(filename)
+    fmt = format_of(filename, content)
     if fmt == "yaml":
         return yamlfmt.read(content)
     if fmt == "xlsx":
         return tabular.read_xlsx(content)
     if fmt == "csv":
         return tabular.read_csv(content)
+    if fmt == "docx":
+        from quiz_bank.formats import wordfmt
+
+        return wordfmt.read(content, default_category)
     if fmt == "gift":
         return gift.read(content, default_category)
     if fmt == "aiken":
@@ -64,10 +84,12 @@ def read(filename: str, content: bytes, default_category: str | None = None) -> 
 
 
 def write(filename: str, categories: list[dict], questions: list[dict]) -> bytes:
-    """questions: dicts with category (name) and the question's fields."""
+    """questions: dicts with category (name) and the question's fields. A .txt is written as Aiken."""
     from quiz_bank.formats import aiken, gift, jsonfmt, tabular, yamlfmt
 
     fmt = format_for(filename)
-    writer = {"xlsx": tabular.write_xlsx, "csv": tabular.write_csv, "gift": gift.write, "aiken": aiken.write,
-              "json": jsonfmt.write, "yaml": yamlfmt.write}[fmt]
+    writer = {"xlsx": tabular.write_xlsx, "csv": tabular.write_csv, "gift": gift.write, "txt": aiken.write,
+              "json": jsonfmt.write, "yaml": yamlfmt.write}.get(fmt)
+    if writer is None:
+        raise UnsupportedFormat(f"不能导出为 {os.path.splitext(filename)[1]} 文件。")
     return writer(categories, questions)

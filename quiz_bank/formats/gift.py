@@ -34,6 +34,19 @@ def _blocks(text: str):
         yield start, block
 
 
+GIFT_MARKS = re.compile(r"^\s*(::.*::|\$CATEGORY:)|\{\s*(=|~|T\s*\}|F\s*\}|TRUE|FALSE)", re.M)
+
+
+def looks_like_gift(content: bytes) -> bool:
+    """Whether a .txt holds GIFT (titles, $CATEGORY, {…} answer blocks) rather than Aiken."""
+    from quiz_bank.formats.tabular import decode
+
+    try:
+        return GIFT_MARKS.search(decode(content)) is not None
+    except UnicodeDecodeError:
+        return False
+
+
 def read(content: bytes, default_category: str | None = None) -> ReadResult:
     from quiz_bank.formats.tabular import decode
 
