@@ -16,6 +16,7 @@ from admin.event_photos import EventPhotoView
 from admin.events import EventView
 from admin.exams import ExamView
 from admin.imports import ImportView
+from admin.question_review import ImportHistoryView, PendingQuestionView
 from admin.rewards import BooksView, PickupView, RedemptionView, RewardView
 from admin.roster import CadreView, RosterImportView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
@@ -23,7 +24,7 @@ from core.extensions import db, login_manager
 from core.timeutil import local_text
 from points.models import Redemption, Reward
 from quiz_bank.exams.models import Exam
-from quiz_bank.models import Category, Question
+from quiz_bank.models import Category, Question, QuestionImport
 
 
 # Flask-Admin's zh_Hans_CN catalogue lacks this message, flashed above every form that
@@ -56,7 +57,11 @@ def init_admin(app) -> set[str]:
     )
     panel.add_view(CategoryView(Category, db.session, name="法律分类", category="题库", endpoint="categories"))
     panel.add_view(QuestionView(Question, db.session, name="题目", category="题库", endpoint="questions"))
+    panel.add_view(PendingQuestionView(Question, db.session, name="待审核", category="题库", endpoint="pending_questions",
+                                       url="/admin/pending-questions"))
     panel.add_view(ImportView(name="导入导出", category="题库", endpoint="imports", url="/admin/import"))
+    panel.add_view(ImportHistoryView(QuestionImport, db.session, name="导入记录", category="题库", endpoint="question_imports",
+                                     url="/admin/question-imports"))
     panel.add_view(EventView(Event, db.session, name="活动", category="普法活动", endpoint="events"))
     panel.add_view(EventPhotoView(name="活动照片", category="普法活动", endpoint="event_photos", url="/admin/event-photos"))
     panel.add_view(ArchiveView(name="年度档案与统计", category="普法活动", endpoint="archive", url="/admin/archive"))

@@ -70,5 +70,10 @@ class ImportView(StaffView):
             flash("文件中有问题，未导入任何题目。请修改后重新上传，或勾选“只导入没有问题的题目”。", "error")
             return redirect(url_for(".index"))
         os.remove(path)
-        flash(f"已导入 {added} 道题（其中仅用于考试 {plan.exam_only_new} 道；已存在而跳过 {plan.existing} 道）。{plan.exam_only_note()}", "success")
+        awaiting = f"待审核 {plan.pending} 道、" if plan.pending else ""
+        flash(f"已导入 {added} 道题（其中{awaiting}仅用于考试 {plan.exam_only_new} 道；已存在而跳过 {plan.existing} 道）。"
+              f"{plan.exam_only_note()}", "success")
+        if plan.pending:
+            flash(f"{plan.pending} 道题缺少出处或出处写法不对，已放入“待审核”：补全出处并发布后才会出现在答题和试卷中。", "warning")
+            return redirect(url_for("pending_questions.index_view"))
         return redirect(url_for("questions.index_view"))

@@ -24,8 +24,10 @@ ACTION_LABELS = {
     "create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本", "import": "导入",
     "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定", "logout": "退出登录",
     "totp_on": "开启两步验证", "totp_off": "关闭两步验证", "end_sessions": "结束所有会话",
+    "publish": "发布", "reject": "驳回", "undo_import": "撤销导入",
 }
-ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user": "后台账号", "admin_session": "后台登录"}
+ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user": "后台账号", "admin_session": "后台登录",
+                 "question_import": "题库导入"}
 
 
 def _local_time(view, context, model, name):

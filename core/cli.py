@@ -52,7 +52,7 @@ def register(app) -> None:
     @click.option("--only-valid", is_flag=True, help="import the good questions even if others have problems")
     @click.option("--category", help="category for formats that carry none (Aiken)")
     def import_questions(path, only_valid, category):
-        """Import FILE (.xlsx .csv .gift .txt .json .yaml)."""
+        """Import FILE (.xlsx .csv .docx .gift .txt .json .yaml)."""
         import os
 
         from quiz_bank.formats import UnsupportedFormat
@@ -63,8 +63,7 @@ def register(app) -> None:
             plan = plan_import(name, open(path, "rb").read(), category or os.path.splitext(name)[0])
         except UnsupportedFormat as exc:
             raise click.ClickException(str(exc))
-        click.echo(f"共 {plan.total} 道：新题 {len(plan.new)}（其中仅用于考试 {plan.exam_only_new}），已存在 {plan.existing}，"
-                   f"有问题 {len(plan.problems)}。")
+        click.echo(plan.summary())
         if plan.exam_only_note():
             click.echo(plan.exam_only_note())
         for problem in plan.problems:
@@ -72,13 +71,15 @@ def register(app) -> None:
         if plan.problems and not only_valid:
             raise click.ClickException("文件有问题，未导入任何题目。请修改后重试，或加 --only-valid 只导入没有问题的题目。")
         with click.progressbar(length=len(plan.new), label="导入中") as bar:
-            added = apply_import(plan, only_valid=only_valid, progress=bar.update, source=f"{name}（命令行）")
+            added = apply_import(plan, only_valid=only_valid, progress=bar.update, source=name)
         click.echo(f"已导入 {added} 道题。")
+        if plan.pending:
+            click.echo(f"其中 {plan.pending} 道缺少出处或出处写法不对，已放入“题库 → 待审核”：补全出处后发布，才会出现在答题和试卷中。")
 
     @questions.command("export")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-    @click.option("--include-retired", is_flag=True, help="also export retired questions")
-    def export_questions(path, include_retired):
+    @click.option("--all", "everything", is_flag=True, help="every question: retired and awaiting review too, with its status")
+    def export_questions(path, everything):
         """Export the bank to FILE; the format comes from its extension."""
         import os
 
@@ -86,7 +87,7 @@ def register(app) -> None:
         from quiz_bank.importer import export_bank
 
         try:
-            data = export_bank(os.path.basename(path), include_retired)
+            data = export_bank(os.path.basename(path), everything)
         except UnsupportedFormat as exc:
             raise click.ClickException(str(exc))
         with open(path, "wb") as out:

@@ -5,6 +5,11 @@ problems imports nothing until it is fixed, unless the admin chooses to import o
 the good questions. Questions already in the bank (same category, type, stem, options
 and answer) are skipped, so importing the same file twice adds nothing.
 
+A question whose only fault is its citation (none, or not 《法》第X条) is not turned
+away: it is imported awaiting review (待审核), never served, until an editor adds the
+citation and publishes it. Each import is recorded (QuestionImport) and can be undone
+while none of its questions has been given to anyone.
+
 仅用于考试 (exam_only) is not part of what makes two questions the same: a question (or
 law) already in the bank keeps its own setting whatever the file says, and the plan
 counts where they differ so the import can say so. An import only adds; and a file
@@ -21,8 +26,9 @@ from core.timeutil import utcnow
 from core.transactions import writes
 from quiz_bank import formats
 from quiz_bank.formats import Problem
-from quiz_bank.models import Category, Question
-from quiz_bank.questions import QuestionInvalid, fingerprint, normalise
+from quiz_bank.models import QUESTION_STATUSES, Category, Question, QuestionImport
+from quiz_bank.questions import (QuestionInvalid, citation_problem, delete_unused, fingerprint, has_been_given,
+                                 normalise)
 
 
 @dataclass
@@ -31,7 +37,7 @@ class ImportPlan:
     total: int = 0
     new: list[tuple[int, str, dict]] = field(default_factory=list)  # (line, category name, clean data)
     existing: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # of questions and of the whole file
     new_categories: list[dict] = field(default_factory=list)
     # Already in the bank, with a 仅用于考试 other than the file's: left as they are.
     exam_only_kept: int = 0
@@ -42,8 +48,29 @@ class ImportPlan:
         return not self.problems
 
     @property
+    def pending(self) -> int:
+        """New questions that will await review (no well-formed citation)."""
+        return sum(1 for _, _, clean in self.new if clean["status"] == "pending")
+
+    @property
+    def file_problems(self) -> list[Problem]:
+        return [p for p in self.problems if p.whole_file]
+
+    @property
+    def refused(self) -> int:
+        """Questions not imported for their problems (a question may have several)."""
+        return len({p.line for p in self.problems if not p.whole_file})
+
+    @property
     def exam_only_new(self) -> int:
         return sum(1 for _, _, clean in self.new if clean["exam_only"])
+
+    def summary(self) -> str:
+        """The plan in one line, for the command line."""
+        awaiting = f"待审核 {self.pending}、" if self.pending else ""
+        files = f"；文件问题 {len(self.file_problems)} 处" if self.file_problems else ""
+        return (f"共 {self.total} 道：新题 {len(self.new)}（其中{awaiting}仅用于考试 {self.exam_only_new}），"
+                f"已存在 {self.existing}，有问题 {self.refused}{files}。")
 
     def exam_only_note(self) -> str:
         """What the import does with 仅用于考试 where the file and the bank differ, for
@@ -72,7 +99,8 @@ def _flag(value) -> bool | None:
 def plan_import(filename: str, content: bytes, default_category: str | None = None) -> ImportPlan:
     fmt = formats.format_of(filename, content)
     read = formats.read(filename, content, default_category)
-    plan = ImportPlan(fmt=fmt, total=len(read.questions) + len(read.problems), problems=list(read.problems))
+    plan = ImportPlan(fmt=fmt, total=len(read.questions) + sum(1 for p in read.problems if not p.whole_file),
+                      problems=list(read.problems))
     categories = {c.name: c for c in db.session.scalars(select(Category))}
     described = {c.get("name"): c for c in read.categories}
     for name, meta in described.items():
@@ -102,14 +130,17 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
                                         "description": meta.get("description", ""), "sort_order": meta.get("sort_order", 0),
                                         "exam_only": bool(_flag(meta.get("exam_only")))})
         try:
-            clean = normalise({**parsed.data, "category_id": category.id if category else None})
+            clean = normalise({**parsed.data, "category_id": category.id if category else None}, cite=False)
         except QuestionInvalid as exc:
             plan.problems.extend(Problem(parsed.line, p) for p in exc.problems)
             continue
         status = parsed.data.get("status") or "active"
-        if status not in ("active", "retired"):
-            plan.problems.append(Problem(parsed.line, "状态须为 active 或 retired。"))
+        if status not in QUESTION_STATUSES:
+            plan.problems.append(Problem(parsed.line, "状态须为 active、retired 或 pending。"))
             continue
+        clean["review_note"] = citation_problem(clean["source"])
+        if clean["review_note"] and status == "active":
+            status = "pending"  # kept, never served, until an editor adds the citation
         clean["status"] = status
         exam_only = _flag(parsed.data.get("exam_only"))
         if exam_only is None:
@@ -134,11 +165,17 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
 def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admin_id: int | None = None,
                  source: str | None = None) -> int:
     """Write the planned questions; returns how many were added. With `source` (the
-    file's name), the audit log records the import in the same transaction."""
+    file's name) the import is recorded (its questions carry it, so it can be listed and
+    undone) and the audit log notes it, in the same transaction."""
     if plan.problems and not only_valid:
         raise QuestionInvalid([str(p) for p in plan.problems])
     for meta in plan.new_categories:
         db.session.add(Category(**meta))
+    record = None
+    if source is not None:
+        record = QuestionImport(filename=source[:255], fmt=plan.fmt, admin_id=admin_id, added=len(plan.new),
+                                pending=plan.pending, existing=plan.existing, refused=plan.refused)
+        db.session.add(record)
     db.session.flush()
     ids = {c.name: c.id for c in db.session.scalars(select(Category))}
     now = utcnow()
@@ -146,6 +183,7 @@ def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admi
     for _, name, clean in plan.new:
         cid = ids[name]
         rows.append({**clean, "category_id": cid, "version": 1, "created_at": now, "updated_at": now,
+                     "import_id": record.id if record else None,
                      "fingerprint": fingerprint(cid, clean["type"], clean["stem"], clean["options"], clean["answer"])})
     table = Question.__table__
     for start in range(0, len(rows), 500):
@@ -153,19 +191,37 @@ def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admi
         db.session.execute(table.insert(), batch)
         if progress:
             progress(len(batch))
-    if source is not None:
+    if record is not None:
         note = plan.exam_only_note()
-        audit.record(admin_id, "import", "question", "",
-                     f"从 {source} 导入 {len(rows)} 道题（其中仅用于考试 {plan.exam_only_new} 道），跳过已存在 {plan.existing} 道，"
-                     f"问题 {len(plan.problems)} 处" + (f"；{note}" if note else ""))
+        audit.record(admin_id, "import", "question_import", record.id,
+                     f"从 {source} 导入 {len(rows)} 道题（其中待审核 {plan.pending} 道、仅用于考试 {plan.exam_only_new} 道），"
+                     f"跳过已存在 {plan.existing} 道，有问题未导入 {plan.refused} 道"
+                     + (f"，文件问题 {len(plan.file_problems)} 处" if plan.file_problems else "") + (f"；{note}" if note else ""))
     return len(rows)
 
 
-def export_bank(filename: str, include_retired: bool = False) -> bytes:
+def undo_import(record: QuestionImport, admin_id: int | None) -> int:
+    """Remove the questions an import added, if none of them has been given to anyone;
+    returns how many were removed. The categories it created stay (they may hold
+    questions added since)."""
+    if record.undone_at is not None:
+        raise QuestionInvalid(["这次导入已经撤销过了。"])
+    questions = db.session.scalars(select(Question).where(Question.import_id == record.id)).all()
+    given = [q for q in questions if has_been_given(q)]
+    if given:
+        raise QuestionInvalid([f"这次导入的题目中已有 {len(given)} 道被答过或正在考试中，不能撤销；请在题库中停用不要的题目。"])
+    delete_unused(questions)
+    record.undone_at, record.undone_by = utcnow(), admin_id
+    audit.record(admin_id, "undo_import", "question_import", record.id, f"撤销导入 {record.filename}：删除 {len(questions)} 道题")
+    return len(questions)
+
+
+def export_bank(filename: str, everything: bool = False) -> bytes:
+    """The active questions; `everything`: retired and awaiting review too, each with its status."""
     categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
     names = {c.id: c.name for c in categories}
     query = select(Question).order_by(Question.category_id, Question.id)
-    if not include_retired:
+    if not everything:
         query = query.where(Question.status == "active")
     questions = [
         {"category": names[q.category_id], "type": q.type, "stem": q.stem, "options": q.options, "answer": q.answer,

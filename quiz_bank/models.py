@@ -4,13 +4,16 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import AdminUser  # noqa: F401 (the import's admin)
 from core.extensions import db
 from core.timeutil import utcnow
 
 QUESTION_TYPES = ("single", "multiple", "true_false")
 TYPE_LABELS = {"single": "单选", "multiple": "多选", "true_false": "判断"}
-QUESTION_STATUSES = ("active", "retired")
-STATUS_LABELS = {"active": "启用", "retired": "停用"}
+# pending (待审核): imported without a well-formed citation; kept, never served, until an
+# editor adds the citation and publishes it.
+QUESTION_STATUSES = ("active", "retired", "pending")
+STATUS_LABELS = {"active": "启用", "retired": "停用", "pending": "待审核"}
 TRUE_FALSE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
 QUIZ_MODES = ("daily", "practice", "challenge", "event")
 QUIZ_STATUSES = ("in_progress", "finished")
@@ -32,6 +35,28 @@ class Category(db.Model):
         return self.name
 
 
+class QuestionImport(db.Model):
+    """One import of a question-bank file: who, when, what it added, and whether it was undone."""
+
+    __tablename__ = "question_import"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    fmt: Mapped[str] = mapped_column(String(10))
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added: Mapped[int] = mapped_column(default=0)  # new questions, those awaiting review included
+    pending: Mapped[int] = mapped_column(default=0)  # of which awaiting review (no well-formed citation)
+    existing: Mapped[int] = mapped_column(default=0)  # already in the bank, skipped
+    refused: Mapped[int] = mapped_column(default=0)  # questions with problems, not imported
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
+
+    admin: Mapped["AdminUser | None"] = relationship(foreign_keys=[admin_id])
+
+    def __str__(self) -> str:
+        return f"{self.filename}（{self.created_at:%Y-%m-%d}）"
+
+
 class Question(db.Model):
     """A question version. Once answered it is never rewritten: an edit makes a new
     version and retires this one, so past answers keep what was asked."""
@@ -48,6 +73,10 @@ class Question(db.Model):
     source: Mapped[str] = mapped_column(String(200))
     difficulty: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Why it awaits review (status pending), e.g. the citation is missing.
+    review_note: Mapped[str | None] = mapped_column(String(200))
+    # The import that added it (None: written in the panel or shipped).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("question_import.id"), index=True)
     # 仅用于考试: on exam papers only, never in practice, daily, challenge or event quizzes.
     exam_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     version: Mapped[int] = mapped_column(default=1)
@@ -58,6 +87,7 @@ class Question(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship(lazy="joined")
+    imported_by: Mapped[QuestionImport | None] = relationship()
 
     __table_args__ = (
         CheckConstraint(f"type IN {QUESTION_TYPES}", name="type"),

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import re
+import unicodedata
 
 from sqlalchemy import exists, func, select
 
@@ -22,8 +23,19 @@ class QuestionInvalid(ValueError):
         self.problems = problems
 
 
-def normalise(data: dict) -> dict:
-    """Check a question's parts and return them in canonical form, or raise QuestionInvalid."""
+def citation_problem(source: str) -> str | None:
+    """Why a citation is not one a served question may carry, or None when it is."""
+    if not source:
+        return "出处须写成《法律简称》第X条，例如《民法典》第一千零七十九条；这道题没有填写出处。"
+    if not SOURCE_RE.match(source):
+        return f"出处须写成《法律简称》第X条，例如《民法典》第一千零七十九条；“{source}”不是这样写的。"
+    return None
+
+
+def normalise(data: dict, cite: bool = True) -> dict:
+    """Check a question's parts and return them in canonical form, or raise QuestionInvalid.
+    `cite`: the citation must be well formed too (an import checks it apart: a question
+    without one is kept for review, not refused)."""
     problems = []
     qtype = data.get("type")
     if qtype not in QUESTION_TYPES:
@@ -54,8 +66,8 @@ def normalise(data: dict) -> dict:
     elif qtype == "multiple" and len(answer) < 2:
         problems.append("多选题至少要有两个正确答案。")
     source = (data.get("source") or "").strip()
-    if not SOURCE_RE.match(source):
-        problems.append("出处须写成《法律简称》第X条，例如《民法典》第一千零七十九条。")
+    if cite and citation_problem(source):
+        problems.append(citation_problem(source))
     try:
         difficulty = int(data.get("difficulty") or 1)
     except (TypeError, ValueError):
@@ -139,14 +151,34 @@ def _redraw_papers(laws: set[tuple[int, str]]) -> None:
 
 def set_status(question: Question, status: str) -> None:
     """Retiring hides a question from new quizzes and papers (ready papers holding it
-    are drawn again); quizzes and attempts already started keep it."""
+    are drawn again); quizzes and attempts already started keep it. A question is
+    served (active) only with a well-formed citation; awaiting review (pending) is
+    where an import puts one without, never a status chosen by hand."""
     if status not in QUESTION_STATUSES:
-        raise QuestionInvalid(["状态须为启用或停用。"])
+        raise QuestionInvalid(["状态须为启用、停用或待审核。"])
+    if status == "pending" and question.status != "pending":
+        raise QuestionInvalid(["只有导入时出处不全的题目才处于待审核，不能手动设为待审核。"])
+    if status == "active" and (problem := citation_problem(question.source)):
+        raise QuestionInvalid([problem])
     retiring = question.status == "active" and status == "retired"
+    if question.status == "pending" and status != "pending":
+        question.review_note = None
     question.status = status
     if retiring:
         db.session.flush()
         _redraw_papers({(question.category_id, question.type)})
+
+
+def delete_unused(questions: list[Question]) -> None:
+    """Delete questions nobody has been given (checked by the caller with has_been_given):
+    an import undone, a question awaiting review rejected. Ready papers holding any of
+    them are drawn again."""
+    laws = {(q.category_id, q.type) for q in questions if q.status == "active"}
+    for question in questions:
+        db.session.delete(question)
+    db.session.flush()
+    if laws:
+        _redraw_papers(laws)
 
 
 def set_exam_only(question: Question, exam_only: bool) -> None:
@@ -194,7 +226,8 @@ FALSE_WORDS = {"F", "错", "错误", "×", "X", "否", "FALSE", "N"}
 
 def parse_answer(text: str, qtype: str) -> list[str]:
     """Read an answer the way people write it: B, ABD, A,B,D, A、B, 对/错, 正确/错误, √/×."""
-    raw = (text or "").strip().upper()
+    # NFKC: full-width letters and punctuation (Ａ，Ｂ；) as typed on a Chinese keyboard.
+    raw = unicodedata.normalize("NFKC", text or "").strip().upper()
     if qtype == "true_false":
         if raw in TRUE_WORDS:
             return ["T"]

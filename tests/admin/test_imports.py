@@ -34,7 +34,7 @@ def _token(page):
 def test_preview_lists_problems_and_confirm_imports_only_when_chosen(panel, make):
     editor = _login(panel, make, "editor")
     page = _upload(panel, HEADER + GOOD + BAD).get_data(as_text=True)
-    assert "新题 1" in page and "问题 1 处" in page and "第 3 行" in page and "不在选项中" in page
+    assert "新题 1" in page and "有问题 1 道" in page and "第 3 行" in page and "不在选项中" in page
     token = _token(page)
     count = lambda: db.session.scalar(select(func.count()).select_from(Question))
     # Confirming without choosing "only the good ones" imports nothing.

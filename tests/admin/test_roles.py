@@ -34,7 +34,7 @@ from points import rewards
 from points.models import Redemption, Reward
 from quiz_bank.exams.models import Exam
 from quiz_bank.formats import tabular
-from quiz_bank.models import Category, Question
+from quiz_bank.models import Category, Question, QuestionImport
 from tests.activities.photo_helpers import image_bytes
 from tests.admin.conftest import login
 
@@ -125,10 +125,19 @@ SCREENS = (
                    POST("/admin/questions/new/", _question_form, done=_exists(Question, source="《民法典》第六条")),
                    POST("/admin/questions/action/", {"action": "retire", "rowid": "{question}"}, action=True,
                         done=lambda w: db.session.get(Question, w["question"]).status == "retired"))),
+    Screen("待审核", "pending_questions", _access(EDIT, EDIT, VIEW),
+           reads=(GET("/admin/pending-questions/"), GET("/admin/pending-questions/details/?id={pending}")),
+           writes=(GET("/admin/pending-questions/edit/?id={pending}"),
+                   POST("/admin/pending-questions/action/", {"action": "publish", "rowid": "{pending}"}, action=True,
+                        done=lambda w: db.session.get(Question, w["pending"]).status == "active"))),
     Screen("导入导出", "imports", _access(EDIT, EDIT, VIEW),
            reads=(GET("/admin/import/"), GET("/admin/import/template.xlsx"), GET("/admin/import/export/csv")),
            writes=(POST("/admin/import/preview", lambda w: {"file": (io.BytesIO(tabular.template()), "题库.xlsx")}, ok=200),
                    POST("/admin/import/confirm", {"token": "0" * 32}))),
+    Screen("导入记录", "question_imports", _access(EDIT, EDIT, VIEW),
+           reads=(GET("/admin/question-imports/"), GET("/admin/question-imports/{import}/questions")),
+           writes=(POST("/admin/question-imports/action/", {"action": "undo", "rowid": "{import}"}, action=True,
+                        done=lambda w: db.session.get(QuestionImport, w["import"]).undone_at is not None),)),
     Screen("活动", "events", _access(EDIT, VIEW, VIEW),
            reads=(GET("/admin/events/"), GET("/admin/events/details/?id={event}")),
            writes=(GET("/admin/events/new/"), GET("/admin/events/edit/?id={event}"),
@@ -200,6 +209,11 @@ def world(make):
     unit = make.org_unit(kind="department", name="镇司法所")
     category = make.category()
     question = make.question(category)
+    # Imported without its citation, which an editor has since added: ready to publish.
+    record = QuestionImport(filename="县里的题库.csv", fmt="csv", added=1, pending=1)
+    db.session.add(record)
+    db.session.flush()
+    pending = make.question(category, status="pending", review_note="这道题没有填写出处。", import_id=record.id)
     event = make.event(org_unit=unit)
     photo, _ = photos.store_photo(event, image_bytes("JPEG"), "现场.jpg", "image/jpeg", "")
     exam = make.exam(opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(days=1))
@@ -208,6 +222,7 @@ def world(make):
     redemption = rewards.redeem(make.rich_user(100).id, make.reward(cost=20, name="普法帆布袋").id)
     return {
         "unit": unit.id, "category": category.id, "question": question.id, "event": event.id, "photo": photo.id,
+        "pending": pending.id, "import": record.id,
         "exam": exam.id, "cadre": unbound.id, "cadre_name": unbound.name, "binding_code": unbound.binding_code,
         "reward": redemption.reward_id, "redemption": redemption.id, "year": local_today().year,
         "staff": make.admin("reviewer").id,

@@ -56,7 +56,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_bank(make, fil
 def test_json_is_lossless_including_status_and_category_details(make):
     cat = make.category(name="宪法", slug="xianfa", description="中华人民共和国宪法", sort_order=1)
     make.question(cat, status="retired")
-    data = export_bank("bank.json", include_retired=True)
+    data = export_bank("bank.json", everything=True)
     _empty_bank()
     apply_import(plan_import("bank.json", data))
     restored = db.session.scalar(select(Category))
@@ -110,13 +110,17 @@ def test_every_problem_is_reported_with_its_row_and_nothing_is_imported():
     ]
     plan = plan_import("bank.csv", (HEADER + "\n".join(rows) + "\n").encode())
     lines = {p.line: p.message for p in plan.problems}
-    assert sorted(lines) == [3, 4, 5, 6, 7]
-    assert "不在选项中" in lines[3] and "题型" in lines[4] and "出处" in lines[5] and "分类" in lines[6] and "第 2 行" in lines[7]
+    assert sorted(lines) == [3, 4, 6, 7]
+    assert "不在选项中" in lines[3] and "题型" in lines[4] and "分类" in lines[6] and "第 2 行" in lines[7]
+    # A malformed citation is no reason to refuse: that row is kept for review.
+    assert plan.pending == 1 and plan.refused == 4
     with pytest.raises(QuestionInvalid):
         apply_import(plan)
     assert db.session.scalar(select(Question.id).where(Question.stem == "好题？")) is None
-    # The admin may choose to import only the good rows.
-    assert apply_import(plan, only_valid=True) == 1
+    # The admin may choose to import only the good rows (the one awaiting review with them).
+    assert apply_import(plan, only_valid=True) == 2
+    held = db.session.scalar(select(Question).where(Question.stem == "出处不对？"))
+    assert held.status == "pending" and "民法典第4条" in held.review_note
 
 
 GIFT = r"""// 普法题库示例
