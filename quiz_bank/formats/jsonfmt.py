@@ -12,9 +12,9 @@ def read(content: bytes) -> ReadResult:
     try:
         doc = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        return ReadResult(problems=[Problem(getattr(exc, "lineno", 1), "不是有效的 JSON 文件。")])
+        return ReadResult(problems=[Problem(getattr(exc, "lineno", 1), "不是有效的 JSON 文件。", whole_file=True)])
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("questions"), list):
-        return ReadResult(problems=[Problem(1, f"不是本系统导出的题库 JSON（缺少 \"format\": \"{FORMAT}\" 或 questions）。")])
+        return ReadResult(problems=[Problem(1, f"不是本系统导出的题库 JSON（缺少 \"format\": \"{FORMAT}\" 或 questions）。", whole_file=True)])
     result = ReadResult(categories=[c for c in doc.get("categories", []) if isinstance(c, dict)])
     for index, item in enumerate(doc["questions"], start=1):
         if not isinstance(item, dict):

@@ -74,6 +74,8 @@ def test_a_problem_with_the_whole_file_is_not_counted_as_a_question():
     assert plan.problems and all(p.whole_file for p in plan.problems)
     assert plan.total == 0 and plan.refused == 0 and "文件问题" in plan.summary() and "共 0 道" in plan.summary()
     assert Problem(3, "x").whole_file is False
+    broken = plan_import("bank.json", b"{")
+    assert broken.total == 0 and broken.file_problems and "文件问题 1 处" in broken.summary()
 
 
 def test_undo_removes_what_an_import_added_until_someone_has_been_given_it(make):
