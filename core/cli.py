@@ -63,6 +63,8 @@ def register(app) -> None:
             plan = plan_import(name, open(path, "rb").read(), category or os.path.splitext(name)[0])
         except UnsupportedFormat as exc:
             raise click.ClickException(str(exc))
+        for note in plan.notes:
+            click.echo(note)
         click.echo(plan.summary())
         if plan.exam_only_note():
             click.echo(plan.exam_only_note())

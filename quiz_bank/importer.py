@@ -34,6 +34,8 @@ from quiz_bank.questions import (QuestionInvalid, citation_problem, delete_unuse
 @dataclass
 class ImportPlan:
     fmt: str
+    unit: str = "行"  # what line numbers count: 行, or 段 in a Word document
+    notes: list[str] = field(default_factory=list)  # how the file was read (the sheet and header row used)
     total: int = 0
     new: list[tuple[int, str, dict]] = field(default_factory=list)  # (line, category name, clean data)
     existing: int = 0
@@ -99,8 +101,12 @@ def _flag(value) -> bool | None:
 def plan_import(filename: str, content: bytes, default_category: str | None = None) -> ImportPlan:
     fmt = formats.format_of(filename, content)
     read = formats.read(filename, content, default_category)
-    plan = ImportPlan(fmt=fmt, total=len(read.questions) + sum(1 for p in read.problems if not p.whole_file),
-                      problems=list(read.problems))
+    plan = ImportPlan(fmt=fmt, unit=read.unit, notes=list(read.notes),
+                      total=len(read.questions) + sum(1 for p in read.problems if not p.whole_file), problems=list(read.problems))
+
+    def problem(line: int, message: str) -> Problem:
+        return Problem(line, message, unit=read.unit)
+
     categories = {c.name: c for c in db.session.scalars(select(Category))}
     described = {c.get("name"): c for c in read.categories}
     for name, meta in described.items():
@@ -121,7 +127,7 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
     for parsed in read.questions:
         name = (parsed.category or "").strip()
         if not name:
-            plan.problems.append(Problem(parsed.line, "缺少分类（法律名称）。"))
+            plan.problems.append(problem(parsed.line, "缺少分类（法律名称）。"))
             continue
         category = categories.get(name)
         if category is None and name not in {c["name"] for c in plan.new_categories}:
@@ -132,11 +138,11 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
         try:
             clean = normalise({**parsed.data, "category_id": category.id if category else None}, cite=False)
         except QuestionInvalid as exc:
-            plan.problems.extend(Problem(parsed.line, p) for p in exc.problems)
+            plan.problems.extend(problem(parsed.line, p) for p in exc.problems)
             continue
         status = parsed.data.get("status") or "active"
         if status not in QUESTION_STATUSES:
-            plan.problems.append(Problem(parsed.line, "状态须为 active、retired 或 pending。"))
+            plan.problems.append(problem(parsed.line, "状态须为 active、retired 或 pending。"))
             continue
         clean["review_note"] = citation_problem(clean["source"])
         if clean["review_note"] and status == "active":
@@ -144,7 +150,7 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
         clean["status"] = status
         exam_only = _flag(parsed.data.get("exam_only"))
         if exam_only is None:
-            plan.problems.append(Problem(parsed.line, "exam_only（仅用于考试）须为 true 或 false。"))
+            plan.problems.append(problem(parsed.line, "exam_only（仅用于考试）须为 true 或 false。"))
             continue
         clean["exam_only"] = exam_only
         key = fingerprint(category.id if category else name, clean["type"], clean["stem"], clean["options"], clean["answer"])
@@ -153,7 +159,7 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
             plan.exam_only_kept += (exam_only or name in file_laws) not in known[key]
             continue
         if key in seen_in_file:
-            plan.problems.append(Problem(parsed.line, f"与第 {seen_in_file[key]} 行的题目重复。"))
+            plan.problems.append(problem(parsed.line, f"与第 {seen_in_file[key]} {read.unit}的题目重复。"))
             continue
         seen_in_file[key] = parsed.line
         plan.new.append((parsed.line, name, clean))

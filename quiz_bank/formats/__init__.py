@@ -23,9 +23,10 @@ class Problem:
     # About the file as a whole (encoding, no header row, not this format), not one question:
     # counted apart from the questions.
     whole_file: bool = False
+    unit: str = "行"  # what `line` counts: 行, or 段 (a Word document's paragraphs)
 
     def __str__(self) -> str:
-        return f"第 {self.line} 行：{self.message}"
+        return f"第 {self.line} {self.unit}：{self.message}"
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ReadResult:
     questions: list[Parsed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     categories: list[dict] = field(default_factory=list)  # full category records (JSON, YAML), exam_only included
+    unit: str = "行"  # what the questions' line numbers count (段 in a Word document)
+    notes: list[str] = field(default_factory=list)  # how the file was read, e.g. the sheet and header row used
 
 
 class UnsupportedFormat(ValueError):

@@ -89,6 +89,7 @@ def _read_sheets(sheets) -> ReadResult:
             unread.append((name, head, nearest))
             continue
         number = nearest[0]
+        result.notes.append(f"读取{_where(name) or '文件'}：表头在第 {number} 行，题目从第 {number + 1} 行起。")
         # Several sheets: a row number alone does not say where the row is.
         label = f"（{_where(name)}）" if len(sheets) > 1 else ""
         _read_rows(head[number - 1], chain(head[number:], rows), number + 1, label, result)

@@ -53,11 +53,6 @@ JUDGE_WORDS = {"正确", "错误", "对", "错"}
 LOST = object()  # reading past a paragraph that belongs to no question
 
 
-class ParagraphProblem(Problem):
-    def __str__(self) -> str:
-        return f"第 {self.line} 段：{self.message}"
-
-
 def _section_type(name: str) -> str:
     """The type of a section heading's questions: single, multiple, true_false, "choice"
     (either, by the answer) or "" for a type the bank does not hold (填空题, 简答题…)."""
@@ -153,7 +148,7 @@ def _table_entries(table, para: int) -> list[_KeyEntry]:
 
 class _Reader:
     def __init__(self, default_category: str | None):
-        self.result = ReadResult()
+        self.result = ReadResult(unit="段")
         self.category = default_category or ""
         self.section, self.qtype = "", None
         self.questions: list[_Question] = []
@@ -161,7 +156,7 @@ class _Reader:
         self.last = None  # the question or key entry a 解析/出处 line belongs to
 
     def problem(self, para: int, message: str) -> None:
-        self.result.problems.append(ParagraphProblem(para, message))
+        self.result.problems.append(Problem(para, message, unit="段"))
 
     def stray(self, para: int, text: str) -> None:
         """A paragraph that belongs to no question: reported once, with what follows it

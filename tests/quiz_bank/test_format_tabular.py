@@ -50,6 +50,8 @@ def test_an_instructions_sheet_before_the_data_sheet_is_skipped():
     plan = plan_import("bank.xlsx", data)
     assert plan.ok, [str(p) for p in plan.problems]
     assert [line for line, _, _ in plan.new] == [2, 3]
+    # The clerk is told which sheet and row were read as the header.
+    assert plan.notes == ["读取工作表“题目”：表头在第 1 行，题目从第 2 行起。"]
 
 
 def test_no_header_on_any_sheet_names_each_sheet_and_the_row_it_has():

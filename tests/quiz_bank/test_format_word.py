@@ -234,4 +234,8 @@ def test_questions_and_options_numbered_by_word_itself():
 
 
 def test_paragraph_problems_read_as_paragraphs():
-    assert str(wordfmt.ParagraphProblem(4, "某问题。")) == "第 4 段：某问题。"
+    """The reader's own problems and the importer's (a bad answer, a duplicate) both say 段."""
+    doc = _docx(*["一、单选题", "1. 结婚年龄，男不得早于几周岁？", "A. 二十", "B. 二十二", "答案：E", "出处：《民法典》第一千零四十七条",
+                 "2. 这一题没有选项。", "答案：A"])
+    plan = plan_import("题库.docx", doc, "民法典")
+    assert plan.problems and all(str(p).startswith("第 ") and " 段：" in str(p) for p in plan.problems)
