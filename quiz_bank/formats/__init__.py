@@ -42,6 +42,28 @@ class UnsupportedFormat(ValueError):
     pass
 
 
+# An upload is at most 12 MB, but a zip (.xlsx, .docx) of it can unpack to gigabytes,
+# all parsed in memory: such a file is refused before it is opened.
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+
+
+def unzips_too_large(content: bytes) -> bool:
+    """Whether a zip-based file declares more than MAX_UNZIPPED_BYTES inside. The declared
+    sizes bind: zipfile stops at a member's declared size and fails on a mismatch."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return sum(info.file_size for info in z.infolist()) > MAX_UNZIPPED_BYTES
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False  # not a zip: the reader says it cannot read it
+
+
+def too_large_problem() -> Problem:
+    return Problem(1, f"文件解压后超过 {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB，无法读取；请拆成几个文件分别导入。", whole_file=True)
+
+
 # .txt is GIFT or Aiken, told apart by its content (Moodle names its GIFT exports .txt).
 EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".gift": "gift", ".txt": "txt", ".docx": "docx", ".json": "json",
               ".yaml": "yaml", ".yml": "yaml"}

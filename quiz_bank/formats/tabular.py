@@ -11,7 +11,7 @@ import unicodedata
 from itertools import chain, islice
 
 from core import xlsx
-from quiz_bank.formats import Parsed, Problem, ReadResult
+from quiz_bank.formats import Parsed, Problem, ReadResult, too_large_problem, unzips_too_large
 from quiz_bank.questions import OPTION_KEYS, parse_answer
 
 OPTION_HEADERS = [f"选项{k}" for k in OPTION_KEYS]
@@ -144,6 +144,8 @@ def _read_rows(header, rows, first: int, label: str, result: ReadResult) -> None
 def read_xlsx(content: bytes) -> ReadResult:
     from openpyxl import load_workbook  # heavy: imported where used
 
+    if unzips_too_large(content):
+        return ReadResult(problems=[too_large_problem()])
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:

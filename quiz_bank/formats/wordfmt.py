@@ -24,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from quiz_bank.formats import Parsed, Problem, ReadResult
+from quiz_bank.formats import Parsed, Problem, ReadResult, too_large_problem, unzips_too_large
 from quiz_bank.formats.tabular import answer_text
 
 CN_NUMBER = "[一二三四五六七八九十]+"
@@ -376,6 +376,8 @@ def read(content: bytes, default_category: str | None = None) -> ReadResult:
     from docx import Document  # heavy: imported where used
     from docx.table import Table
 
+    if unzips_too_large(content):
+        return ReadResult(problems=[too_large_problem()])
     try:
         document = Document(io.BytesIO(content))
     except Exception:

@@ -108,3 +108,17 @@ def test_export_all_carries_retired_and_awaiting_review_with_their_status():
     db.session.flush()
     plan = plan_import("bank.json", everything.encode())
     assert plan.ok and sorted(c["status"] for _, _, c in plan.new) == ["pending", "retired"]
+
+
+@pytest.mark.parametrize("name", ["bank.xlsx", "bank.docx"])
+def test_a_file_that_unzips_to_gigabytes_is_refused_before_it_is_opened(name):
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml" if name.endswith("docx") else "xl/worksheets/sheet1.xml", b"<" + b" " * (120 * 1024 * 1024))
+    assert len(out.getvalue()) < 1024 * 1024  # small to upload
+    plan = plan_import(name, out.getvalue())
+    assert [p.message for p in plan.file_problems] == ["文件解压后超过 100 MB，无法读取；请拆成几个文件分别导入。"]
+    assert plan.total == 0
