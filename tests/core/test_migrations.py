@@ -61,3 +61,50 @@ def test_migrations_store_tables_as_the_models_do(tmp_path):
     modelled = {t.name for t in db.metadata.sorted_tables if t.dialect_options["sqlite"].get("with_rowid") is False}
     assert modelled == {"points_tally", "points_daily"}
     assert without_rowid == modelled
+
+
+def _insert(conn, table: str, **values) -> int:
+    """A row with `values` and a plain value in every other column that needs one (the
+    schema as the migrations left it, not as the models say)."""
+    from sqlalchemy import inspect
+
+    for column in inspect(conn).get_columns(table):
+        name, kind = column["name"], str(column["type"]).upper()
+        if name in values or column["nullable"] or column.get("default") is not None or column.get("autoincrement") is True:
+            continue
+        if name == "id":
+            continue
+        values[name] = ("2026-01-01 00:00:00" if "TIME" in kind else True if "BOOL" in kind else 1 if "INT" in kind
+                        else "[]" if "JSON" in kind else name[:8])
+    names = ", ".join(values)
+    row = conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)}) RETURNING id"), values)
+    return row.scalar()
+
+
+def test_attempts_made_before_0009_keep_their_paper_in_order(empty_database):
+    """0009 moved the drawn paper onto the attempt: attempts already made (one in
+    progress, its items written at the start) get theirs from their items, in order."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "migration-test"})
+    with app.app_context():
+        upgrade(revision="0008")
+        with db.engine.begin() as conn:
+            category = _insert(conn, "category", name="民法典", slug="mfd")
+            questions = [_insert(conn, "question", category_id=category, type="single", status="active") for _ in range(3)]
+            unit = _insert(conn, "org_unit", kind="village", name="新村")
+            user = _insert(conn, "app_user", role="cadre", points_balance=0)
+            cadre = _insert(conn, "cadre", org_unit_id=unit, user_id=user)
+            exam = _insert(conn, "exam", kind="annual", review_policy="after_close", opens_at="2026-01-01 00:00:00",
+                           closes_at="2026-01-02 00:00:00", duration_minutes=60, attempts_allowed=1, pass_score=60)
+            attempt = _insert(conn, "exam_attempt", exam_id=exam, user_id=user, cadre_id=cadre, number=1, status="in_progress")
+            order = [questions[2], questions[0], questions[1]]
+            for position, qid in enumerate(order):
+                conn.execute(text("INSERT INTO attempt_item (attempt_id, question_id, position, points, option_order) "
+                                  "VALUES (:a, :q, :p, 10, :o)"), {"a": attempt, "q": qid, "p": position, "o": '["B", "A"]'})
+        upgrade()
+        with db.engine.connect() as conn:
+            paper = conn.execute(text("SELECT paper FROM exam_attempt WHERE id = :a"), {"a": attempt}).scalar()
+        db.engine.dispose()
+    import json
+
+    paper = json.loads(paper) if isinstance(paper, str) else paper
+    assert paper == [[qid, 10, ["B", "A"]] for qid in order]

@@ -119,3 +119,43 @@ def test_an_edit_in_place_that_drops_an_option_draws_the_paper_again(make):
     assert sorted(order) == ["A", "B", "C"]
     attempt, _ = attempts.start_attempt(user.id, exam.id)
     assert len(attempts.view(attempt).questions) == 5
+
+
+# The attempt keeps its paper; an item's row is written when it is answered --------------
+
+
+def test_a_question_on_a_paper_in_progress_is_never_rewritten_even_unanswered(make):
+    from quiz_bank.models import Question
+    from quiz_bank.questions import edit_question
+
+    user = make.user()
+    make.cadre(user)
+    exam = make.exam()
+    attempt, _ = attempts.start_attempt(user.id, exam.id)
+    qid = attempt.paper[0][0]
+    question = db.session.get(Question, qid)
+    # Nobody has answered it yet, but it is on someone's screen: an edit makes a new version.
+    newer = edit_question(question, {"stem": question.stem + "（改）"})
+    assert newer is not question and question.stem == db.session.get(Question, qid).stem
+    shown = attempts.view(attempt).questions[0]
+    assert shown["id"] == qid and not shown["stem"].endswith("（改）")
+
+
+def test_grading_writes_every_question_of_the_paper_answered_or_not(make):
+    from quiz_bank.exams.models import AttemptItem
+
+    user = make.user()
+    make.cadre(user)
+    exam = make.exam()
+    attempt, _ = attempts.start_attempt(user.id, exam.id)
+    (question, order), *_ = attempts.paper_of(attempt)
+    attempts.save_answer(user.id, attempt.id, question.id, attempts.shown_keys(order, question.answer))
+    assert db.session.scalar(select(func.count()).where(AttemptItem.attempt_id == attempt.id)) == 1
+    attempts.submit(user.id, attempt.id)
+    rows = db.session.execute(select(AttemptItem.question_id, AttemptItem.position, AttemptItem.correct, AttemptItem.score)
+                              .where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)).all()
+    assert [r.question_id for r in rows] == [qid for qid, _, _ in attempt.paper]
+    assert [r.position for r in rows] == list(range(5))
+    assert [(r.correct, r.score) for r in rows if r.question_id == question.id] == [(True, 20)]
+    assert all(r.correct is False and r.score == 0 for r in rows if r.question_id != question.id)
+    assert attempt.score == 20 and attempt.total_score == 100
