@@ -1,7 +1,8 @@
 """Events in the panel, and the projector page with the rotating check-in code."""
+import io
 from functools import lru_cache
 
-from flask import jsonify, url_for
+from flask import abort, jsonify, request, send_file, url_for
 from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from wtforms import FloatField
 from wtforms.validators import NumberRange, Optional
 
 from activities import tokens
+from activities import checkin_codes
 from activities.events import check_event
 from activities.models import EVENT_KIND_LABELS, Event
 from admin.auth import forbidden, has_role
@@ -106,9 +108,27 @@ class EventView(LocalTimesMixin, SecureModelView):
             return jsonify({"error": "活动不存在"}), 404
         return jsonify(self._state(row))
 
+    @expose("/projector/<int:event_id>/code")
+    def projector_code(self, event_id):
+        """The mini-program code of a token of this event (?t=), for the projector's <image>."""
+        if not has_role(*SECRET_READERS):
+            return forbidden()
+        token = request.args.get("t", "")
+        try:
+            if tokens.read(token)[0] != event_id:
+                abort(404)
+        except tokens.InvalidToken:
+            abort(404)
+        found = checkin_codes.code_image(token) or abort(404)
+        response = send_file(io.BytesIO(found[0]), mimetype=found[1], max_age=3600)
+        response.cache_control.private = True  # a live check-in code: never in a shared cache
+        return response
+
     @staticmethod
     def _state(event) -> dict:
         now = utcnow()
         token, until = tokens.issue(event.id, event.token_seconds, now)
-        return {"token": token, "svg": qr_svg(token), "count": event.checkin_count,
+        # WeChat's 扫一扫 opens a mini-program code or a link QR; the bare token is for development.
+        code = checkin_codes.projector_code(token, url_for(".projector_code", event_id=event.id, t=token))
+        return {"token": token, "svg": code.markup(qr_svg), "notice": code.notice, "count": event.checkin_count,
                 "refresh_in": max(1, int((until - now).total_seconds()) + 1)}

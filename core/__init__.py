@@ -96,6 +96,7 @@ def register_extensions(app: APIFlask) -> None:
 
 
 def register_blueprints(app: APIFlask) -> None:
+    from activities.checkin_link import bp as checkin_link_bp
     from admin import init_admin
     from api import bp as api_bp
     from api.media import media_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(media_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(checkin_link_bp)  # /c/<token>, the projector's link QR
     security.init_app(app, inline_handlers=init_admin(app))
 
 

@@ -40,6 +40,13 @@ def from_env(instance_path: str) -> dict:
         "WECHAT_SECRET": env.get("WECHAT_SECRET", ""),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
+        # The projector's code (activities.checkin_codes): the mini-program page a
+        # mini-program code opens, and which build (release, trial or develop).
+        "CHECKIN_PAGE": env.get("CHECKIN_PAGE", "pages/checkin/checkin"),
+        "WXACODE_ENV_VERSION": env.get("WXACODE_ENV_VERSION", "release"),
+        # The site's address as phones reach it (https://pufa.example.gov.cn): without
+        # WeChat credentials the projector shows a link QR to {PUBLIC_BASE_URL}/c/<token>.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         "REDIS_URL": redis_url,
         # The longest a request waits for a lock or a connection before a 503 busy.
         "DB_WAIT_SECONDS": float(env.get("DB_WAIT_SECONDS", "5")),
@@ -79,6 +86,11 @@ def from_env(instance_path: str) -> dict:
         "CHECKIN_MAX_ACCURACY_M": _int("CHECKIN_MAX_ACCURACY_M", 100),
         # Unclaimed redemptions are refunded after this many days (flask rewards expire).
         "REDEMPTION_EXPIRY_DAYS": _int("REDEMPTION_EXPIRY_DAYS", 14),
+        # Subscription messages (flask reminders send), as JSON: reason -> WeChat template id,
+        # or {"id", "fields": {keyword: "title"|"time"|"note"}, "page"}; read by the command,
+        # which names what is wrong in it. A failed send is tried again this many times.
+        "WECHAT_TEMPLATES": env.get("WECHAT_TEMPLATES", ""),
+        "REMINDER_RETRIES": _int("REMINDER_RETRIES", 3),
         # Debian's fonts-wqy-microhei, installed by scripts/bootstrap.
         "CERT_FONT": env.get("CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
         "CERT_ISSUER": env.get("CERT_ISSUER", "镇全面依法治镇委员会办公室"),
