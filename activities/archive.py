@@ -1,66 +1,37 @@
-"""The year's archive of publicity events and the figures for the annual rule-of-law
-report (法治政府建设年度报告).
+"""The year's archive of publicity events: a ZIP of every event held in the year, with
+its sign-in list and photos, an index and the year's figures (reports.figures).
 
-An event belongs to the local (Asia/Shanghai) calendar year in which it starts; its
-check-ins, on-site quizzes and photos go with it, whenever they were made. Every
-figure is aggregated in SQL: `year_figures` sends the same few statements however
-many events, check-ins and quizzes the year holds, and `write_archive` adds a fixed
-handful more (the sign-in lists are streamed, not loaded whole).
-
-On-site quiz participation counts the quizzes of mode "event" in which at least one
-question was answered (a quiz opened and left untouched is no participation);
-accuracy is correct answers / answered questions.
+An event is archived with the year of its local (Asia/Shanghai) start once it has ended,
+the rule the figures count by; its check-ins and photos go with it, whenever they were
+made. `write_archive` sends a fixed handful of statements however much the year holds
+(the sign-in lists are streamed, not loaded whole).
 """
 import logging
 import os
 import re
 import zipfile
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import case, distinct, func, literal, select
 
 from accounts.models import OrgUnit, User
-from activities.models import EVENT_KIND_LABELS, CheckIn, Event, EventPhoto
+from activities.models import CheckIn, Event, EventPhoto
 from activities.photos import MIME_EXTENSIONS, photo_path
 from core import xlsx
 from core.extensions import db
-from core.timeutil import local_midnight_utc, local_naive, to_local, utcnow
+from core.timeutil import local_naive, to_local, utcnow
 from quiz_bank.models import Quiz
+from reports.figures import NO_UNIT, held_events, kind_label, percent, year_bounds, year_figures
+from reports.workbook import figures_xlsx
 
 log = logging.getLogger(__name__)
 
-NO_UNIT = "未填写"
 MIN_YEAR, MAX_YEAR = 1990, 2100
 # Characters a file name may not hold on Windows (where the archive is opened).
 UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 TITLE_MAX = 40
 # How many sign-in rows are fetched at a time while the archive is written.
 STREAM_ROWS = 1000
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """The local calendar year as naive UTC [start, end)."""
-    return local_midnight_utc(date(year, 1, 1)), local_midnight_utc(date(year + 1, 1, 1))
-
-
-def _in_year(year: int):
-    start, end = year_bounds(year)
-    return and_(Event.starts_at >= start, Event.starts_at < end)
-
-
-def percent(part: int, whole: int) -> float | None:
-    """part/whole as a percentage with one decimal, rounded half up; None for 0/0."""
-    if not whole:
-        return None
-    return float((Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
-
-
-def kind_label(kind: str) -> str:
-    return EVENT_KIND_LABELS.get(kind, kind)
-
-
-_KIND_ORDER = {kind: i for i, kind in enumerate(EVENT_KIND_LABELS)}
 
 
 def archive_years() -> list[int]:
@@ -74,179 +45,6 @@ def archive_years() -> list[int]:
         if hi > lo else literal(hi)
     years = db.session.scalars(select(bucket.label("y")).distinct()).all()
     return sorted((int(y) for y in years), reverse=True)
-
-
-# -- the figures ----------------------------------------------------------------------
-
-
-def year_figures(year: int) -> dict:
-    """The year's figures for the annual report. Eight statements, whatever the data.
-
-    Returns {year, events, by_kind, by_organiser, people, checkins, by_village,
-    villages, quiz, photos, headlines}; see the keys below."""
-    in_year = _in_year(year)
-
-    # 1. Events by kind and organiser (both tables come from this one grouping).
-    event_rows = db.session.execute(
-        select(Event.kind, Event.org_unit_id, OrgUnit.name, func.count(Event.id))
-        .join(OrgUnit, OrgUnit.id == Event.org_unit_id).where(in_year)
-        .group_by(Event.kind, Event.org_unit_id, OrgUnit.name)
-    ).all()
-
-    def checkins_by(*columns):
-        return (select(*columns, func.count(CheckIn.id), func.count(distinct(CheckIn.user_id)))
-                .select_from(CheckIn).join(Event, Event.id == CheckIn.event_id).where(in_year))
-
-    # 2-4. People reached: by kind, by organiser, in all (distinct people and check-ins).
-    checkin_kind = {k: (n, p) for k, n, p in db.session.execute(checkins_by(Event.kind).group_by(Event.kind))}
-    checkin_org = {u: (n, p) for u, n, p in db.session.execute(checkins_by(Event.org_unit_id).group_by(Event.org_unit_id))}
-    checkins, people = db.session.execute(checkins_by()).one()
-
-    # 5. By the village or community where each person lives.
-    village_rows = db.session.execute(
-        checkins_by(User.org_unit_id, OrgUnit.name).join(User, User.id == CheckIn.user_id)
-        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id).group_by(User.org_unit_id, OrgUnit.name)
-    ).all()
-
-    def quizzes_by(*columns):
-        return (select(*columns, func.count(distinct(Quiz.user_id)), func.count(Quiz.id),
-                       func.coalesce(func.sum(Quiz.answered_count), 0), func.coalesce(func.sum(Quiz.correct_count), 0))
-                .select_from(Quiz).join(Event, Event.id == Quiz.event_id)
-                .where(in_year, Quiz.mode == "event", Quiz.answered_count > 0))
-
-    # 6-7. On-site quizzes by kind and in all.
-    quiz_kind = {row[0]: row[1:] for row in db.session.execute(quizzes_by(Event.kind).group_by(Event.kind))}
-    quiz_total = db.session.execute(quizzes_by()).one()
-
-    # 8. Photos archived.
-    photos = db.session.scalar(
-        select(func.count(EventPhoto.id)).select_from(EventPhoto).join(Event, Event.id == EventPhoto.event_id).where(in_year)
-    )
-
-    def quiz_figures(people_, quizzes_, answered, correct) -> dict:
-        answered, correct = int(answered), int(correct)
-        return {"people": int(people_), "quizzes": int(quizzes_), "answered": answered, "correct": correct,
-                "accuracy": percent(correct, answered)}
-
-    kinds: dict[str, int] = {}
-    units: dict[int, dict] = {}
-    for kind, unit_id, unit_name, n in event_rows:
-        kinds[kind] = kinds.get(kind, 0) + n
-        unit = units.setdefault(unit_id, {"unit_id": unit_id, "unit": unit_name, "events": 0})
-        unit["events"] += n
-
-    by_kind = []
-    for kind in sorted(kinds, key=lambda k: (_KIND_ORDER.get(k, len(_KIND_ORDER)), k)):
-        n_checkins, n_people = checkin_kind.get(kind, (0, 0))
-        by_kind.append({"kind": kind, "label": kind_label(kind), "events": kinds[kind], "checkins": n_checkins,
-                        "people": n_people, "quiz": quiz_figures(*quiz_kind.get(kind, (0, 0, 0, 0)))})
-
-    by_organiser = []
-    for unit in units.values():
-        n_checkins, n_people = checkin_org.get(unit["unit_id"], (0, 0))
-        by_organiser.append({**unit, "checkins": n_checkins, "people": n_people})
-    by_organiser.sort(key=lambda u: (-u["events"], -u["checkins"], u["unit"]))
-
-    by_village = [{"unit_id": unit_id, "unit": name if unit_id is not None else NO_UNIT, "checkins": n, "people": p}
-                  for unit_id, name, n, p in village_rows]
-    # Most people first; those who gave no village last.
-    by_village.sort(key=lambda v: (v["unit_id"] is None, -v["people"], -v["checkins"], v["unit"]))
-
-    figures = {
-        "year": year,
-        "events": sum(kinds.values()),
-        "by_kind": by_kind,              # [{kind, label, events, checkins, people, quiz: {...}}]
-        "by_organiser": by_organiser,    # [{unit_id, unit, events, checkins, people}]
-        "people": int(people),           # distinct people checked in at the year's events
-        "checkins": int(checkins),       # check-ins in all (人次)
-        "by_village": by_village,        # [{unit_id, unit, people, checkins}], 未填写 last
-        "villages": sum(1 for v in by_village if v["unit_id"] is not None),
-        "quiz": quiz_figures(*quiz_total),  # {people, quizzes, answered, correct, accuracy (%)}
-        "photos": int(photos),
-    }
-    figures["headlines"] = headlines(figures)
-    return figures
-
-
-def headlines(f: dict) -> list[str]:
-    """The sentences the annual report quotes."""
-    year = f["year"]
-    if not f["events"]:
-        return [f"{year}年暂无普法活动记录。"]
-    kinds = "、".join(f"{k['label']}{k['events']}场" for k in f["by_kind"])
-    lines = [f"{year}年全年开展普法活动{f['events']}场次，其中{kinds}；覆盖群众{f['people']}人、{f['checkins']}人次。"]
-    units = "、".join(f"{u['unit']}{u['events']}场" for u in f["by_organiser"])
-    lines.append(f"落实“谁执法谁普法”，{len(f['by_organiser'])}个单位主办活动：{units}。")
-    named = [v for v in f["by_village"] if v["unit_id"] is not None]
-    if named:
-        top = "、".join(f"{v['unit']}（{v['people']}人、{v['checkins']}人次）" for v in named[:3])
-        lines.append(f"参与群众覆盖{f['villages']}个村（社区），参与人数居前的是{top}。")
-    q = f["quiz"]
-    if q["people"]:
-        lines.append(f"开展现场答题，{q['people']}人参与，答题{q['answered']}道，答对{q['correct']}道，正确率{q['accuracy']:.1f}%。")
-    lines.append(f"归档活动照片{f['photos']}张。")
-    return lines
-
-
-# -- spreadsheets -----------------------------------------------------------------------
-
-XLSX_MIME = xlsx.MIME
-
-
-
-def figures_xlsx(year: int, figures: dict | None = None) -> bytes:
-    """The figures as a workbook: 总览, 按类型, 按主办单位, 按村社区, 现场答题."""
-    from openpyxl import Workbook  # heavy: imported where used
-    from openpyxl.styles import Alignment
-
-    f = figures or year_figures(year)
-    q = f["quiz"]
-    wb = Workbook()
-
-    ws = xlsx.sheet(wb, "总览", ["项目", "数值"], [36, 16], first=True)
-    for row in (
-        ("年度", f["year"]), ("开展普法活动（场次）", f["events"]), ("覆盖群众（人）", f["people"]),
-        ("参与群众（人次）", f["checkins"]), ("参与的村（社区）（个）", f["villages"]),
-        ("主办单位（个）", len(f["by_organiser"])), ("现场答题参与（人）", q["people"]),
-        ("现场答题答题数（道）", q["answered"]), ("现场答题答对数（道）", q["correct"]),
-        ("现场答题正确率（%）", q["accuracy"]), ("归档活动照片（张）", f["photos"]),
-    ):
-        ws.append(row)
-    ws.append([])
-    ws.append(["报告用语"])
-    xlsx.bold_last_row(ws)
-    for line in f["headlines"]:
-        ws.append([line])
-        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=2)
-        ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[ws.max_row].height = 15 * (1 + len(line) // 28)
-
-    ws = xlsx.sheet(wb, "按类型", ["活动类型", "场次", "签到人数", "签到人次"], [16, 10, 12, 12])
-    for k in f["by_kind"]:
-        ws.append([k["label"], k["events"], k["people"], k["checkins"]])
-    ws.append(["合计", f["events"], f["people"], f["checkins"]])
-    xlsx.bold_last_row(ws)
-
-    ws = xlsx.sheet(wb, "按主办单位", ["主办单位", "场次", "签到人数", "签到人次"], [28, 10, 12, 12])
-    for u in f["by_organiser"]:
-        ws.append([u["unit"], u["events"], u["people"], u["checkins"]])
-    ws.append(["合计", f["events"], f["people"], f["checkins"]])
-    xlsx.bold_last_row(ws)
-
-    ws = xlsx.sheet(wb, "按村社区", ["村/社区", "参与人数", "参与人次"], [28, 12, 12])
-    for v in f["by_village"]:
-        ws.append([v["unit"], v["people"], v["checkins"]])
-    ws.append(["合计", f["people"], f["checkins"]])
-    xlsx.bold_last_row(ws)
-
-    ws = xlsx.sheet(wb, "现场答题", ["活动类型", "答题人数", "答题次数", "答题数", "答对数", "正确率（%）"], [16, 12, 12, 10, 10, 12])
-    for k in f["by_kind"]:
-        kq = k["quiz"]
-        ws.append([k["label"], kq["people"], kq["quizzes"], kq["answered"], kq["correct"], kq["accuracy"]])
-    ws.append(["合计", q["people"], q["quizzes"], q["answered"], q["correct"], q["accuracy"]])
-    xlsx.bold_last_row(ws)
-
-    return xlsx.to_bytes(wb)
 
 
 # -- the archive ------------------------------------------------------------------------
@@ -326,18 +124,20 @@ def _index_xlsx(entries: list[dict]) -> bytes:
     return xlsx.to_bytes(wb)
 
 
-def write_archive(year: int, out) -> None:
-    """Write the year's archive as a ZIP to `out` (a binary file object, e.g. a temp file):
+def write_archive(year: int, out, now: datetime | None = None) -> None:
+    """Write the archive of the events held in `year` by `now` as a ZIP to `out` (a
+    binary file object, e.g. a temp file):
 
         index.xlsx                          one row per event
-        年度统计.xlsx                        figures_xlsx
+        年度统计.xlsx                        reports.workbook.figures_xlsx
         2026-12-04_宪法宣传日_<title>_<id>/
             签到名单.xlsx
             照片/20261204_093015_ab12cd34.jpg ...
             缺失照片.txt                     only if a stored file is missing on disk
 
     Photos are copied from the upload store in chunks, so none is held in memory."""
-    in_year = _in_year(year)
+    now = now or utcnow()
+    in_year = held_events(*year_bounds(year), now)
     order = (Event.starts_at, Event.id)
     events = db.session.scalars(select(Event).where(in_year).order_by(*order)).all()
     checkin_counts = dict(db.session.execute(
@@ -357,8 +157,8 @@ def write_archive(year: int, out) -> None:
         .order_by(EventPhoto.event_id, func.coalesce(EventPhoto.taken_at, EventPhoto.created_at), EventPhoto.id)
     ):
         photos_of.setdefault(p.event_id, []).append(p)
-    figures = year_figures(year)
-    now = _zip_time(None)
+    figures = year_figures(year, now)
+    stamp = _zip_time(now)
 
     entries = []
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
@@ -378,7 +178,7 @@ def write_archive(year: int, out) -> None:
                     signed.append(pending)
                     pending = next(stream, None)
                 folder = event_folder(event)
-                _add_bytes(zf, f"{folder}/签到名单.xlsx", _signin_xlsx(signed), now)
+                _add_bytes(zf, f"{folder}/签到名单.xlsx", _signin_xlsx(signed), stamp)
                 kept, missing = 0, []
                 for p in photos_of.get(event.id, ()):
                     path = photo_path(p.sha256, MIME_EXTENSIONS.get(p.mime_type, "bin"))
@@ -391,7 +191,7 @@ def write_archive(year: int, out) -> None:
                     kept += 1
                 if missing:
                     note = "以下照片的存储文件缺失，未能归档：\n" + "\n".join(missing) + "\n"
-                    _add_bytes(zf, f"{folder}/缺失照片.txt", note.encode("utf-8"), now)
+                    _add_bytes(zf, f"{folder}/缺失照片.txt", note.encode("utf-8"), stamp)
                 n_quiz, answered, correct = quiz_counts.get(event.id, (0, 0, 0))
                 entries.append({
                     "date": to_local(event.starts_at).date(), "kind": kind_label(event.kind), "title": event.title,
@@ -401,5 +201,5 @@ def write_archive(year: int, out) -> None:
                 })
         finally:
             stream.close()
-        _add_bytes(zf, "index.xlsx", _index_xlsx(entries), now)
-        _add_bytes(zf, "年度统计.xlsx", figures_xlsx(year, figures), now)
+        _add_bytes(zf, "index.xlsx", _index_xlsx(entries), stamp)
+        _add_bytes(zf, "年度统计.xlsx", figures_xlsx(figures), stamp)

@@ -1,5 +1,6 @@
 """The year's archive and the figures for the annual rule-of-law report, in the panel.
-Everything is computed by activities.archive; this module only shows and sends it."""
+The figures come from reports.figures and the archive from activities.archive; this
+module only shows and sends them."""
 import io
 import os
 import tempfile
@@ -9,8 +10,10 @@ from flask_admin import expose
 
 from activities import archive
 from admin.auth import StaffView
-from core.timeutil import local_today
-
+from core import xlsx
+from core.timeutil import local_today, utcnow
+from reports import workbook
+from reports.figures import year_figures
 
 
 def _year(year: int) -> int:
@@ -24,19 +27,19 @@ class ArchiveView(StaffView):
 
     @expose("/")
     def index(self):
-        current = local_today().year
+        now = utcnow()
+        current = local_today(now).year
         years = sorted(set(archive.archive_years()) | {current}, reverse=True)
         year = request.args.get("year", type=int)
         if year is None or year not in years:
             year = current
-        figures = archive.year_figures(year)
-        return self.render("admin/archive.html", year=year, years=years, f=figures)
+        return self.render("admin/archive.html", year=year, years=years, f=year_figures(year, now))
 
     @expose("/<int:year>/figures.xlsx")
     def figures_xlsx(self, year):
-        data = archive.figures_xlsx(_year(year))
+        data = workbook.figures_xlsx(year_figures(_year(year), utcnow()))
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年普法工作统计.xlsx",
-                         mimetype=archive.XLSX_MIME)
+                         mimetype=xlsx.MIME)
 
     @expose("/<int:year>/archive.zip")
     def archive_zip(self, year):
@@ -50,7 +53,7 @@ class ArchiveView(StaffView):
         out = os.fdopen(fd, "w+b")
         try:
             os.unlink(path)
-            archive.write_archive(year, out)
+            archive.write_archive(year, out, utcnow())
             out.seek(0)
         except BaseException:
             out.close()

@@ -1,8 +1,8 @@
-"""The year's figures for the annual report, and the archive ZIP read back."""
+"""The year's archive ZIP read back (its figures are tested in tests/reports)."""
 import io
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -11,6 +11,7 @@ from activities import archive, tokens
 from activities.models import EventPhoto
 from core.extensions import db
 from core.timeutil import to_local, utcnow
+from reports.workbook import SHEETS
 from tests.activities.archive_data import add_event, build_year, check_in, event_quiz
 
 
@@ -19,87 +20,22 @@ def year(make):
     return build_year(make)
 
 
-def _by(rows, key):
-    return {r[key]: r for r in rows}
-
-
-def test_year_bounds_are_the_local_calendar_year(app):
-    start, end = archive.year_bounds(2026)
-    assert start == datetime(2025, 12, 31, 16, 0) and end == datetime(2026, 12, 31, 16, 0)
-
-
-def test_figures_count_the_events_starting_in_the_local_year(year):
-    f = archive.year_figures(2026)
-    assert f["events"] == 4
-    # Kinds come in the order of EVENT_KIND_LABELS.
-    assert [(k["kind"], k["label"], k["events"]) for k in f["by_kind"]] == [
-        ("constitution_day", "宪法宣传日", 1), ("antidrug_day", "禁毒日", 1), ("outreach", "普法宣讲", 2),
-    ]
-    assert {u["unit"]: u["events"] for u in f["by_organiser"]} == {"司法所": 2, "派出所": 2}
-    # The boundary events went to their own years.
-    assert archive.year_figures(2027)["events"] == 1 and archive.year_figures(2025)["events"] == 1
-    assert archive.year_figures(2024)["events"] == 0
-
-
-def test_people_reached_distinct_and_in_total(year):
-    f = archive.year_figures(2026)
-    assert (f["people"], f["checkins"]) == (4, 8)
-    kinds = _by(f["by_kind"], "kind")
-    assert (kinds["constitution_day"]["people"], kinds["constitution_day"]["checkins"]) == (4, 4)
-    assert (kinds["outreach"]["people"], kinds["outreach"]["checkins"]) == (3, 3)
-    assert (kinds["antidrug_day"]["people"], kinds["antidrug_day"]["checkins"]) == (1, 1)
-    units = _by(f["by_organiser"], "unit")
-    assert (units["司法所"]["people"], units["司法所"]["checkins"]) == (4, 5)
-    assert (units["派出所"]["people"], units["派出所"]["checkins"]) == (2, 3)
-    assert [u["unit"] for u in f["by_organiser"]] == ["司法所", "派出所"]
-
-
-def test_by_village_with_people_and_check_ins_and_no_village_last(year):
-    f = archive.year_figures(2026)
-    assert [(v["unit"], v["people"], v["checkins"]) for v in f["by_village"]] == [
-        ("东湖村", 2, 5), ("西山社区", 1, 2), ("未填写", 1, 1),
-    ]
-    assert f["villages"] == 2
-    assert sum(v["people"] for v in f["by_village"]) == f["people"]
-
-
-def test_on_site_quiz_participation_and_accuracy(year):
-    f = archive.year_figures(2026)
-    # a and b at Constitution Day (9 of 10), a on New Year's Eve (4 of 4); c answered nothing;
-    # the 2027 quiz and a practice quiz do not count.
-    assert f["quiz"] == {"people": 2, "quizzes": 3, "answered": 14, "correct": 11, "accuracy": 78.6}
-    kinds = _by(f["by_kind"], "kind")
-    assert kinds["constitution_day"]["quiz"] == {"people": 2, "quizzes": 2, "answered": 10, "correct": 7, "accuracy": 70.0}
-    assert kinds["outreach"]["quiz"] == {"people": 1, "quizzes": 1, "answered": 4, "correct": 4, "accuracy": 100.0}
-    assert kinds["antidrug_day"]["quiz"]["accuracy"] is None
-
-
-def test_photos_and_the_report_sentences(year):
-    f = archive.year_figures(2026)
-    assert f["photos"] == 2
-    lines = f["headlines"]
-    assert lines[0] == "2026年全年开展普法活动4场次，其中宪法宣传日1场、禁毒日1场、普法宣讲2场；覆盖群众4人、8人次。"
-    assert any("2个单位主办" in line and "司法所2场" in line for line in lines)
-    assert any("覆盖2个村（社区）" in line and "东湖村（2人、5人次）" in line for line in lines)
-    assert any("正确率78.6%" in line for line in lines)
-    assert lines[-1] == "归档活动照片2张。"
-    assert archive.year_figures(2030)["headlines"] == ["2030年暂无普法活动记录。"]
+# Moments after the years the tests archive (naive UTC), so every event of the year is over.
+AFTER_2026, AFTER_2028, AFTER_2031 = datetime(2027, 1, 10), datetime(2029, 1, 10), datetime(2032, 1, 10)
 
 
 def test_years_that_have_events(year):
     assert archive.archive_years() == [2027, 2026, 2025]
 
 
-def test_figures_take_a_fixed_number_of_queries(make, count_queries):
+def test_the_archive_takes_a_fixed_number_of_queries(make, count_queries):
     units = [make.org_unit(kind="village") for _ in range(3)]
     organiser = make.org_unit(kind="department", name="司法所")
     first = add_event(make, "lecture", datetime(2031, 3, 1, 9), organiser)
     check_in(first, make.user(org_unit_id=units[0].id))
     db.session.flush()
     with count_queries() as few:
-        small = archive.year_figures(2031)
-    with count_queries() as few_archive:
-        archive.write_archive(2031, io.BytesIO())
+        archive.write_archive(2031, io.BytesIO(), AFTER_2031)
 
     for i in range(6):
         event = add_event(make, ("outreach", "school", "water_week")[i % 3], datetime(2031, 3 + i, 2, 9),
@@ -110,33 +46,8 @@ def test_figures_take_a_fixed_number_of_queries(make, count_queries):
             event_quiz(event, user, answered=3, correct=j % 4)
     db.session.flush()
     with count_queries() as many:
-        big = archive.year_figures(2031)
-    with count_queries() as many_archive:
-        archive.write_archive(2031, io.BytesIO())
-
-    assert (small["checkins"], big["checkins"]) == (1, 49)
-    assert len(few) == len(many) == 8
-    assert len(few_archive) == len(many_archive)
-
-
-def test_figures_workbook(year):
-    wb = load_workbook(io.BytesIO(archive.figures_xlsx(2026)))
-    assert wb.sheetnames == ["总览", "按类型", "按主办单位", "按村社区", "现场答题"]
-    for ws in wb.worksheets:
-        assert all(cell.font.bold for cell in ws[1] if cell.value is not None)
-        assert ws.column_dimensions["A"].width > 10
-    overview = {row[0]: row[1] for row in wb["总览"].iter_rows(min_row=2, values_only=True) if row[0]}
-    assert overview["开展普法活动（场次）"] == 4 and overview["覆盖群众（人）"] == 4 and overview["参与群众（人次）"] == 8
-    assert overview["现场答题正确率（%）"] == 78.6 and overview["归档活动照片（张）"] == 2
-    assert any(str(k).startswith("2026年全年开展普法活动4场次") for k in overview)
-    kinds = list(wb["按类型"].iter_rows(min_row=2, values_only=True))
-    assert kinds == [("宪法宣传日", 1, 4, 4), ("禁毒日", 1, 1, 1), ("普法宣讲", 2, 3, 3), ("合计", 4, 4, 8)]
-    assert wb["按类型"]["A5"].font.bold
-    villages = list(wb["按村社区"].iter_rows(min_row=2, values_only=True))
-    assert villages == [("东湖村", 2, 5), ("西山社区", 1, 2), ("未填写", 1, 1), ("合计", 4, 8)]
-    quiz = list(wb["现场答题"].iter_rows(min_row=2, values_only=True))
-    assert quiz[-1] == ("合计", 2, 3, 14, 11, 78.6)
-    assert list(wb["按主办单位"].iter_rows(min_row=2, values_only=True))[0] == ("司法所", 2, 4, 5)
+        archive.write_archive(2031, io.BytesIO(), AFTER_2031)
+    assert len(few) == len(many)
 
 
 def _read_xlsx(zf, name):
@@ -146,7 +57,7 @@ def _read_xlsx(zf, name):
 def test_archive_zip_read_back(year):
     e = year.events
     with tempfile.TemporaryFile() as out:
-        archive.write_archive(2026, out)
+        archive.write_archive(2026, out, AFTER_2026)
         out.seek(0)
         with zipfile.ZipFile(out) as zf:
             assert zf.testzip() is None
@@ -198,7 +109,22 @@ def test_archive_zip_read_back(year):
             assert not any("缺失" in n for n in names)
 
             figures = load_workbook(io.BytesIO(zf.read("年度统计.xlsx")))
-            assert figures.sheetnames == ["总览", "按类型", "按主办单位", "按村社区", "现场答题"]
+            assert figures.sheetnames == SHEETS
+
+
+def test_an_event_not_over_yet_is_left_out_of_the_archive(year):
+    """On 2026-12-10 the New Year's Eve event is still to come: no folder, and the
+    index's total is the three events held, as on the screen."""
+    e = year.events
+    out = io.BytesIO()
+    archive.write_archive(2026, out, datetime(2026, 12, 10, 2, 0))
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert not any(n.startswith(f"2026-12-31_普法宣讲_跨年普法夜_{e['new_years_eve'].id}/") for n in names)
+        index = list(_read_xlsx(zf, "index.xlsx").iter_rows(values_only=True))
+        assert (index[-1][0], index[-1][2], index[-1][5]) == ("合计", "3场", 6)
+        overview = {row[0]: row[1] for row in load_workbook(io.BytesIO(zf.read("年度统计.xlsx")))["总览"].iter_rows(values_only=True)}
+        assert overview["开展普法活动（场次）"] == 3 and overview["尚未结束、未计入的活动（场次）"] == 1
 
 
 def test_archive_notes_a_photo_whose_file_is_missing(make):
@@ -207,7 +133,7 @@ def test_archive_notes_a_photo_whose_file_is_missing(make):
                               created_at=datetime(2028, 3, 22, 2, 0)))
     db.session.flush()
     out = io.BytesIO()
-    archive.write_archive(2028, out)
+    archive.write_archive(2028, out, AFTER_2028)
     with zipfile.ZipFile(out) as zf:
         folder = f"2028-03-22_水法宣传_中国水周_{event.id}"
         assert zf.read(f"{folder}/缺失照片.txt").decode("utf-8").endswith("20280322_100000_abababab.png\n")
@@ -233,7 +159,7 @@ def test_a_nickname_that_is_a_formula_is_archived_as_plain_text(api, make):
     assert me.post("/checkins", json={"token": token, "latitude": 30.5123, "longitude": 114.3456}).status_code == 201
 
     with tempfile.TemporaryFile() as out:
-        archive.write_archive(to_local(event.starts_at).year, out)
+        archive.write_archive(to_local(event.starts_at).year, out, utcnow() + timedelta(hours=3))
         out.seek(0)
         with zipfile.ZipFile(out) as zf:
             name = next(n for n in zf.namelist() if n.endswith(f"_{event.id}/签到名单.xlsx"))
@@ -241,10 +167,3 @@ def test_a_nickname_that_is_a_formula_is_archived_as_plain_text(api, make):
     real_name, nickname = ws["B2"], ws["C2"]
     assert (nickname.value, nickname.data_type) == ("'" + evil, "s")
     assert (real_name.value, real_name.data_type) == ("'@张三", "s")
-
-
-def test_figures_workbook_neutralises_unit_names(make):
-    unit = make.org_unit(kind="department", name="=1+1")
-    add_event(make, "outreach", datetime(2029, 5, 1, 9), unit, "-宣讲-")
-    ws = load_workbook(io.BytesIO(archive.figures_xlsx(2029)))["按主办单位"]
-    assert (ws["A2"].value, ws["A2"].data_type) == ("'=1+1", "s")

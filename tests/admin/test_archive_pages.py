@@ -2,13 +2,25 @@
 import io
 import os
 import zipfile
+from datetime import datetime
 from urllib.parse import quote
 
+import pytest
 from openpyxl import load_workbook
 
-from core.timeutil import local_today
-from tests.activities.archive_data import build_year
+from core.timeutil import from_local
+from reports.workbook import SHEETS
+from tests.activities.archive_data import add_event, build_year
 from tests.admin.conftest import login
+
+
+@pytest.fixture
+def clock(monkeypatch, app):
+    """Sets the panel's clock to a Beijing time: figures are counted as they stood then."""
+    def set_to(*local):
+        now = from_local(datetime(*local))
+        monkeypatch.setattr("admin.archive.utcnow", lambda: now)
+    return set_to
 
 
 def _tmp_files(app) -> list[str]:
@@ -23,8 +35,9 @@ def test_anonymous_is_sent_to_the_login_page(panel):
         assert "/admin/auth/login" in r.headers["Location"] and "next=" in r.headers["Location"]
 
 
-def test_page_shows_the_years_figures(panel, make):
+def test_page_shows_the_years_figures(panel, make, clock):
     build_year(make)
+    clock(2027, 1, 10, 9, 0)
     login(panel, make.admin("reviewer"))
     html = panel.get("/admin/archive/?year=2026").get_data(as_text=True)
     assert "2026年全年开展普法活动4场次，其中宪法宣传日1场、禁毒日1场、普法宣讲2场；覆盖群众4人、8人次。" in html
@@ -37,21 +50,36 @@ def test_page_shows_the_years_figures(panel, make):
     assert 'href="/admin/archive/2026/figures.xlsx"' in html and 'href="/admin/archive/2026/archive.zip"' in html
 
 
-def test_page_defaults_to_the_current_year(panel, make):
+def test_page_defaults_to_the_current_year(panel, make, clock):
+    clock(2031, 6, 15, 9, 0)
     login(panel, make.admin("editor"))
     html = panel.get("/admin/archive/").get_data(as_text=True)
-    year = local_today().year
-    assert f'<option value="{year}" selected>' in html and f"{year}年暂无普法活动记录。" in html
+    assert '<option value="2031" selected>' in html and "2031年截至6月15日暂无普法活动记录。" in html
 
 
-def test_figures_download(panel, make):
+def test_page_counts_only_events_that_are_over_and_shows_those_nobody_came_to(panel, make, clock):
+    """Issue 17: early in December the page leaves out the event still to come and
+    lists the one nobody checked in at apart."""
+    year = build_year(make)
+    add_event(make, "land_day", datetime(2026, 6, 25, 9, 0), year.units["派出所"], "土地日宣传")
+    clock(2026, 12, 6, 10, 0)
+    login(panel, make.admin("reviewer"))
+    html = panel.get("/admin/archive/?year=2026").get_data(as_text=True)
+    assert "2026年截至12月6日开展普法活动4场次，其中宪法宣传日1场、禁毒日1场、土地日1场、普法宣讲1场；覆盖群众4人、6人次；1场活动无签到记录。" in html
+    assert 'id="as-of"' in html and "另有 1 场活动尚未结束，未计入" in html
+    table = html[html.index('id="no-checkin-table"'):]
+    assert "2026-06-25" in table and "土地日宣传" in table[:table.index("</table>")]
+
+
+def test_figures_download(panel, make, clock):
     build_year(make)
+    clock(2027, 1, 10, 9, 0)
     login(panel, make.admin("reviewer"))
     r = panel.get("/admin/archive/2026/figures.xlsx")
     assert r.status_code == 200
     assert quote("2026年普法工作统计.xlsx") in r.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(r.data))
-    assert wb.sheetnames == ["总览", "按类型", "按主办单位", "按村社区", "现场答题"]
+    assert wb.sheetnames == SHEETS
     assert wb["按类型"]["A2"].value == "宪法宣传日"
 
 
