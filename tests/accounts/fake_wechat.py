@@ -78,7 +78,7 @@ class FakeWeChat:
                 return 200, "application/json", json.dumps({"errcode": 40001, "errmsg": "invalid credential"}).encode()
             if self.wxacode_reply:
                 return 200, "application/json", json.dumps(self.wxacode_reply).encode()
-            return 200, "image/jpeg", self.wxacode_image(body)
+            return 200, "image/png", self.wxacode_image(body)
         if path == "/cgi-bin/message/subscribe/send":
             token = params.get("access_token", "")
             if not token.startswith("at-") or token in self.revoked:
@@ -89,8 +89,14 @@ class FakeWeChat:
 
     @staticmethod
     def wxacode_image(body) -> bytes:
-        """Stands in for the JPEG: says what it encodes."""
-        return b"\xff\xd8\xff" + json.dumps(body, sort_keys=True).encode()
+        """Stands in for the mini-program code: a PNG QR of the request's body."""
+        import io
+
+        import segno
+
+        out = io.BytesIO()
+        segno.make(json.dumps(body, sort_keys=True), error="m").save(out, kind="png", scale=10)
+        return out.getvalue()
 
     def on(self, code: str, status: int = 200, body: dict | str | None = None):
         self.replies[code] = (status, body if isinstance(body, str) else json.dumps(body or {}))

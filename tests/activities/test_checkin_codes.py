@@ -48,7 +48,7 @@ def test_the_projector_shows_a_mini_program_code_fetched_with_one_cached_token(p
     image_url = f"/admin/events/projector/{first.id}/code?t={state['token']}"
     assert f'<image href="{image_url}"' in state["svg"]
     image = projector.get(image_url)
-    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    assert image.status_code == 200 and image.mimetype == "image/png"
     assert image.data == FakeWeChat.wxacode_image(
         {"scene": state["token"], "page": "pages/checkin/checkin", "check_path": False, "env_version": "trial"})
     assert "private" in image.headers["Cache-Control"]
