@@ -13,9 +13,10 @@ from accounts.models import ADMIN_ROLE_LABELS, AdminUser, User
 from core.errors import ApiError
 from core.extensions import db
 from core.ratelimit import limiter, remote_address
-from core.timeutil import local_midnight_utc, local_today
+from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
 from core.transactions import writing
 from quiz_bank.models import Question, Quiz
+from reports import dashboard
 
 
 def load_admin(session_id: str):
@@ -79,17 +80,25 @@ class LoginForm(FlaskForm):
 
 
 class DashboardView(AdminIndexView):
+    """首页: what needs doing today, and the year so far in charts, each beside its numbers."""
+
     @expose("/")
     def index(self):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
-        since = local_midnight_utc(local_today())
+        from admin.secrets import SECRET_READERS  # it imports this module
+
+        now = utcnow()
+        today = local_today(now)
+        since = local_midnight_utc(today)
         stats = {
             "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
             "注册用户": db.session.scalar(select(func.count()).select_from(User)),
             "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(Quiz.started_at >= since)),
         }
-        return self.render("admin/dashboard.html", stats=stats, role_label=ADMIN_ROLE_LABELS[current_user.role])
+        return self.render("admin/dashboard.html", stats=stats, role_label=ADMIN_ROLE_LABELS[current_user.role],
+                           todo=dashboard.todos(now), glance=dashboard.year_at_a_glance(today.year, now),
+                           can_project=has_role(*SECRET_READERS), local=local_text, min_answers=dashboard.MIN_ANSWERS)
 
 
 class AuthView(BaseView):
