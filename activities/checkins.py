@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from activities import tokens
-from activities.geo import distance_m
+from activities.geo import WGS84, convert, distance_m
 from activities.models import CheckIn, Event
 from core.domain_errors import Conflict, Expired, Forbidden, Invalid
 from core.extensions import db
@@ -42,7 +42,8 @@ def event_for_token(token: str, now: datetime) -> Event:
 
 @writes
 def check_in(user_id: int, token: str, latitude: float | None, longitude: float | None,
-             accuracy_m: float | None = None, now: datetime | None = None) -> CheckIn:
+             accuracy_m: float | None = None, now: datetime | None = None, coord_type: str = WGS84) -> CheckIn:
+    """`coord_type` is the datum of the person's point (wgs84 from `wx.getLocation` by default)."""
     now = now or utcnow()
     event = event_for_token(token, now)
     if now < event.checkin_opens_at:
@@ -50,6 +51,10 @@ def check_in(user_id: int, token: str, latitude: float | None, longitude: float 
     if now > event.checkin_closes_at:
         raise Conflict("签到已经结束。", code="checkin_closed")
     distance = None
+    if latitude is not None and longitude is not None:
+        # Into the event's datum (activities.geo's one rule): the check-in's point and
+        # distance are then both in the datum of its event's place.
+        latitude, longitude = convert(latitude, longitude, coord_type, event.coord_type)
     if event.geofenced:
         if latitude is None or longitude is None:
             missing = {f: ["本活动签到需要位置信息。"] for f, v in (("latitude", latitude), ("longitude", longitude)) if v is None}

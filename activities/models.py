@@ -4,6 +4,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import AdminUser, OrgUnit, User
+from activities.geo import COORD_TYPES, WGS84
 from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.models import Category
@@ -31,6 +32,9 @@ class Event(db.Model):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     radius_m: Mapped[int | None]
+    # The datum of latitude/longitude: gcj02 when pasted from a Chinese map app. Rows
+    # from before it was asked are wgs84, what check-ins were compared against then.
+    coord_type: Mapped[str] = mapped_column(String(5), default=WGS84, server_default=WGS84)
     points: Mapped[int] = mapped_column(default=2)
     # The on-site quiz: questions of this law, open to people checked in, during the event.
     quiz_category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
@@ -54,6 +58,7 @@ class Event(db.Model):
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
         CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
         CheckConstraint("radius_m IS NULL OR radius_m > 0", name="radius"),
+        CheckConstraint(f"coord_type IN {COORD_TYPES}", name="coord_type"),
     )
 
     @property

@@ -6,12 +6,13 @@ from flask import abort, jsonify, request, send_file, url_for
 from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import FloatField
+from wtforms import FloatField, RadioField
 from wtforms.validators import NumberRange, Optional
 
 from activities import tokens
 from activities import checkin_codes
 from activities.events import check_event
+from activities.geo import GCJ02, WGS84
 from activities.models import EVENT_KIND_LABELS, Event
 from admin.auth import forbidden, has_role
 from admin.secrets import SECRET_READERS
@@ -38,6 +39,13 @@ def _links(view, context, model, name):
     )
 
 
+# Worded for the clerk, who knows where the numbers came from, not what a datum is.
+COORD_TYPE_CHOICES = [
+    (GCJ02, "从腾讯地图、高德地图等国内地图上取的坐标（GCJ-02）"),
+    (WGS84, "GPS 设备或手机定位得到的坐标（WGS-84）"),
+]
+
+
 class EventView(LocalTimesMixin, SecureModelView):
     editors = ("admin",)  # editors keep the question bank; events are the office's
     local_time_fields = ("starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at")
@@ -45,31 +53,35 @@ class EventView(LocalTimesMixin, SecureModelView):
     column_labels = {
         "id": "编号", "title": "活动名称", "kind": "类型", "org_unit": "主办单位", "org_unit.name": "主办单位",
         "starts_at": "开始时间", "ends_at": "结束时间", "checkin_opens_at": "签到开始", "checkin_closes_at": "签到截止",
-        "location_name": "地点", "latitude": "纬度", "longitude": "经度", "radius_m": "签到范围（米）",
+        "location_name": "地点", "latitude": "纬度", "longitude": "经度", "coord_type": "坐标来源", "radius_m": "签到范围（米）",
         "points": "签到积分", "quiz_category": "现场答题法律", "quiz_size": "现场答题题数", "quiz_points_each": "每答对一题积分",
         "token_seconds": "签到码更换间隔（秒）", "checkin_count": "签到人数", "description": "活动介绍", "links": "",
         "created_at": "创建时间",
     }
     column_searchable_list = ("title", "location_name")
     column_filters = ("kind", "org_unit.name", "starts_at")
-    column_choices = {"kind": list(EVENT_KIND_LABELS.items())}
+    column_choices = {"kind": list(EVENT_KIND_LABELS.items()), "coord_type": COORD_TYPE_CHOICES}
     column_default_sort = ("starts_at", True)
     column_formatters = {"starts_at": _local_time, "ends_at": _local_time, "checkin_opens_at": _local_time,
                          "checkin_closes_at": _local_time, "created_at": _local_time, "links": _links}
     form_columns = (
         "title", "kind", "org_unit", "starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at", "location_name",
-        "latitude", "longitude", "radius_m", "points", "quiz_category", "quiz_size", "quiz_points_each", "token_seconds",
+        "latitude", "longitude", "coord_type", "radius_m", "points", "quiz_category", "quiz_size", "quiz_points_each", "token_seconds",
         "description",
     )
     form_choices = {"kind": list(EVENT_KIND_LABELS.items())}
     # Flask-Admin has no converter for SQLAlchemy's Double.
-    form_overrides = {"latitude": FloatField, "longitude": FloatField}
+    form_overrides = {"latitude": FloatField, "longitude": FloatField, "coord_type": RadioField}
+    form_widget_args = {"coord_type": {"class": "list-unstyled mb-0"}}  # not Bootstrap's one-line input box
     form_args = {
         "starts_at": {"description": "北京时间"},
         "checkin_opens_at": {"description": "通常比活动开始早一些"},
         "latitude": {"validators": [Optional(), NumberRange(-90, 90, "纬度须在 -90 到 90 之间")],
                      "description": "不填经纬度和范围：不限签到位置（如室内信号差的礼堂）"},
         "longitude": {"validators": [Optional(), NumberRange(-180, 180, "经度须在 -180 到 180 之间")]},
+        "coord_type": {"choices": COORD_TYPE_CHOICES,
+                       "description": "两种坐标在国内相差几百米，选错了到场的人也会签不上到。"
+                                     "百度地图的坐标不能直接用，请在腾讯地图或高德地图上取点。"},
         "radius_m": {"validators": [Optional(), NumberRange(10, 10_000, "范围须在 10 到 10000 米之间")]},
         "points": {"validators": [NumberRange(0, 100, "签到积分须在 0 到 100 之间")]},
         "quiz_category": {"description": "选择后，已签到的人在活动期间可参加该法律的现场答题（仅用于考试的法律不列出）",
@@ -80,6 +92,13 @@ class EventView(LocalTimesMixin, SecureModelView):
     }
 
     domain_check = staticmethod(check_event)
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        # Coordinates a clerk pastes come from a map app: GCJ-02 unless they say otherwise.
+        if not form.is_submitted():
+            form.coord_type.data = GCJ02
+        return form
 
     def audit_summary(self, form, model, is_created) -> str:
         return f"活动：{model.title}（{local_text(model.starts_at, '%Y-%m-%d')}）"

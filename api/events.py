@@ -26,10 +26,12 @@ def list_events(query):
 def check_in(body):
     """活动签到
 
-    扫描活动现场大屏上的动态二维码，带上 `wx.getLocation` 的位置和精度。签到码约 30 秒更换一次，
-    过期的截图无效；每人每场活动只能签到一次。
+    扫描活动现场大屏上的动态二维码，带上 `wx.getLocation` 的位置和精度。位置默认按 WGS-84
+    （`wx.getLocation` 的默认坐标）；用 `type: 'gcj02'` 取得的位置请同时传 `coord_type: "gcj02"`。
+    签到码约 30 秒更换一次，过期的截图无效；每人每场活动只能签到一次。
     """
-    return checkins.check_in(current_user_id(), body["token"], body.get("latitude"), body.get("longitude"), body.get("accuracy"))
+    return checkins.check_in(current_user_id(), body["token"], body.get("latitude"), body.get("longitude"), body.get("accuracy"),
+                             coord_type=body["coord_type"])
 
 
 @bp.get("/checkins")

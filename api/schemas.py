@@ -4,6 +4,7 @@ from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Metho
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
+from activities.geo import COORD_TYPES, WGS84
 from api import messages  # noqa: F401  (Chinese validation messages)
 from core.timeutil import to_local
 from points.leaderboard import PERIODS, SCOPES
@@ -398,6 +399,10 @@ class CheckInIn(Schema):
     longitude = Float(allow_none=True, validate=Range(min=-180, max=180, error="经度须在 -180 到 180 之间。"))
     accuracy = Float(allow_none=True, validate=Range(min=0, max=100_000, error="定位精度无效。"),
                      metadata={"description": "wx.getLocation 返回的 accuracy（米）"})
+    coord_type = String(load_default=WGS84, validate=OneOf(COORD_TYPES, error="坐标类型须为 wgs84 或 gcj02。"),
+                        metadata={"description": "latitude/longitude 的坐标系：wgs84（默认，wx.getLocation 默认返回的 GPS 坐标）"
+                                                 "或 gcj02（wx.getLocation 设 type: 'gcj02' 时、或腾讯/高德地图上的坐标）。"
+                                                 "两者在国内相差 100–700 米，传错会被判为不在活动地点附近。"})
 
 
 class CheckInOut(Schema):
