@@ -10,6 +10,7 @@ from accounts.models import AdminUser, AuditLog, Cadre
 from activities.models import Event
 from admin.account import AccountView
 from admin.archive import ArchiveView
+from admin.duties import AnnualReportView, DutyReviewView, PublicityTaskView
 from admin.auth import AuthView, DashboardView, load_admin, require_second_factor_setup
 from admin.exam_results import CertificateCheckView, ExamResultsView
 from admin.event_photos import EventPhotoView
@@ -25,6 +26,7 @@ from core.timeutil import local_text
 from points.models import Redemption, Reward
 from quiz_bank.exams.models import Exam
 from quiz_bank.models import Category, Question, QuestionImport
+from reports.models import PublicityTask
 
 
 # Flask-Admin's zh_Hans_CN catalogue lacks this message, flashed above every form that
@@ -65,6 +67,10 @@ def init_admin(app) -> set[str]:
     panel.add_view(EventView(Event, db.session, name="活动", category="普法活动", endpoint="events"))
     panel.add_view(EventPhotoView(name="活动照片", category="普法活动", endpoint="event_photos", url="/admin/event-photos"))
     panel.add_view(ArchiveView(name="年度档案与统计", category="普法活动", endpoint="archive", url="/admin/archive"))
+    panel.add_view(PublicityTaskView(PublicityTask, db.session, name="普法责任任务", category="普法活动", endpoint="publicity_tasks",
+                                     url="/admin/publicity-tasks"))
+    panel.add_view(DutyReviewView(name="谁执法谁普法考核", category="普法活动", endpoint="duties", url="/admin/duties"))
+    panel.add_view(AnnualReportView(name="年度报告", category="普法活动", endpoint="annual_report", url="/admin/annual-report"))
     panel.add_view(ExamView(Exam, db.session, name="考试", category="考试", endpoint="exams"))
     panel.add_view(ExamResultsView(name="成绩统计", category="考试", endpoint="exam_results", url="/admin/exam-results"))
     panel.add_view(CertificateCheckView(name="证书查验", category="考试", endpoint="certificates", url="/admin/certificates"))

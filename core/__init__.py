@@ -82,6 +82,7 @@ def register_extensions(app: APIFlask) -> None:
     import quiz_bank.models  # noqa: F401
     import quiz_bank.exams.models  # noqa: F401
     import activities.models  # noqa: F401
+    import reports.models  # noqa: F401
     import api.idempotency  # noqa: F401
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

@@ -35,6 +35,7 @@ from points.models import Redemption, Reward
 from quiz_bank.exams.models import Exam
 from quiz_bank.formats import tabular
 from quiz_bank.models import Category, Question, QuestionImport
+from reports.models import PublicityTask
 from tests.activities.photo_helpers import image_bytes
 from tests.admin.conftest import login
 
@@ -138,6 +139,14 @@ SCREENS = (
            reads=(GET("/admin/question-imports/"), GET("/admin/question-imports/{import}/questions")),
            writes=(POST("/admin/question-imports/action/", {"action": "undo", "rowid": "{import}"}, action=True,
                         done=lambda w: db.session.get(QuestionImport, w["import"]).undone_at is not None),)),
+    Screen("普法责任任务", "publicity_tasks", _access(EDIT, VIEW, VIEW),
+           reads=(GET("/admin/publicity-tasks/"),),
+           writes=(GET("/admin/publicity-tasks/new/"),
+                   POST("/admin/publicity-tasks/new/", lambda w: {"year": "2026", "org_unit": str(w["unit"]), "events": "4",
+                                                                  "people": "120", "exam_sat_percent": "90", "note": "表格"},
+                        done=lambda w: db.session.scalar(select(PublicityTask.id).where(PublicityTask.note == "表格")) is not None))),
+    Screen("谁执法谁普法考核", "duties", ALL_VIEW, reads=(GET("/admin/duties/?year={year}"), GET("/admin/duties/export.xlsx"))),
+    Screen("年度报告", "annual_report", ALL_VIEW, reads=(GET("/admin/annual-report/"), GET("/admin/annual-report/{year}.docx"))),
     Screen("活动", "events", _access(EDIT, VIEW, VIEW),
            reads=(GET("/admin/events/"), GET("/admin/events/details/?id={event}")),
            writes=(GET("/admin/events/new/"), GET("/admin/events/edit/?id={event}"),
