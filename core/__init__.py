@@ -97,7 +97,7 @@ def register_extensions(app: APIFlask) -> None:
 
 
 def register_blueprints(app: APIFlask) -> None:
-    from activities.checkin_link import bp as checkin_link_bp
+    from api.checkin_link import bp as checkin_link_bp
     from admin import init_admin
     from api import bp as api_bp
     from api.media import media_bp
