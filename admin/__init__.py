@@ -18,6 +18,8 @@ from admin.events import EventView
 from admin.exams import ExamView
 from admin.imports import ImportView
 from admin.question_review import ImportHistoryView, PendingQuestionView
+from admin.rankings import RankingView
+from admin.residents import ResidentView
 from admin.rewards import BooksView, PickupView, RedemptionView, RewardView
 from admin.roster import CadreView, RosterImportView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
@@ -80,6 +82,8 @@ def init_admin(app) -> set[str]:
     panel.add_view(PickupView(name="领取奖品", category="积分商城", endpoint="pickup", url="/admin/pickup"))
     panel.add_view(RedemptionView(Redemption, db.session, name="兑换记录", category="积分商城", endpoint="redemptions"))
     panel.add_view(BooksView(name="积分账目", category="积分商城", endpoint="books", url="/admin/books"))
+    panel.add_view(ResidentView(name="居民", category="居民", endpoint="residents", url="/admin/residents"))
+    panel.add_view(RankingView(name="排行榜", category="居民", endpoint="rankings", url="/admin/rankings"))
     panel.add_view(AdminUserView(AdminUser, db.session, name="后台账号", category="系统", endpoint="admins"))
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
     panel.add_view(AccountView(name="账号安全", category="系统", endpoint="account", url="/admin/account"))

@@ -9,17 +9,26 @@ from sqlalchemy import select
 from wtforms import FloatField, RadioField
 from wtforms.validators import NumberRange, Optional
 
-from activities import tokens
+from activities import attendance, tokens
 from activities import checkin_codes
+from activities.archive import safe_name
 from activities.events import check_event
 from activities.geo import GCJ02, WGS84
 from activities.models import EVENT_KIND_LABELS, Event
 from admin.auth import forbidden, has_role
 from admin.secrets import SECRET_READERS
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
+from core import xlsx
 from core.extensions import db
 from core.timeutil import local_text, utcnow
 from quiz_bank.questions import quiz_laws
+
+
+ATTENDANCE_PAGE_SIZE = 50
+
+
+def _pages(rows: int) -> int:
+    return max((rows + ATTENDANCE_PAGE_SIZE - 1) // ATTENDANCE_PAGE_SIZE, 1)
 
 
 @lru_cache(maxsize=256)
@@ -31,7 +40,7 @@ def qr_svg(token: str) -> str:
 
 
 def _links(view, context, model, name):
-    photos = f'<a href="/admin/event-photos/{model.id}">照片</a>'
+    photos = f'<a href="{url_for(".checkin_list", event_id=model.id)}">签到名单</a> · <a href="/admin/event-photos/{model.id}">照片</a>'
     if not has_role(*SECRET_READERS):
         return Markup(photos)
     return Markup(
@@ -142,6 +151,28 @@ class EventView(LocalTimesMixin, SecureModelView):
         response = send_file(io.BytesIO(found[0]), mimetype=found[1], max_age=3600)
         response.cache_control.private = True  # a live check-in code: never in a shared cache
         return response
+
+    # Who came and how they did: every staff role reads it, as it reads the event.
+    @expose("/<int:event_id>/attendance")
+    def checkin_list(self, event_id):
+        event = db.session.get(Event, event_id) or abort(404)
+        pages = {name: max(request.args.get(name, 1, type=int) or 1, 1) for name in ("page", "qpage")}
+        figures = attendance.summary(event.id)
+        return self.render(
+            "admin/event_attendance.html", event=event, kind=EVENT_KIND_LABELS.get(event.kind, event.kind), figures=figures,
+            attendees=attendance.checkins_page(event.id, pages["page"], ATTENDANCE_PAGE_SIZE),
+            results=attendance.quiz_page(event.id, pages["qpage"], ATTENDANCE_PAGE_SIZE), **pages,
+            pages=_pages(figures["checkins"]), qpages=_pages(figures["quiz_people"]), first=(pages["page"] - 1) * ATTENDANCE_PAGE_SIZE,
+            qfirst=(pages["qpage"] - 1) * ATTENDANCE_PAGE_SIZE,
+            args={"event_id": event.id, **{k: v for k, v in request.args.items() if k in pages}},
+        )
+
+    @expose("/<int:event_id>/attendance.xlsx")
+    def checkin_list_xlsx(self, event_id):
+        event = db.session.get(Event, event_id) or abort(404)
+        name = safe_name(event.title) or f"活动{event.id}"
+        return send_file(io.BytesIO(attendance.event_xlsx(event)), as_attachment=True, mimetype=xlsx.MIME,
+                         download_name=f"{local_text(event.starts_at, '%Y-%m-%d')}_{name}_签到与答题.xlsx")
 
     @staticmethod
     def _state(event) -> dict:

@@ -242,7 +242,7 @@ LedgerPage = page_of(LedgerEntryOut, "LedgerPage")
 
 
 class LeaderboardQuery(Schema):
-    period = String(load_default="week", validate=OneOf(PERIODS, error="周期须为 week、month 或 all。"))
+    period = String(load_default="week", validate=OneOf(PERIODS, error="周期须为 week、month、year 或 all。"))
     scope = String(load_default="town", validate=OneOf(SCOPES, error="范围须为 town 或 org_unit。"))
     limit = Integer(load_default=50, validate=Range(min=1, max=100, error="条数须在 1 到 100 之间。"))
 

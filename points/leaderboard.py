@@ -1,5 +1,15 @@
-"""Leaderboards read the per-period tallies kept by the ledger, never the ledger itself."""
-from sqlalchemy import func, select
+"""Leaderboards read the per-period tallies kept by the ledger, never the ledger itself.
+
+The one rule, for the mini-program and the panel alike: a person's points in a period
+are what they earned in it (spending does not lower them); people with no points are
+not ranked; the order is points, most first, then who joined first (the user id); equal
+points share a rank. A week, a month and all time are one tally row a person; a year is
+the sum of its twelve month rows (kept that way so a paid answer moves no fourth row).
+A unit's points are the sum of its members' (tallies follow a person who moves unit)."""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import distinct, func, literal, select
 
 from accounts.models import OrgUnit, User
 from core.domain_errors import Invalid
@@ -7,34 +17,143 @@ from core.extensions import db
 from core.timeutil import local_today, period_keys
 from points.models import PointsTally
 
-PERIODS = ("week", "month", "all")
+PERIODS = ("week", "month", "year", "all")
+PERIOD_LABELS = {"week": "本周", "month": "本月", "year": "本年", "all": "总榜"}
 SCOPES = ("town", "org_unit")
 
 
+def tally_keys(period: str, day: date) -> list[str]:
+    """The tally periods a board of `period` adds up, for the period holding `day` (local)."""
+    if period == "year":
+        return [f"m{day.year}-{month:02d}" for month in range(1, 13)]
+    return [period_keys(day)[period]]
+
+
+def _standings(keys: list[str], unit_id: int | None):
+    """(user_id, points) of everyone with points over the tallies `keys`, in `unit_id` if given."""
+    where = [PointsTally.org_unit_id == unit_id] if unit_id is not None else []
+    if len(keys) == 1:  # one row a person: read in order straight from the board's index
+        return select(PointsTally.user_id.label("user_id"), PointsTally.points.label("points")).where(
+            PointsTally.period == keys[0], PointsTally.points > 0, *where)
+    total = func.sum(PointsTally.points)
+    return (select(PointsTally.user_id.label("user_id"), total.label("points"))
+            .where(PointsTally.period.in_(keys), *where).group_by(PointsTally.user_id).having(total > 0))
+
+
+def _ahead_of(keys: list[str], unit_id: int | None, points: int) -> int:
+    """How many people have more than `points`: one less than the rank of whoever has them."""
+    standings = _standings(keys, unit_id).subquery()
+    return db.session.scalar(select(func.count()).select_from(standings).where(standings.c.points > points))
+
+
+def _ranks(points: list[int], first_rank: int) -> list[int]:
+    """Ranks of points in descending order, equal points sharing one, the first at `first_rank`."""
+    ranks, rank, previous = [], first_rank, None
+    for position, value in enumerate(points):
+        if previous is not None and value != previous:
+            rank = first_rank + position
+        ranks.append(rank)
+        previous = value
+    return ranks
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    points: int
+    user_id: int
+    nickname: str
+    real_name: str
+    avatar_url: str
+    unit_id: int | None
+    unit_name: str | None
+    unit_kind: str | None
+
+
+def people_board(period: str, unit_id: int | None = None, limit: int = 50, offset: int = 0,
+                 day: date | None = None) -> list[Standing]:
+    """People ranked over `period` (the one holding `day`, by default today), the town or
+    one unit's members; `limit` rows from `offset`. Two statements (one from the top)."""
+    keys = tally_keys(period, day or local_today())
+    standings = _standings(keys, unit_id).subquery()
+    rows = db.session.execute(
+        select(standings.c.points, User.id, User.nickname, User.real_name, User.avatar_url, OrgUnit.id, OrgUnit.name, OrgUnit.kind)
+        .join(User, User.id == standings.c.user_id)
+        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .order_by(standings.c.points.desc(), standings.c.user_id)
+        .limit(limit).offset(offset)
+    ).all()
+    if not rows:
+        return []
+    # Someone further up may have the first row's points: the rank is counted, not the position.
+    first = offset + 1 if offset == 0 else _ahead_of(keys, unit_id, rows[0][0]) + 1
+    return [Standing(rank, *row) for rank, row in zip(_ranks([r[0] for r in rows], first), rows)]
+
+
+def people_count(period: str, unit_id: int | None = None, day: date | None = None) -> int:
+    """How many people the board of `period` ranks."""
+    standings = _standings(tally_keys(period, day or local_today()), unit_id).subquery()
+    return db.session.scalar(select(func.count()).select_from(standings))
+
+
+def points_of(user_id: int, periods=PERIODS, day: date | None = None) -> dict[str, int]:
+    """One person's points on each board of `periods`, in one statement."""
+    day = day or local_today()
+    keys = {period: tally_keys(period, day) for period in periods}
+    rows = dict(db.session.execute(select(PointsTally.period, PointsTally.points).where(
+        PointsTally.user_id == user_id, PointsTally.period.in_({k for ks in keys.values() for k in ks}))).all())
+    return {period: sum(rows.get(k, 0) for k in ks) for period, ks in keys.items()}
+
+
+def rank_of(user_id: int, period: str, unit_id: int | None = None, day: date | None = None) -> dict:
+    """{"rank", "points"} of one person on a board; rank None without points."""
+    day = day or local_today()
+    mine = points_of(user_id, (period,), day)[period]
+    return {"rank": _ahead_of(tally_keys(period, day), unit_id, mine) + 1 if mine else None, "points": mine}
+
+
+@dataclass(frozen=True)
+class UnitStanding:
+    rank: int
+    points: int
+    unit_id: int
+    name: str
+    kind: str
+    earners: int  # members with points in the period
+    members: int  # members registered now
+
+
+def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | None = None) -> list[UnitStanding]:
+    """Every unit (of `kinds`, if given) ranked by its members' points over `period`, by
+    the same rule; a unit nobody earned in ranks last with 0. One statement."""
+    keys = tally_keys(period, day or local_today())
+    earned = (select(PointsTally.org_unit_id.label("unit_id"), func.sum(PointsTally.points).label("points"),
+                     func.count(distinct(PointsTally.user_id)).label("earners"))
+              .where(PointsTally.period.in_(keys), PointsTally.points > 0).group_by(PointsTally.org_unit_id).subquery())
+    members = (select(User.org_unit_id.label("unit_id"), func.count().label("members"))
+               .where(User.org_unit_id.is_not(None)).group_by(User.org_unit_id).subquery())
+    points = func.coalesce(earned.c.points, literal(0))
+    query = (select(points, OrgUnit.id, OrgUnit.name, OrgUnit.kind, func.coalesce(earned.c.earners, 0),
+                    func.coalesce(members.c.members, 0))
+             .outerjoin(earned, earned.c.unit_id == OrgUnit.id).outerjoin(members, members.c.unit_id == OrgUnit.id)
+             .order_by(points.desc(), OrgUnit.id))
+    if kinds:
+        query = query.where(OrgUnit.kind.in_(kinds))
+    rows = db.session.execute(query).all()
+    return [UnitStanding(rank, *row) for rank, row in zip(_ranks([r[0] for r in rows], 1), rows)]
+
+
 def leaderboard(user: User, period: str, scope: str, limit: int = 50) -> dict:
-    key = period_keys(local_today())[period]
-    where = [PointsTally.period == key, PointsTally.points > 0]
+    """The mini-program's board: the town's or the person's own unit's, and where they stand."""
+    unit_id = None
     if scope == "org_unit":
         if user.org_unit_id is None:
             raise Invalid("请先在个人资料中选择所在村、社区或单位。", {"scope": ["未设置所在单位。"]}, code="org_unit_required")
-        where.append(PointsTally.org_unit_id == user.org_unit_id)
-    rows = db.session.execute(
-        select(PointsTally.points, User.id, User.nickname, User.avatar_url, OrgUnit.id, OrgUnit.name)
-        .join(User, User.id == PointsTally.user_id)
-        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(*where)
-        .order_by(PointsTally.points.desc(), PointsTally.user_id)
-        .limit(limit)
-    ).all()
-    items, rank, previous = [], 0, None
-    for position, (points, uid, nickname, avatar, unit_id, unit_name) in enumerate(rows, start=1):
-        if points != previous:  # equal points share a rank
-            rank, previous = position, points
-        items.append({
-            "rank": rank, "points": points,
-            "user": {"id": uid, "nickname": nickname, "avatar_url": avatar,
-                     "org_unit": {"id": unit_id, "name": unit_name} if unit_id else None},
-        })
-    mine = db.session.scalar(select(PointsTally.points).where(PointsTally.user_id == user.id, PointsTally.period == key)) or 0
-    ahead = db.session.scalar(select(func.count()).select_from(PointsTally).where(*where, PointsTally.points > mine))
-    return {"period": period, "scope": scope, "items": items, "me": {"rank": ahead + 1 if mine else None, "points": mine}}
+        unit_id = user.org_unit_id
+    items = [
+        {"rank": s.rank, "points": s.points,
+         "user": {"id": s.user_id, "nickname": s.nickname, "avatar_url": s.avatar_url,
+                  "org_unit": {"id": s.unit_id, "name": s.unit_name} if s.unit_id else None}}
+        for s in people_board(period, unit_id, limit)
+    ]
+    return {"period": period, "scope": scope, "items": items, "me": rank_of(user.id, period, unit_id)}

@@ -1,6 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from points import ledger
+from points.leaderboard import people_board, people_count, unit_board
 
 
 def _earn(app, user, points, when=None, key=None):
@@ -49,4 +50,48 @@ def test_unit_board_without_unit_and_bad_params(api, make):
     me = api.as_user(make.user())
     r = me.get("/leaderboard?scope=org_unit")
     assert r.status_code == 422 and r.get_json()["code"] == "org_unit_required"
-    assert me.get("/leaderboard?period=year").status_code == 422
+    assert me.get("/leaderboard?period=decade").status_code == 422
+
+
+def test_the_year_adds_up_its_local_months(api, app, make):
+    user, other = make.user(), make.user()
+    _earn(app, user, 5, when=datetime(2020, 3, 10, 2, 0))
+    # 2019-12-31 17:00 UTC is already New Year's Day in Beijing.
+    _earn(app, user, 4, when=datetime(2019, 12, 31, 17, 0))
+    _earn(app, user, 7, when=datetime(2019, 12, 31, 15, 0))  # 23:00 in Beijing: still 2019
+    _earn(app, other, 8, when=datetime(2020, 11, 2, 3, 0))
+    board = people_board("year", day=date(2020, 6, 1))
+    assert [(s.rank, s.user_id, s.points) for s in board] == [(1, user.id, 9), (2, other.id, 8)]
+    assert [(s.user_id, s.points) for s in people_board("year", day=date(2019, 6, 1))] == [(user.id, 7)]
+    # The mini-program asks for this year's the same way.
+    _earn(app, other, 2)
+    assert api.as_user(other).get("/leaderboard?period=year").get_json()["me"] == {"rank": 1, "points": 2}
+
+
+def test_ranks_carry_over_pages_with_ties(app, make):
+    people = [make.user() for _ in range(5)]
+    for person, points in zip(people, (50, 40, 40, 40, 10)):
+        _earn(app, person, points)
+    assert [(s.rank, s.points) for s in people_board("week", limit=2)] == [(1, 50), (2, 40)]
+    # The third 40 on the second page still shares rank 2, and the 10 after it is 5th.
+    assert [(s.rank, s.points) for s in people_board("week", limit=2, offset=2)] == [(2, 40), (2, 40)]
+    assert [(s.rank, s.points) for s in people_board("week", limit=2, offset=4)] == [(5, 10)]
+    assert people_count("week") == 5
+
+
+def test_units_rank_by_their_members_points_and_an_idle_village_comes_last(app, make):
+    east, west, idle = make.org_unit(name="东湖村"), make.org_unit(name="西岭村"), make.org_unit(name="南山村")
+    office = make.org_unit(name="镇司法所", kind="department")
+    a, b, c = make.user(org_unit_id=east.id), make.user(org_unit_id=east.id), make.user(org_unit_id=west.id)
+    make.user(org_unit_id=idle.id)
+    cadre = make.user(org_unit_id=office.id)
+    _earn(app, a, 10)
+    _earn(app, b, 15)
+    _earn(app, c, 30)
+    _earn(app, cadre, 100)
+    _earn(app, a, 50, when=datetime(2020, 1, 1))  # another year, another week
+    board = [s for s in unit_board("week", kinds=("village",)) if s.unit_id in (east.id, west.id, idle.id)]
+    assert [(s.name, s.points, s.earners, s.members) for s in board] == [("西岭村", 30, 1, 1), ("东湖村", 25, 2, 2), ("南山村", 0, 0, 1)]
+    assert board[0].rank < board[1].rank < board[2].rank
+    assert office.id not in [s.unit_id for s in unit_board("week", kinds=("village",))]
+    assert next(s for s in unit_board("all") if s.unit_id == east.id).points == 75

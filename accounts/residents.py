@@ -1,0 +1,109 @@
+"""The people using the mini-program, as the office looks them up: found by name, phone
+tail or unit, and one person's record (points, learning, events, rewards, exams).
+
+Residents give no phone number; only cadres have one, on the roster (Cadre.phone), so a
+phone search finds cadres bound to an account. Every function sends a fixed number of
+statements, however much the person or the town holds."""
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from accounts.models import Cadre, OrgUnit, User
+from activities import checkins
+from activities.models import Event
+from core.domain_errors import Invalid
+from core.extensions import db
+from points import ledger, rewards
+from points.leaderboard import points_of
+from points.models import PointsTally
+from quiz_bank import quizzes
+from quiz_bank.exams.models import ExamAttempt
+from quiz_bank.models import Category
+
+NO_UNIT = 0  # the unit filter's value for people who have not chosen one
+ROLE_LABELS = {"resident": "居民", "cadre": "干部"}
+QUIZ_MODE_LABELS = {"daily": "每日答题", "practice": "专项练习", "challenge": "挑战答题", "event": "现场答题"}
+PHONE_TAIL = re.compile(r"\d{3,11}")
+RECENT = 10  # rows of each list on a person's page
+
+
+@dataclass(frozen=True)
+class Found:
+    user: User
+    phone: str | None  # the roster's, for a bound cadre
+    earned: int  # all-time points earned (the total board's)
+
+
+def search(name: str = "", phone_tail: str = "", unit_id: int | None = None, role: str = "",
+           page: int = 1, per_page: int = 50) -> tuple[list[Found], int]:
+    """People matching every criterion given, newest first, and how many match: `name` in
+    the real name, the nickname or the roster's name; `phone_tail` the end of a cadre's
+    phone; `unit_id` their unit (NO_UNIT: none chosen); `role` resident or cadre."""
+    where = []
+    if name := name.strip():
+        where.append(or_(User.real_name.icontains(name, autoescape=True), User.nickname.icontains(name, autoescape=True),
+                         Cadre.name.icontains(name, autoescape=True)))
+    if phone_tail := phone_tail.strip():
+        if not PHONE_TAIL.fullmatch(phone_tail):
+            raise Invalid("手机尾号请输入 3 到 11 位数字。", {"phone": ["须为数字。"]})
+        where.append(Cadre.phone.endswith(phone_tail, autoescape=True))
+    if unit_id == NO_UNIT:
+        where.append(User.org_unit_id.is_(None))
+    elif unit_id is not None:
+        where.append(User.org_unit_id == unit_id)
+    if role in ROLE_LABELS:
+        where.append(User.role == role)
+    people = (select(User).outerjoin(Cadre, Cadre.user_id == User.id).where(*where))
+    total = db.session.scalar(select(func.count()).select_from(people.with_only_columns(User.id).subquery()))
+    rows = db.session.execute(
+        people.add_columns(Cadre.phone, func.coalesce(PointsTally.points, 0))
+        .outerjoin(PointsTally, (PointsTally.user_id == User.id) & (PointsTally.period == "all"))
+        .order_by(User.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return [Found(*row) for row in rows], total
+
+
+def units() -> list[OrgUnit]:
+    """Units to pick from: villages and communities first, then departments, by name."""
+    order = {"village": 0, "community": 1, "town": 2, "department": 3}
+    return sorted(db.session.scalars(select(OrgUnit)).all(), key=lambda u: (order.get(u.kind, 9), u.name))
+
+
+def _names(key, name, ids: set) -> dict:
+    """{id: name} of the rows with these ids (none asked, no statement)."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(key, name).where(key.in_(ids))).all())
+
+
+def recent_attempts(user_id: int, limit: int = RECENT) -> tuple[list[ExamAttempt], int]:
+    """A person's exam attempts, newest first, and how many there are."""
+    total = db.session.scalar(select(func.count()).select_from(ExamAttempt).where(ExamAttempt.user_id == user_id))
+    rows = db.session.scalars(
+        select(ExamAttempt).where(ExamAttempt.user_id == user_id).order_by(ExamAttempt.id.desc()).limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def record(user_id: int, ledger_page: int = 1, ledger_per_page: int = 20) -> dict | None:
+    """One person's page: who they are, their points on each board, a page of the points
+    ledger, and the newest few of their quizzes, wrong answers, check-ins, redemptions and
+    exam attempts (each with its total). None if there is no such person."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    cadre = db.session.scalar(select(Cadre).where(Cadre.user_id == user_id))
+    quiz_page = quizzes.my_quizzes(user_id, None, 1, RECENT)
+    attempts, attempt_total = recent_attempts(user_id)
+    return {
+        "user": user, "cadre": cadre, "points": points_of(user_id),
+        "ledger": ledger.ledger_page(user_id, ledger_page, ledger_per_page),
+        "quizzes": quiz_page,
+        "laws": _names(Category.id, Category.name, {q.category_id for q in quiz_page.items if q.category_id}),
+        "events": _names(Event.id, Event.title, {q.event_id for q in quiz_page.items if q.event_id}),
+        "wrong": quizzes.wrong_answers(user_id, None, 1, RECENT),
+        "checkins": checkins.my_checkins(user_id, 1, RECENT),
+        "redemptions": rewards.my_redemptions(user_id, 1, RECENT),
+        "attempts": attempts, "attempt_total": attempt_total,
+    }

@@ -1,0 +1,157 @@
+"""居民: finding a person by name, phone tail and unit, and one person's page."""
+import re
+from datetime import datetime, timedelta
+
+from activities.models import CheckIn
+from core.extensions import db
+from core.timeutil import utcnow
+from points import ledger, rewards
+from quiz_bank.exams.models import ExamAttempt
+from quiz_bank.models import Quiz, WrongAnswer
+from tests.admin.conftest import login
+
+
+def _as(panel, make, role):
+    login(panel, make.admin(role))
+    return panel
+
+
+def _names(page: str) -> list[str]:
+    """The names in the list, top to bottom."""
+    return re.findall(r'<a href="/admin/residents/\d+/">([^<]+)</a>', page)
+
+
+def test_found_by_real_name_nickname_phone_tail_and_village(panel, make):
+    east, west = make.org_unit(name="东湖村"), make.org_unit(name="西岭村")
+    office = make.org_unit(name="镇司法所", kind="department")
+    make.user(real_name="王秀英", nickname="秀英", org_unit_id=east.id)
+    make.user(real_name="李建国", nickname="湖边老王", org_unit_id=west.id)
+    make.user(real_name="赵敏", nickname="minmin", org_unit_id=None)
+    make.cadre(make.user(real_name="陈卫东", nickname="陈所"), org_unit=office, phone="13812345678")
+    client = _as(panel, make, "admin")
+
+    # A name matches the real name or the nickname, in part.
+    assert sorted(_names(client.get("/admin/residents/?q=王").get_data(as_text=True))) == ["李建国", "王秀英"]
+    assert _names(client.get("/admin/residents/?q=MinMin").get_data(as_text=True)) == ["赵敏"]
+    # Residents give no phone: a phone tail finds the cadre whose roster phone ends so.
+    assert _names(client.get("/admin/residents/?phone=5678").get_data(as_text=True)) == ["陈卫东"]
+    assert _names(client.get("/admin/residents/?phone=9999").get_data(as_text=True)) == []
+    assert _names(client.get(f"/admin/residents/?unit={west.id}").get_data(as_text=True)) == ["李建国"]
+    assert _names(client.get("/admin/residents/?unit=0").get_data(as_text=True)) == ["赵敏"]
+    # Criteria together narrow the list.
+    assert _names(client.get(f"/admin/residents/?q=王&unit={east.id}").get_data(as_text=True)) == ["王秀英"]
+    assert _names(client.get("/admin/residents/?role=cadre").get_data(as_text=True)) == ["陈卫东"]
+
+
+def test_a_phone_tail_that_is_not_digits_is_explained(panel, make):
+    page = _as(panel, make, "admin").get("/admin/residents/?phone=abc%25").get_data(as_text=True)
+    assert "手机尾号请输入 3 到 11 位数字。" in page
+
+
+def test_pages_keep_the_search(panel, make):
+    village = make.org_unit(name="南山村")
+    for i in range(55):
+        make.user(real_name=f"南山居民{i:02d}", org_unit_id=village.id)
+    make.user(real_name="别村的人")
+    client = _as(panel, make, "reviewer")
+    first = client.get(f"/admin/residents/?unit={village.id}").get_data(as_text=True)
+    assert "共 55 人，第 1 / 2 页" in first and len(_names(first)) == 50
+    link = re.search(r'href="(/admin/residents/\?[^"]*page=2[^"]*)"', first).group(1).replace("&amp;", "&")
+    assert f"unit={village.id}" in link
+    second = client.get(link).get_data(as_text=True)
+    assert len(_names(second)) == 5 and "别村的人" not in second
+
+
+def test_phones_are_whole_for_admins_and_masked_for_the_others(panel, make):
+    user = make.user(real_name="陈卫东")
+    make.cadre(user, phone="13812345678")
+    admin = panel.application.test_client()
+    login(admin, make.admin("admin"))
+    assert "13812345678" in admin.get("/admin/residents/").get_data(as_text=True)
+    assert "13812345678" in admin.get(f"/admin/residents/{user.id}/").get_data(as_text=True)
+    for role in ("editor", "reviewer"):
+        client = panel.application.test_client()
+        login(client, make.admin(role))
+        for path in ("/admin/residents/", f"/admin/residents/{user.id}/", "/admin/residents/?phone=5678"):
+            page = client.get(path).get_data(as_text=True)
+            assert "138****5678" in page and "13812345678" not in page, (role, path)
+
+
+def _table(page: str, table_id: str) -> str:
+    return re.search(rf'<table[^>]*id="{table_id}".*?</table>', page, re.S).group(0)
+
+
+def _busy(make, n: int):
+    """A person with n of everything (ledger entries, quizzes, wrong answers, check-ins,
+    redemptions, exam attempts), the newest of each marked 最新."""
+    from flask import current_app
+
+    user = make.rich_user(1000, real_name=f"忙碌的人{n}")
+    cadre = make.cadre(user)
+    category = make.category(name=f"民法典{n}")
+    questions = make.questions(n, category)
+    exam = make.exam()
+    reward = make.reward(cost=1, stock=n + 5, name=f"普法手册{n}")
+    start = utcnow() - timedelta(days=60)
+    for i in range(n):
+        when = start + timedelta(hours=i)
+        newest = "最新" if i == n - 1 else ""
+        ledger.credit(user.id, current_app.config["POINTS_RULES"]["checkin"], 2, f"busy:{user.id}:{i}", f"测试积分{newest}{i}", now=when)
+        db.session.add(Quiz(user_id=user.id, mode="practice", category_id=category.id, status="finished", question_count=5,
+                            answered_count=5, correct_count=i % 6, started_at=when, finished_at=when))
+        db.session.add(WrongAnswer(user_id=user.id, question_id=questions[i].id, category_id=category.id, last_answer=["A"],
+                                   wrong_count=1, last_wrong_at=when))
+        event = make.event(title=f"民法典宣讲{newest}{n}-{i}", starts_at=when, ends_at=when + timedelta(hours=2))
+        db.session.add(CheckIn(event_id=event.id, user_id=user.id, checked_in_at=when, points_awarded=3))
+        rewards.redeem(user.id, reward.id, now=when)
+        db.session.add(ExamAttempt(exam_id=exam.id, user_id=user.id, cadre_id=cadre.id, number=i + 1, status="submitted",
+                                   started_at=when, deadline=when + timedelta(hours=1), submitted_at=when, score=80, passed=True,
+                                   total_score=100, pass_score=60, paper=[]))
+    db.session.flush()
+    return user
+
+
+def test_a_persons_page_costs_the_same_however_much_they_did(panel, make, count_queries):
+    client = _as(panel, make, "admin")
+    counts = []
+    for n in (1, 30):
+        user = _busy(make, n)
+        client.get(f"/admin/residents/{user.id}/")  # warm: the signed-in account is loaded once, as in any session
+        with count_queries() as sql:
+            page = client.get(f"/admin/residents/{user.id}/").get_data(as_text=True)
+        counts.append(len(sql))
+        assert f"忙碌的人{n}" in page
+    assert counts[0] == counts[1]
+    # Newest first, and bounded: 10 of the 30 check-ins and a note saying so.
+    assert page.index("民法典宣讲最新30-29") < page.index("民法典宣讲30-28")
+    assert "民法典宣讲30-5" not in page and "共 30 条，只列出最近 10 条。" in page
+    assert _table(page, "person-redemptions").count("普法手册30") == 10
+
+
+def test_the_ledger_pages_and_every_list_reads_in_beijing_time(panel, make):
+    user = _busy(make, 25)
+    client = _as(panel, make, "reviewer")
+    first = client.get(f"/admin/residents/{user.id}/").get_data(as_text=True)
+    # 1 grant + 25 credits + 25 redemptions = 51 entries, 20 a page.
+    assert "测试积分最新24" in first and "测试积分0<" not in first
+    last = client.get(f"/admin/residents/{user.id}/?page=3").get_data(as_text=True)
+    assert "测试积分" in last and "测试积分最新24" not in last
+    assert re.search(r'href="/admin/residents/\d+/\?page=3"', first)
+
+    night = make.user(real_name="夜里签到的人")
+    event = make.event(title="跨年普法晚会", starts_at=datetime(2025, 12, 31, 16, 0), ends_at=datetime(2025, 12, 31, 18, 0))
+    db.session.add(CheckIn(event_id=event.id, user_id=night.id, checked_in_at=datetime(2025, 12, 31, 17, 30)))
+    db.session.flush()
+    page = client.get(f"/admin/residents/{night.id}/").get_data(as_text=True)
+    assert "2026-01-01 01:30" in page  # 17:30 UTC is half past one on New Year's Day in Beijing
+
+
+def test_pickup_codes_are_not_on_a_persons_page(panel, make):
+    user = make.rich_user(100)
+    code = rewards.redeem(user.id, make.reward(cost=10, name="普法雨伞").id).pickup_code
+    page = _as(panel, make, "admin").get(f"/admin/residents/{user.id}/").get_data(as_text=True)
+    assert "普法雨伞" in page and code not in page
+
+
+def test_no_such_person(panel, make):
+    assert _as(panel, make, "reviewer").get("/admin/residents/999999/").status_code == 404
