@@ -136,3 +136,42 @@ class AuditLog(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     admin: Mapped[AdminUser | None] = relationship(lazy="joined")
+
+
+# -- subscription messages (reminders/) ---------------------------------------------
+REMINDER_STATUSES = ("sending", "sent", "failed")
+
+
+class SubscriptionCredit(db.Model):
+    """How many subscription messages of one template a person still allows: WeChat
+    delivers one message per acceptance in wx.requestSubscribeMessage."""
+
+    __tablename__ = "subscription_credit"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    # The template's name in WECHAT_TEMPLATES (a reminder's reason), not WeChat's id.
+    template: Mapped[str] = mapped_column(String(40), primary_key=True)
+    credits: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("credits >= 0", name="credits_not_negative"),)
+
+
+class Reminder(db.Model):
+    """One reminder: a person, a reason and what it is about (an exam, a redemption).
+    The key is the primary key, so a reminder is claimed once and goes at most once."""
+
+    __tablename__ = "reminder"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(primary_key=True)
+    # sending: claimed, WeChat asked (kept if the run dies: never sent twice);
+    # sent; failed: WeChat refused or was unreachable, tried again while failures allow.
+    status: Mapped[str] = mapped_column(String(20), default="sending")
+    failures: Mapped[int] = mapped_column(default=0)
+    errcode: Mapped[int | None]
+    errmsg: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tried_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint(f"status IN {REMINDER_STATUSES}", name="status"),)

@@ -472,3 +472,22 @@ class RedemptionOut(Schema):
 
 
 RedemptionPage = page_of(RedemptionOut, "RedemptionPage")
+
+
+# -- subscription messages -----------------------------------------------------------
+
+
+class SubscribeIn(Schema):
+    templates = List(String(validate=Length(min=1, max=40)), required=True, validate=Length(max=20),
+                     metadata={"description": "wx.requestSubscribeMessage 中用户点了“允许”的模板，用模板名（GET /me/subscriptions 的 name），每个一次"})
+
+
+class SubscriptionOut(Schema):
+    name = String(metadata={"description": "模板名：exam_open 考试开始，exam_closing 考试即将截止，reward_ready 奖品待领取，reward_expiring 奖品即将过期"})
+    label = String(metadata={"description": "模板的中文名称"})
+    template_id = String(metadata={"description": "微信订阅消息模板 ID：调用 wx.requestSubscribeMessage 时放入 tmplIds"})
+    remaining = Integer(metadata={"description": "还可以给我发几条（每次“允许”一条，发一条用一次）；0 为未订阅"})
+
+
+class SubscriptionsOut(Schema):
+    templates = List(Nested(SubscriptionOut), metadata={"description": "可以订阅的全部模板（按我的身份），及各自还可发送的条数"})

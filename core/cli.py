@@ -160,6 +160,29 @@ def register(app) -> None:
 
         click.echo(f"已退回逾期未领取的兑换：{expire_unclaimed()} 笔。")
 
+    reminders = click.Group("reminders", help="Reminders by WeChat subscription message.")
+    app.cli.add_command(reminders)
+
+    @reminders.command("send")
+    def send_reminders():
+        """Send every reminder due now, each at most once (schedule it, e.g. every 10 minutes)."""
+        from reminders.reasons import REASONS
+        from reminders.sending import CannotSend, send_due
+
+        try:
+            run = send_due()
+        except CannotSend as exc:
+            raise click.ClickException(str(exc))
+        for problem in run.problems:
+            click.echo(problem)
+        if run.unconfigured:
+            click.echo("未在 WECHAT_TEMPLATES 配置模板，不发送：" + "、".join(f"{REASONS[n].label}（{n}）" for n in run.unconfigured))
+        click.echo(f"已发送订阅消息 {run.sent} 条，失败 {len(run.failures)} 条。")
+        for failure in run.failures:
+            click.echo(f"  {failure}")
+        if run.failures:
+            click.echo(f"失败的提醒在之后运行时重试，最多重试 {app.config['REMINDER_RETRIES']} 次。")
+
     points = click.Group("points", help="The points books.")
     app.cli.add_command(points)
 
