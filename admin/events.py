@@ -17,7 +17,7 @@ from activities.geo import GCJ02, WGS84
 from activities.models import EVENT_KIND_LABELS, Event
 from admin.auth import forbidden, has_role
 from admin.secrets import SECRET_READERS
-from admin.views import LocalTimesMixin, SecureModelView, _local_time
+from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time
 from core import xlsx
 from core.extensions import db
 from core.timeutil import local_text, utcnow
@@ -55,24 +55,31 @@ COORD_TYPE_CHOICES = [
 ]
 
 
+def _event_state(view, context, model, name):
+    now = utcnow()
+    if now < model.starts_at:
+        return "未开始"
+    return "进行中" if now < model.ends_at else "已结束"
+
+
 class EventView(LocalTimesMixin, SecureModelView):
     editors = ("admin",)  # editors keep the question bank; events are the office's
     local_time_fields = ("starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at")
-    column_list = ("id", "title", "kind", "org_unit", "starts_at", "location_name", "checkin_count", "points", "links")
+    column_list = ("id", "title", "kind", "org_unit", "starts_at", "state", "location_name", "checkin_count", "points", "links")
     column_labels = {
         "id": "编号", "title": "活动名称", "kind": "类型", "org_unit": "主办单位", "org_unit.name": "主办单位",
         "starts_at": "开始时间", "ends_at": "结束时间", "checkin_opens_at": "签到开始", "checkin_closes_at": "签到截止",
         "location_name": "地点", "latitude": "纬度", "longitude": "经度", "coord_type": "坐标来源", "radius_m": "签到范围（米）",
         "points": "签到积分", "quiz_category": "现场答题法律", "quiz_size": "现场答题题数", "quiz_points_each": "每答对一题积分",
-        "token_seconds": "签到码更换间隔（秒）", "checkin_count": "签到人数", "description": "活动介绍", "links": "",
+        "token_seconds": "签到码更换间隔（秒）", "checkin_count": "签到人数", "description": "活动介绍", "links": "", "state": "状态",
         "created_at": "创建时间",
     }
     column_searchable_list = ("title", "location_name")
-    column_filters = ("kind", "org_unit.name", "starts_at")
+    column_filters = ("kind", "org_unit.name", LocalDateBetween(Event.starts_at, "开始日期"))
     column_choices = {"kind": list(EVENT_KIND_LABELS.items()), "coord_type": COORD_TYPE_CHOICES}
     column_default_sort = ("starts_at", True)
     column_formatters = {"starts_at": _local_time, "ends_at": _local_time, "checkin_opens_at": _local_time,
-                         "checkin_closes_at": _local_time, "created_at": _local_time, "links": _links}
+                         "checkin_closes_at": _local_time, "created_at": _local_time, "links": _links, "state": _event_state}
     form_columns = (
         "title", "kind", "org_unit", "starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at", "location_name",
         "latitude", "longitude", "coord_type", "radius_m", "points", "quiz_category", "quiz_size", "quiz_points_each", "token_seconds",

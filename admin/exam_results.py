@@ -20,6 +20,9 @@ from quiz_bank.exams import certificates, results
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
 
 PAGE_SIZE = 20
+# The question analysis of a large bank ran to 13,000 px in one table: a page at a time
+# (bad questions come first, so the first page holds what needs checking).
+QUESTIONS_PER_PAGE = 20
 # Characters a file name may not hold on Windows (where the office opens it).
 UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -51,11 +54,18 @@ class ExamResultsView(StaffView):
     def detail(self, exam_id):
         exam = self._exam(exam_id)
         makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
+        questions = results.question_stats(exam)
+        qpages = max((len(questions) + QUESTIONS_PER_PAGE - 1) // QUESTIONS_PER_PAGE, 1)
+        qpage = min(max(request.args.get("qpage", 1, type=int) or 1, 1), qpages)
+        first = (qpage - 1) * QUESTIONS_PER_PAGE
+        now = utcnow()
         return self.render(
             "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=local_text,
-            results=results.exam_results(exam, flags=True), questions=results.question_stats(exam), bands=results.BANDS,
+            results=results.exam_results(exam, flags=True), bands=results.BANDS,
+            questions=questions[first:first + QUESTIONS_PER_PAGE], question_count=len(questions),
+            bad_count=sum(1 for q in questions if q["bad"]), qpage=qpage, qpages=qpages, qfirst=first,
             min_sample=results.MIN_SAMPLE, makeups=makeups, can_makeup=has_role(*self.makers),
-            closed=utcnow() >= exam.closes_at,
+            closed=now >= exam.closes_at, not_open=now < exam.opens_at,
         )
 
     @expose("/<int:exam_id>/export.xlsx")

@@ -12,12 +12,12 @@ from wtforms.validators import NumberRange, Optional
 from activities.photos import store_image
 from admin.auth import StaffView, forbidden, has_role
 from admin.secrets import SecretColumns
-from admin.views import LocalTimesMixin, SecureModelView, _local_time
+from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time, _yes_no
 from core import xlsx
 from core.domain_errors import DomainError
 from core.timeutil import local_naive, local_text, local_today, utcnow
 from points import books, rewards
-from points.models import REDEMPTION_STATUS_LABELS
+from points.models import REDEMPTION_STATUS_LABELS, Redemption
 
 COUNTER_STAFF = ("admin",)  # editors keep the question bank
 LIMIT_PERIOD_LABELS = {"all": "总共", "month": "每月"}
@@ -38,9 +38,12 @@ class RewardView(LocalTimesMixin, SecureModelView):
         "visible": "上架", "image_file": "图片", "created_at": "创建时间",
     }
     column_searchable_list = ("name",)
-    column_filters = ("visible",)
+    column_filters = ("visible", "limit_period")
     column_choices = {"limit_period": list(LIMIT_PERIOD_LABELS.items())}
-    column_formatters = {"image": _image, "offered_from": _local_time, "offered_until": _local_time}
+    column_formatters = {
+        "image": _image, "offered_from": _local_time, "offered_until": _local_time, "visible": _yes_no,
+        "per_user_limit": lambda v, c, m, n: "不限" if m.per_user_limit is None else m.per_user_limit,
+    }
     form_columns = ("name", "description", "image_file", "cost", "stock", "per_user_limit", "limit_period",
                     "offered_from", "offered_until", "visible")
     form_extra_fields = {"image_file": FileField("图片", description="JPEG、PNG 或 WebP，不超过 10 MB；不选则保留原图")}
@@ -96,7 +99,7 @@ class RedemptionView(SecretColumns, SecureModelView):
         "pickup_code": "领取码", "created_at": "兑换时间", "expires_at": "领取截止", "handed_over_at": "领取时间",
         "handed_over_by_admin": "经办人", "closed_at": "取消/过期时间", "month": "月份", "unit": "村/社区",
     }
-    column_filters = ("status", "reward.name")
+    column_filters = ("status", "reward.name", LocalDateBetween(Redemption.created_at, "兑换日期"))
     column_searchable_list = ("pickup_code",)
     column_choices = {"status": list(REDEMPTION_STATUS_LABELS.items())}
     column_default_sort = ("id", True)

@@ -15,7 +15,7 @@ from accounts.models import Cadre
 from admin.auth import StaffView, forbidden, has_role
 from admin.secrets import SECRET_READERS, SecretColumns
 from admin.uploads import stash, stashed
-from admin.views import SecureModelView, _local_time
+from admin.views import SecureModelView, _local_time, _yes_no
 from core.extensions import db
 from core.transactions import writes, writing
 from quiz_bank.exams import papers
@@ -35,7 +35,8 @@ class CadreView(SecretColumns, SecureModelView):
     }
     column_searchable_list = ("name", "phone", "binding_code")
     column_filters = ("org_unit.name", "newly_promoted", "active")
-    column_formatters = {"bound": lambda v, c, m, n: "是" if m.user_id else "否", "bound_at": _local_time}
+    column_formatters = {"bound": lambda v, c, m, n: "是" if m.user_id else "否", "bound_at": _local_time,
+                         "newly_promoted": _yes_no, "active": _yes_no}
     column_default_sort = ("id", False)
     form_columns = ("name", "phone", "org_unit", "position", "newly_promoted", "active")
     form_args = {"phone": {"validators": [Regexp(roster.PHONE_RE.pattern, message="请输入 11 位手机号码")]}}

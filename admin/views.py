@@ -1,9 +1,12 @@
 """Admin CRUD views. Changes go through the domain services, and every one is audited."""
+from datetime import timedelta
+
 from flask import flash, g
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, IntEqualFilter
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -12,11 +15,11 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from accounts import admins, audit
-from accounts.models import ADMIN_ROLE_LABELS
+from accounts.models import ADMIN_ROLE_LABELS, AdminUser, AuditLog
 from admin.auth import StaffOnly, forbidden, has_role
 from core.extensions import db
 from core.transactions import writes, writing
-from core.timeutil import from_local, local_naive, local_text
+from core.timeutil import from_local, local_midnight_utc, local_naive, local_text
 from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
 
@@ -26,8 +29,28 @@ ACTION_LABELS = {
     "totp_on": "开启两步验证", "totp_off": "关闭两步验证", "end_sessions": "结束所有会话",
     "publish": "发布", "reject": "驳回", "undo_import": "撤销导入",
 }
-ENTITY_LABELS = {"category": "法律分类", "question": "题目", "admin_user": "后台账号", "admin_session": "后台登录",
-                 "question_import": "题库导入"}
+# What each recorded object is called: every entity passed to audit.record, and the table
+# of every panel view that audits its saves (SecureModelView._audit).
+ENTITY_LABELS = {
+    "category": "法律分类", "question": "题目", "question_import": "题库导入", "admin_user": "后台账号",
+    "admin_session": "后台登录", "event": "活动", "event_photo": "活动照片", "exam": "考试", "cadre": "干部",
+    "reward": "奖品", "redemption": "兑换记录", "publicity_task": "普法责任任务",
+}
+# How a 判断题's answer (T/F inside the app) reads in the panel.
+TRUE_FALSE_WORDS = {"T": "对", "F": "错"}
+
+
+def answer_words(question) -> str:
+    """A question's answer as the clerk writes it: 对/错 for a 判断题, the letters otherwise."""
+    if question.type == "true_false":
+        return "".join(TRUE_FALSE_WORDS.get(a, a) for a in question.answer)
+    return "".join(question.answer)
+
+
+def _options(view, context, model, name):
+    if model.type == "true_false":  # its options are fixed: what the answer can be
+        return "对 / 错"
+    return Markup("<br>").join(f"{o['key']}. {o['text']}" for o in model.options)
 
 
 def _local_time(view, context, model, name):
@@ -36,6 +59,16 @@ def _local_time(view, context, model, name):
 
 def _yes_no(view, context, model, name):
     return "是" if getattr(model, name) else "否"
+
+
+class LocalDateBetween(DateBetweenFilter):
+    """A date range as the clerk means it: whole Beijing days, both ends included (the
+    database keeps UTC, so a plain date comparison would cut the days at 08:00)."""
+
+    def apply(self, query, value, alias=None):
+        start, end = value
+        column = self.get_column(alias)
+        return query.filter(column >= local_midnight_utc(start), column < local_midnight_utc(end + timedelta(days=1)))
 
 
 EXAM_ONLY = "仅用于考试"
@@ -202,8 +235,8 @@ class QuestionView(SecureModelView):
     column_default_sort = ("id", True)
     column_formatters = {
         "stem": lambda v, c, m, n: (m.stem[:60] + "…") if len(m.stem) > 60 else m.stem,
-        "answer": lambda v, c, m, n: "".join(m.answer),
-        "options": lambda v, c, m, n: Markup("<br>").join(f"{o['key']}. {o['text']}" for o in m.options),
+        "answer": lambda v, c, m, n: answer_words(m),
+        "options": _options,
         "updated_at": _local_time,
         "created_at": _local_time,
         "exam_only": _yes_no,
@@ -215,7 +248,7 @@ class QuestionView(SecureModelView):
             field = getattr(form, f"option_{option['key'].lower()}", None)
             if field is not None and model.type != "true_false":
                 field.data = option["text"]
-        form.answer.data = "".join(model.answer)
+        form.answer.data = answer_words(model)
 
     def _save(self, form, model=None):
         data = _form_to_data(form)
@@ -274,15 +307,32 @@ class QuestionView(SecureModelView):
         return has_role(*self.editors) and super().is_action_allowed(name)
 
 
+class _AdminAccounts:
+    """The operator filter's choices, read each time the filter menu is drawn: Flask-Admin
+    keeps a filter's options from start-up, so accounts added later would be missing."""
+
+    def __iter__(self):
+        rows = db.session.execute(select(AdminUser.id, AdminUser.username).order_by(AdminUser.username))
+        return iter([(str(i), name) for i, name in rows])
+
+
 class AuditLogView(SecureModelView):
     readers = ("admin", "reviewer")
     editors = ()
     column_list = ("created_at", "admin", "action", "entity", "entity_id", "summary")
     column_labels = {"created_at": "时间", "admin": "操作人", "action": "操作", "entity": "对象", "entity_id": "编号", "summary": "内容"}
     column_default_sort = ("id", True)
-    column_filters = ("action", "entity")
+    column_searchable_list = ("summary",)
+    column_filters = (
+        IntEqualFilter(AuditLog.admin_id, "操作人", options=_AdminAccounts()),
+        FilterEqual(AuditLog.action, "操作", options=list(ACTION_LABELS.items())),
+        FilterEqual(AuditLog.entity, "对象", options=list(ENTITY_LABELS.items())),
+        LocalDateBetween(AuditLog.created_at, "日期"),
+    )
     column_formatters = {
         "created_at": _local_time,
+        # A failed login has no account behind it (the summary names what was typed).
+        "admin": lambda v, c, m, n: m.admin.username if m.admin else "—",
         "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
         "entity": lambda v, c, m, n: ENTITY_LABELS.get(m.entity, m.entity),
     }
@@ -306,7 +356,8 @@ class AdminUserView(SecureModelView):
     column_list = ("username", "role", "active", "created_at")
     column_labels = {"username": "用户名", "role": "角色", "active": "启用", "created_at": "创建时间"}
     column_choices = {"role": list(ADMIN_ROLE_LABELS.items())}
-    column_formatters = {"created_at": _local_time}
+    column_filters = ("role", "active")
+    column_formatters = {"created_at": _local_time, "active": _yes_no}
     can_view_details = False
 
     def on_model_change(self, form, model, is_created):

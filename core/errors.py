@@ -2,8 +2,7 @@
 import os
 
 from apiflask import HTTPError
-from flask import request
-from markupsafe import escape
+from flask import render_template, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -78,6 +77,24 @@ def error_body(error: HTTPError) -> dict:
     return {"code": code, "message": message, "details": details}
 
 
+# The panel's error pages: a heading and what to do, in the clerk's words.
+PANEL_PAGES = {
+    400: ("页面已过期", "页面已过期或请求无效（常见于页面打开太久），请返回刷新后重试。"),
+    403: ("没有权限", "当前账号没有权限查看此页面或进行此操作。如需使用，请联系管理员分配权限。"),
+    404: ("页面不存在", "要打开的页面不存在：可能是地址有误，或者内容已被删除。"),
+    405: ("无法这样操作", "不支持此请求方式，请从页面上的按钮或链接进入。"),
+    500: ("服务器出错", "服务器出了点问题，请稍后再试；多次出现请联系技术人员。"),
+}
+
+
+def panel_error_page(status: int, message: str | None = None):
+    """The panel's styled error page (a web page, where the API answers JSON); `message`
+    replaces the general one when the error says what went wrong."""
+    title, general = PANEL_PAGES[status]
+    html = render_template("panel_error.html", status=status, title=title, message=message or general)
+    return html, status, {"Content-Type": "text/html; charset=utf-8"}
+
+
 def _flatten_validation(detail: dict) -> dict:
     """APIFlask nests marshmallow errors by location ({"json": {...}}); the client
     wants the offending fields."""
@@ -103,16 +120,11 @@ def register(app) -> None:
         if error.status_code == 413 and request.path.startswith("/api/"):
             # A body over MAX_CONTENT_LENGTH: the same answer as a photo over its own limit.
             error = ApiError(422, "file_too_large", "上传的文件过大：图片不能超过 10 MB。")
-        if not request.path.startswith("/api/") and error.status_code in (400, 403, 404, 405, 500):
-            # The admin panel is a web page: give it a page, not JSON.
-            body = error_body(error)
-            if error.status_code == 400:  # in the panel, almost always an expired CSRF token
-                body["message"] = "页面已过期或请求无效，请返回刷新后重试。"
-            html = (
-                f"<!doctype html><meta charset=utf-8><title>{escape(body['message'])}</title>"
-                f"<p>{escape(body['message'])}</p><p><a href='/admin/'>返回管理后台</a></p>"
-            )
-            return html, error.status_code, {"Content-Type": "text/html; charset=utf-8"}
+        if not request.path.startswith("/api/") and error.status_code in PANEL_PAGES:
+            # The admin panel is a web page: give it a page, not JSON. A domain error's
+            # own message (it has a code) says more than the general one.
+            said = error_body(error)["message"] if "code" in error.extra_data else None
+            return panel_error_page(error.status_code, said)
         return error_body(error), error.status_code, error.headers
 
     @app.errorhandler(DomainError)
