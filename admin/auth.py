@@ -46,7 +46,9 @@ def has_role(*roles: str) -> bool:
 
 def forbidden():
     """A page that says why, for a signed-in account whose role may not do this."""
-    return "<p>当前账号没有权限进行此操作。</p><p><a href='/admin/'>返回管理后台</a></p>", 403
+    from core.errors import panel_error_page
+
+    return panel_error_page(403, "当前账号没有权限进行此操作。")
 
 
 READERS = ("admin", "editor", "reviewer")

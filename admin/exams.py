@@ -79,7 +79,7 @@ class ExamView(LocalTimesMixin, SecureModelView):
         "good_percent": {"validators": [NumberRange(1, 100, "须在 1 到 100 之间")]},
         "cadres": {"description": "可输入姓名搜索"},
     }
-    form_ajax_refs = {"cadres": {"fields": ("name", "phone"), "page_size": 20}}
+    form_ajax_refs = {"cadres": {"fields": ("name", "phone"), "page_size": 20, "placeholder": "输入姓名或手机号查找干部"}}
     inline_models = (PaperRuleInline(PaperRule),)
 
     domain_check = staticmethod(check_exam)

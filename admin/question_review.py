@@ -73,6 +73,9 @@ class PendingQuestionView(QuestionView):
         flash(f"已驳回并删除 {len(questions)} 道题目。", "success")
 
 
+FORMAT_LABELS = {"xlsx": "Excel", "csv": "CSV", "docx": "Word", "gift": "GIFT", "aiken": "Aiken", "json": "JSON", "yaml": "YAML"}
+
+
 def _who(view, context, model, name):
     return model.admin.username if model.admin else "命令行"
 
@@ -90,7 +93,8 @@ class ImportHistoryView(SecureModelView):
     column_labels = {"created_at": "导入时间", "filename": "文件", "fmt": "格式", "admin": "操作人", "added": "新增",
                      "pending": "其中待审核", "existing": "已存在（跳过）", "refused": "有问题未导入", "undone_at": "已撤销于"}
     column_default_sort = ("id", True)
-    column_formatters = {"created_at": _local_time, "undone_at": _local_time, "admin": _who, "filename": _filename}
+    column_formatters = {"created_at": _local_time, "undone_at": _local_time, "admin": _who, "filename": _filename,
+                         "fmt": lambda v, c, m, n: FORMAT_LABELS.get(m.fmt, m.fmt)}
 
     @property
     def can_create(self):

@@ -299,3 +299,20 @@ def test_the_panel_has_its_own_icon_served_by_the_app(client):
     assert r.status_code == 200 and r.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
     login_page = client.get("/admin/auth/login").get_data(as_text=True)
     assert 'rel="icon" href="/static/favicon.ico"' in login_page
+
+
+def test_a_refused_page_is_the_styled_chinese_403(panel, make):
+    from tests.admin.conftest import login
+
+    login(panel, make.admin("reviewer"))
+    r = panel.get("/admin/questions/new/")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 403 and "当前账号没有权限进行此操作。" in page and "返回首页" in page and "favicon" in page
+
+
+def test_the_exam_form_asks_for_cadres_in_chinese(panel, make):
+    from tests.admin.conftest import login
+
+    login(panel, make.admin("admin"))
+    page = panel.get("/admin/exams/new/").get_data(as_text=True)
+    assert "输入姓名或手机号查找干部" in page and "Please select model" not in page and "请选择模型" not in page
