@@ -12,6 +12,7 @@ from admin.account import AccountView
 from admin.archive import ArchiveView
 from admin.duties import AnnualReportView, DutyReviewView, PublicityTaskView
 from admin.auth import AuthView, DashboardView, load_admin, require_second_factor_setup
+from admin.certificates import CertificateListView
 from admin.exam_results import CertificateCheckView, ExamResultsView
 from admin.event_photos import EventPhotoView
 from admin.events import EventView
@@ -46,7 +47,8 @@ def _in_chinese(app, message, category):
 def init_admin(app) -> set[str]:
     """Build the panel; return the inline event handlers its pages carry (for the CSP)."""
     # Our templates (login, dashboard) sit beside this module.
-    app.register_blueprint(Blueprint("panel", __name__, template_folder="templates"))
+    app.register_blueprint(Blueprint("panel", __name__, template_folder="templates", static_folder="static",
+                                     static_url_path="/admin/panel-static"))
     Babel(app, locale_selector=lambda: "zh_Hans_CN")
     message_flashed.connect(_in_chinese, app)
     app.add_template_filter(local_text, "localtime")
@@ -76,6 +78,7 @@ def init_admin(app) -> set[str]:
     panel.add_view(ExamView(Exam, db.session, name="考试", category="考试", endpoint="exams"))
     panel.add_view(ExamResultsView(name="成绩统计", category="考试", endpoint="exam_results", url="/admin/exam-results"))
     panel.add_view(CertificateCheckView(name="证书查验", category="考试", endpoint="certificates", url="/admin/certificates"))
+    panel.add_view(CertificateListView(name="合格证书", category="考试", endpoint="exam_certificates", url="/admin/exam-certificates"))
     panel.add_view(CadreView(Cadre, db.session, name="干部名册", category="干部", endpoint="cadres"))
     panel.add_view(RosterImportView(name="导入花名册", category="干部", endpoint="roster", url="/admin/roster"))
     panel.add_view(RewardView(Reward, db.session, name="奖品", category="积分商城", endpoint="rewards"))
