@@ -36,7 +36,8 @@ def qr_svg(token: str) -> str:
     """The QR code of a token, as inline SVG (cached: one drawing per period)."""
     import segno  # heavy: imported where used
 
-    return segno.make(token, error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
+    # A viewBox and no fixed size: the projector's CSS scales the code to the screen.
+    return segno.make(token, error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff", omitsize=True)
 
 
 def _links(view, context, model, name):
@@ -108,6 +109,9 @@ class EventView(LocalTimesMixin, SecureModelView):
     }
 
     domain_check = staticmethod(check_event)
+    # The form takes the place from the browser's location or pasted map coordinates.
+    create_template = "admin/event_create.html"
+    edit_template = "admin/event_edit.html"
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
