@@ -1,7 +1,7 @@
 """Event photos in the panel: the archive of each event's evidence. Admins upload
 and delete; editors and reviewers look. Checking and storing are
 activities.photos's, as for the mini-program."""
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -21,7 +21,6 @@ DELETERS = ("admin",)
 PAGE_SIZE = 20
 
 
-
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
 
@@ -33,6 +32,22 @@ def _uploader(photo: EventPhoto) -> str:
         user = photo.uploaded_by_user
         return user.real_name or user.nickname or f"用户 {user.id}"
     return ""
+
+
+def _prepare(upload, caption: str) -> photos.Prepared:
+    return photos.Prepared(upload.stream.read(photos.MAX_BYTES + 1), upload.filename, upload.mimetype, caption)
+
+
+def _record(event: Event, prepared: list[tuple[str, photos.Prepared]]) -> list[bool]:
+    """Record checked photos in one unit of work; whether each was new to the event."""
+    created = []
+    with writing():
+        for filename, ready in prepared:
+            photo, is_new = photos.record_photo(event, ready, admin_id=current_user.id)
+            if is_new:
+                audit.record(current_user.id, "create", "event_photo", photo.id, f"为活动“{event.title}”上传照片 {filename}")
+            created.append(is_new)
+    return created
 
 
 class EventPhotoView(StaffView):
@@ -70,41 +85,49 @@ class EventPhotoView(StaffView):
             "admin/event_photos_event.html", event=event, photos=rows, kinds=EVENT_KIND_LABELS, local=local_text, size=_size,
             uploader=_uploader, photo_url=photos.photo_url, thumb_url=photos.thumb_url,
             can_upload=has_role(*UPLOADERS), can_delete=has_role(*DELETERS),
-            max_mb=photos.MAX_BYTES // (1024 * 1024), caption_max=photos.CAPTION_MAX,
-            max_request_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+            max_bytes=photos.MAX_BYTES, max_mb=photos.MAX_BYTES // (1024 * 1024), caption_max=photos.CAPTION_MAX,
         )
 
     @expose("/<int:event_id>/upload", methods=("POST",))
     def upload(self, event_id):
+        """The page's script (static/event-photos.js) sends one photo a request and
+        asks for JSON, so a batch has no total size; a browser without it posts the
+        form, all its photos in one request (up to MAX_CONTENT_LENGTH)."""
         if not has_role(*UPLOADERS):
             return forbidden()
         event = self._event(event_id)
         uploads = [f for f in request.files.getlist("file") if f and f.filename]
+        caption = request.form.get("caption", "")
+        if request.accept_mimetypes.best == "application/json":
+            return self._upload_one(event, uploads, caption)
         if not uploads:
             flash("请选择要上传的照片。", "error")
             return redirect(url_for(".detail", event_id=event.id))
-        caption = request.form.get("caption", "")
         prepared = []  # checked and kept first: no image work inside the unit of work
         for upload in uploads:
             try:
-                prepared.append((upload.filename, photos.Prepared(upload.stream.read(photos.MAX_BYTES + 1), upload.filename,
-                                                                   upload.mimetype, caption)))
+                prepared.append((upload.filename, _prepare(upload, caption)))
             except DomainError as exc:
                 flash(f"{upload.filename}：{exc.message}", "error")
-        added, existing = 0, 0
-        with writing():
-            for filename, ready in prepared:
-                photo, created = photos.record_photo(event, ready, admin_id=current_user.id)
-                if created:
-                    added += 1
-                    audit.record(current_user.id, "create", "event_photo", photo.id, f"为活动“{event.title}”上传照片 {filename}")
-                else:
-                    existing += 1
+        created = _record(event, prepared)
+        added = sum(created)
         if added:
             flash(f"已上传 {added} 张照片。", "success")
-        if existing:
-            flash(f"{existing} 张照片此活动已有，未重复保存。", "info")
+        if len(created) > added:
+            flash(f"{len(created) - added} 张照片此活动已有，未重复保存。", "info")
         return redirect(url_for(".detail", event_id=event.id))
+
+    @staticmethod
+    def _upload_one(event: Event, uploads: list, caption: str):
+        if len(uploads) != 1:
+            return jsonify(message="请每次上传一张照片。"), 400
+        upload = uploads[0]
+        try:
+            ready = _prepare(upload, caption)
+        except DomainError as exc:
+            return jsonify(message=exc.message), 422
+        [created] = _record(event, [(upload.filename, ready)])
+        return jsonify(created=created, message="已上传" if created else "此活动已有这张照片，未重复保存")
 
     @expose("/<int:event_id>/photos/<int:photo_id>/delete", methods=("POST",))
     def delete(self, event_id, photo_id):
