@@ -98,9 +98,11 @@ class RedemptionView(SecretColumns, SecureModelView):
         "id": "编号", "reward": "奖品", "reward.name": "奖品", "user": "兑换人", "cost": "积分", "status": "状态",
         "pickup_code": "领取码", "created_at": "兑换时间", "expires_at": "领取截止", "handed_over_at": "领取时间",
         "handed_over_by_admin": "经办人", "closed_at": "取消/过期时间", "month": "月份", "unit": "村/社区",
+        "user.real_name": "兑换人姓名", "user.nickname": "微信昵称",
     }
     column_filters = ("status", "reward.name", LocalDateBetween(Redemption.created_at, "兑换日期"))
-    column_searchable_list = ("pickup_code",)
+    # By who redeemed, as the counter is asked ("王秀英 came for her rice"); by the code for admins only.
+    column_searchable_list = ("pickup_code", "user.real_name", "user.nickname")
     column_choices = {"status": list(REDEMPTION_STATUS_LABELS.items())}
     column_default_sort = ("id", True)
     column_formatters = {"created_at": _local_time, "expires_at": _local_time, "handed_over_at": _local_time, "closed_at": _local_time}

@@ -1,4 +1,5 @@
-"""兑换记录 as a workbook: what the list shows after its search and filters, never a pickup code."""
+"""兑换记录: found by who redeemed, and as a workbook of what the list shows after its search and
+filters, never a pickup code."""
 import io
 import json
 import re
@@ -65,3 +66,14 @@ def test_the_export_follows_the_search_and_the_status_filter(panel, make):
 def test_the_list_offers_the_download(panel, make):
     login(panel, make.admin("editor"))
     assert "/admin/redemptions/export/xlsx/" in panel.get("/admin/redemptions/").get_data(as_text=True)
+
+
+def test_everyone_finds_redemptions_by_name_or_nickname(panel, make):
+    _town(make)
+    neighbour = make.rich_user(50, real_name="陈晓明", nickname="晓燕的邻居")
+    rewards.redeem(neighbour.id, make.reward(cost=5, name="普法扇子").id)
+    login(panel, make.admin("reviewer"))
+    assert {r[2] for r in _rows(panel, search="陈晓燕")[1:]} == {"陈晓燕"}
+    page = panel.get("/admin/redemptions/?search=晓燕").get_data(as_text=True)
+    assert page.count('<td class="col-reward">') == 3 and "普法扇子" in page  # the name, or the nickname
+    assert "兑换人姓名" in page  # the search box says what it searches
