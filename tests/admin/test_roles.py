@@ -168,6 +168,9 @@ SCREENS = (
            reads=(GET("/admin/exam-results/"), GET("/admin/exam-results/{exam}/"), GET("/admin/exam-results/{exam}/export.xlsx")),
            writes=(POST("/admin/exam-results/{exam}/makeup", done=lambda w: _exists(Exam, makeup_of_id=w["exam"])(w)),)),
     Screen("证书查验", "certificates", ALL_VIEW, reads=(GET("/admin/certificates/?serial=PF-0000"),)),
+    Screen("合格证书", "exam_certificates", ALL_VIEW,
+           reads=(GET("/admin/exam-certificates/"), GET("/admin/exam-certificates/{exam}/"),
+                  GET("/admin/exam-certificates/{exam}/certificates.pdf", ok=302))),  # nobody passed: back to the list
     Screen("干部名册", "cadres", _access(EDIT, VIEW, VIEW),
            reads=(GET("/admin/cadres/"), GET("/admin/cadres/details/?id={cadre}"), GET("/admin/cadres/?search={cadre_name}")),
            writes=(GET("/admin/cadres/new/"), GET("/admin/cadres/edit/?id={cadre}"),
