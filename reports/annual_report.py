@@ -1,10 +1,11 @@
 """The draft of the township's 法治政府建设年度报告 as a Word file: the sections such a
-report has, the year's measured sentences and tables filled in from reports.figures
-and reports.duties, and headings left for what the staff write themselves (problems,
+report has, the year's measured sentences, tables and charts (as images) filled in from
+reports.figures and reports.duties, and headings left for what the staff write themselves (problems,
 the principal leaders' duties, next year's plan). A4, with the fonts of government
 documents (仿宋 body, 黑体/楷体 headings), which Word and WPS both have."""
 import io
 
+from reports.charts import bar_chart
 from reports.duties import HEADERS as DUTY_HEADERS, duty_table
 
 BODY_FONT, HEADING_FONT, SUBHEADING_FONT, TITLE_FONT = "仿宋", "黑体", "楷体", "宋体"
@@ -48,6 +49,12 @@ def _table(doc, headers: list[str], rows: list[list]) -> None:
     doc.add_paragraph()
 
 
+def _chart(doc, png: bytes) -> None:
+    from docx.shared import Mm
+
+    doc.add_picture(io.BytesIO(png), width=Mm(150))
+
+
 def _rate(value) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
@@ -72,9 +79,11 @@ def annual_report_docx(f: dict, duties: list[dict], town: str = "本镇") -> byt
     _paragraph(doc, "（一）深入开展法治宣传教育", SUBHEADING_FONT, 16, indent=False)
     for line in f["headlines"]:
         _paragraph(doc, line)
+    _chart(doc, bar_chart("普法活动场次（按类型）", [(k["label"], k["events"]) for k in e["by_kind"]], "场"))
     _paragraph(doc, "表1 普法活动（按类型）", BODY_FONT, 12, bold=True, center=True)
     _table(doc, ["活动类型", "场次", "覆盖（人）", "参与（人次）"],
            [[k["label"], k["events"], k["people"], k["checkins"]] for k in e["by_kind"]])
+    _chart(doc, bar_chart("活动参与群众（按村、社区，人次）", [(v["unit"], v["checkins"]) for v in e["by_village"]], "人次"))
     _paragraph(doc, "表2 参与群众（按村、社区）", BODY_FONT, 12, bold=True, center=True)
     _table(doc, ["村（社区）", "活动覆盖（人）", "活动参与（人次）"], [[v["unit"], v["people"], v["checkins"]] for v in e["by_village"]])
     if learning["by_law"]:
@@ -87,10 +96,12 @@ def annual_report_docx(f: dict, duties: list[dict], town: str = "本镇") -> byt
         for kind in exams["by_kind"]:
             _paragraph(doc, f"{kind['label']}：应考{kind['assigned']}人，参考{kind['sat']}人，合格{kind['passed']}人，"
                             f"合格率{_rate(kind['pass_rate'])}。")
-        units = [[k["label"], u["unit"], u["assigned"], u["sat"], u["passed"], _rate(u["pass_rate"])]
+        units = [[k["label"], u["unit"], u["assigned"], u["sat"], u["passed"], _rate(u["pass_rate"]), u["pass_rate"] or 0]
                  for k in exams["by_kind"] for u in k["by_unit"]]
+        _chart(doc, bar_chart("学法考试合格率（按单位）", [(f"{u[1]}（{u[0]}）" if len(exams["by_kind"]) > 1 else u[1], u[6])
+                                                         for u in units], "%"))
         _paragraph(doc, "表4 学法考试（按单位）", BODY_FONT, 12, bold=True, center=True)
-        _table(doc, ["考试类型", "单位", "应考（人）", "参考（人）", "合格（人）", "合格率"], units)
+        _table(doc, ["考试类型", "单位", "应考（人）", "参考（人）", "合格（人）", "合格率"], [u[:6] for u in units])
     else:
         _paragraph(doc, f"{year}年尚未组织学法考试。")
 

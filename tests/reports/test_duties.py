@@ -100,3 +100,5 @@ def test_the_annual_report_draft_carries_the_measured_sentences_and_tables(make)
     assert {"镇司法所", "镇派出所", "禁毒日", "法治讲座"} <= cells
     section = doc.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    # The charts are in it as pictures: by kind, by village, exam pass rate by unit.
+    assert len(doc.inline_shapes) == 3
