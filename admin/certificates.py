@@ -66,15 +66,9 @@ class CertificateListView(StaffView):
         return self.render("admin/certificate_list.html", exam=None, rows=rows, kinds=EXAM_KIND_LABELS, local=local_text,
                            page=page, pages=max(-(-total // EXAMS_PAGE_SIZE), 1))
 
-    def _exam(self, exam_id: int) -> Exam:
-        exam = db.session.get(Exam, exam_id)
-        if exam is None:
-            abort(404)
-        return exam
-
     @expose("/<int:exam_id>/")
     def exam(self, exam_id):
-        exam = self._exam(exam_id)
+        exam = db.get_or_404(Exam, exam_id)
         page = max(request.args.get("page", 1, type=int) or 1, 1)
         passed = _passed(exam.id)
         total = db.session.scalar(select(func.count()).select_from(passed.subquery()))
@@ -99,7 +93,7 @@ class CertificateListView(StaffView):
 
     @expose("/<int:exam_id>/certificates.pdf")
     def print_all(self, exam_id):
-        exam = self._exam(exam_id)
+        exam = db.get_or_404(Exam, exam_id)
         passed = _passed(exam.id)
         if not db.session.scalar(select(func.count()).select_from(passed.subquery())):
             flash("本场考试还没有合格人员，没有证书可打印。", "info")

@@ -4,7 +4,7 @@ The figures come from quiz_bank.exams.results; nothing is computed here."""
 import io
 import re
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -44,15 +44,9 @@ class ExamResultsView(StaffView):
         return self.render("admin/exam_results.html", exams=exams, overview=overview, kinds=EXAM_KIND_LABELS,
                            local=local_text, page=page, pages=pages, now=utcnow())
 
-    def _exam(self, exam_id: int) -> Exam:
-        exam = db.session.get(Exam, exam_id)
-        if exam is None:
-            abort(404)
-        return exam
-
     @expose("/<int:exam_id>/")
     def detail(self, exam_id):
-        exam = self._exam(exam_id)
+        exam = db.get_or_404(Exam, exam_id)
         makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
         questions = results.question_stats(exam)
         qpages = max((len(questions) + QUESTIONS_PER_PAGE - 1) // QUESTIONS_PER_PAGE, 1)
@@ -70,7 +64,7 @@ class ExamResultsView(StaffView):
 
     @expose("/<int:exam_id>/export.xlsx")
     def export(self, exam_id):
-        exam = self._exam(exam_id)
+        exam = db.get_or_404(Exam, exam_id)
         data = results.export_xlsx(exam)
         name = UNSAFE_FILENAME.sub("_", exam.title).strip() or f"考试{exam.id}"
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{name}成绩.xlsx",
@@ -80,7 +74,7 @@ class ExamResultsView(StaffView):
     def makeup(self, exam_id):
         if not has_role(*self.makers):
             return forbidden()
-        exam = self._exam(exam_id)
+        exam = db.get_or_404(Exam, exam_id)
         try:
             with writing():
                 new = results.create_makeup(exam)

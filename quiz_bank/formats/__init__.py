@@ -42,6 +42,20 @@ class UnsupportedFormat(ValueError):
     pass
 
 
+def blank_line_blocks(text: str):
+    """Yield each blank-line separated block of `text` as its (line number, line) pairs,
+    the lines as written (GIFT and Aiken are both written in such blocks)."""
+    block = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            block.append((number, line))
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
 # An upload is at most 12 MB, but a zip (.xlsx, .docx) of it can unpack to gigabytes,
 # all parsed in memory: such a file is refused before it is opened.
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024

@@ -11,7 +11,7 @@ next one. A .txt that has neither Aiken's options nor its ANSWER lines (nor GIFT
 marks, or it would have been read as GIFT) is reported as a file of unknown format."""
 import re
 
-from quiz_bank.formats import Parsed, Problem, ReadResult
+from quiz_bank.formats import Parsed, Problem, ReadResult, blank_line_blocks
 from quiz_bank.formats.tabular import decode
 
 OPTION = re.compile(r"^([A-H])\s*[.)．、）]\s*(.+)$")
@@ -23,27 +23,13 @@ UNKNOWN_FORMAT = ("无法识别文件格式：既不是 GIFT（没有 ::标题::
                   "也不是 Aiken（没有“A. …”选项行和“ANSWER: B”答案行）。")
 
 
-def _blocks(text: str):
-    """Yield the numbered, stripped lines of each blank-line separated block."""
-    block = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if line:
-            block.append((number, line))
-        elif block:
-            yield block
-            block = []
-    if block:
-        yield block
-
-
 def read(content: bytes, default_category: str | None = None) -> ReadResult:
     try:
         text = decode(content)
     except UnicodeDecodeError:
         return ReadResult(problems=[Problem(1, "无法识别文件编码，请使用 UTF-8 或 GBK。", whole_file=True)])
     category = default_category or ""
-    blocks = list(_blocks(text))
+    blocks = [[(n, line.strip()) for n, line in block] for block in blank_line_blocks(text)]
     result, last = ReadResult(), None
     for block in blocks:
         if isinstance(last, Parsed) and all(EXTRA.match(line) for _, line in block):

@@ -10,7 +10,7 @@ import re
 
 import nh3
 
-from quiz_bank.formats import Parsed, Problem, ReadResult
+from quiz_bank.formats import Parsed, Problem, ReadResult, blank_line_blocks
 
 # Escaped characters become private-use placeholders while a question is cut into its
 # parts, so an escaped ~ = # { } : never counts as GIFT syntax and an escaped newline
@@ -65,19 +65,6 @@ def _from_html(text: str) -> str:
     return text.replace("\xa0", " ")
 
 
-def _blocks(text: str):
-    """Yield each blank-line separated block as its numbered lines."""
-    block = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            block.append((number, line))
-        elif block:
-            yield block
-            block = []
-    if block:
-        yield block
-
-
 def _category(raw: str) -> str:
     """The last part of a Moodle category path ($course$/top/民法典); // is a slash in a name."""
     return _restore(re.split(r"(?<!/)/(?!/)", raw)[-1].replace("//", "/"))
@@ -93,7 +80,7 @@ def read(content: bytes, default_category: str | None = None) -> ReadResult:
     text = ESCAPED.sub(lambda m: PLACEHOLDER[m.group(1)], text)
     result = ReadResult()
     category = default_category or ""
-    for block in _blocks(text):
+    for block in blank_line_blocks(text):
         meta, body = {}, []
         for number, line in block:
             stripped = line.strip()
