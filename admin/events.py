@@ -102,7 +102,7 @@ class EventView(LocalTimesMixin, SecureModelView):
         "radius_m": {"validators": [Optional(), NumberRange(10, 10_000, "范围须在 10 到 10000 米之间")]},
         "points": {"validators": [NumberRange(0, 100, "签到积分须在 0 到 100 之间")]},
         "quiz_category": {"description": "选择后，已签到的人在活动期间可参加该法律的现场答题（仅用于考试的法律不列出）",
-                          "query_factory": quiz_laws},
+                          "query_factory": quiz_laws, "blank_text": "（不设现场答题）"},
         "quiz_size": {"validators": [NumberRange(1, 20, "题数须在 1 到 20 之间")]},
         "quiz_points_each": {"validators": [NumberRange(0, 50, "每题积分须在 0 到 50 之间")]},
         "token_seconds": {"validators": [NumberRange(10, 600, "须在 10 到 600 秒之间")]},

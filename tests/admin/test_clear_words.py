@@ -316,3 +316,11 @@ def test_the_exam_form_asks_for_cadres_in_chinese(panel, make):
     login(panel, make.admin("admin"))
     page = panel.get("/admin/exams/new/").get_data(as_text=True)
     assert "输入姓名或手机号查找干部" in page and "Please select model" not in page and "请选择模型" not in page
+
+
+def test_the_event_form_says_when_there_is_no_on_site_quiz(panel, make):
+    from tests.admin.conftest import login
+
+    login(panel, make.admin("admin"))
+    page = panel.get("/admin/events/new/").get_data(as_text=True)
+    assert "（不设现场答题）" in page and ">__None<" not in page
