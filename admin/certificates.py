@@ -16,25 +16,13 @@ from accounts.models import Cadre, OrgUnit
 from admin.auth import StaffView
 from core.extensions import db
 from core.timeutil import local_text
-from quiz_bank.exams import certificates
+from quiz_bank.exams import certificates, results
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Certificate, Exam, ExamAttempt
 from quiz_bank.exams.results import FINISHED
 
 EXAMS_PAGE_SIZE = 20
 PAGE_SIZE = 50
 BATCH = 100  # certificates read a batch at a time while the combined PDF is drawn
-
-
-def _passed(exam_id: int):
-    """Select of the attempt ids that hold the exam's certificates: each cadre's best passed attempt."""
-    ranked = (
-        select(ExamAttempt.id, func.row_number().over(
-            partition_by=ExamAttempt.cadre_id, order_by=(ExamAttempt.score.desc(), ExamAttempt.submitted_at, ExamAttempt.id),
-        ).label("rank"))
-        .where(ExamAttempt.exam_id == exam_id, ExamAttempt.status.in_(FINISHED), ExamAttempt.passed.is_(True))
-        .subquery()
-    )
-    return select(ranked.c.id).where(ranked.c.rank == 1)
 
 
 def _holders_order():
@@ -70,7 +58,7 @@ class CertificateListView(StaffView):
     def exam(self, exam_id):
         exam = db.get_or_404(Exam, exam_id)
         page = max(request.args.get("page", 1, type=int) or 1, 1)
-        passed = _passed(exam.id)
+        passed = results.certificate_attempts(exam.id)
         total = db.session.scalar(select(func.count()).select_from(passed.subquery()))
         rows = db.session.execute(
             select(ExamAttempt.id, ExamAttempt.score, ExamAttempt.total_score, ExamAttempt.submitted_at,
@@ -94,7 +82,7 @@ class CertificateListView(StaffView):
     @expose("/<int:exam_id>/certificates.pdf")
     def print_all(self, exam_id):
         exam = db.get_or_404(Exam, exam_id)
-        passed = _passed(exam.id)
+        passed = results.certificate_attempts(exam.id)
         if not db.session.scalar(select(func.count()).select_from(passed.subquery())):
             flash("本场考试还没有合格人员，没有证书可打印。", "info")
             return redirect(url_for(".exam", exam_id=exam.id))

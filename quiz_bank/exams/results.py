@@ -81,7 +81,7 @@ def _best(exam_id: int):
     """Subquery: each cadre's best finished attempt at the exam (one row per cadre)."""
     ranked = (
         select(
-            ExamAttempt.cadre_id, ExamAttempt.score, ExamAttempt.passed, ExamAttempt.total_score,
+            ExamAttempt.id.label("attempt_id"), ExamAttempt.cadre_id, ExamAttempt.score, ExamAttempt.passed, ExamAttempt.total_score,
             ExamAttempt.submitted_at, ExamAttempt.status,
             func.row_number().over(
                 partition_by=ExamAttempt.cadre_id,
@@ -92,6 +92,13 @@ def _best(exam_id: int):
         .subquery("ranked")
     )
     return select(ranked).where(ranked.c.rank == 1).subquery("best")
+
+
+def certificate_attempts(exam_id: int):
+    """Select of the attempt ids whose certificates the exam's holders carry: each cadre's
+    best finished attempt (the result that counts), where it passed."""
+    best = _best(exam_id)
+    return select(best.c.attempt_id).where(best.c.passed.is_(True))
 
 
 def _assigned(exam: Exam, *columns):
