@@ -42,8 +42,8 @@ from core.extensions import db
 from core.timeutil import local_midnight_utc, to_local, utcnow
 from points.models import REDEMPTION_STATUSES, PointsEntry, Redemption, Reward
 from quiz_bank.exams.assignment import assigned
-from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam, ExamAttempt
-from quiz_bank.exams.results import FINISHED
+from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
+from quiz_bank.exams.results import best_attempts
 from quiz_bank.models import Category, Question, Quiz, QuizItem
 
 NO_UNIT = "未填写"
@@ -307,14 +307,7 @@ def _exams(start: datetime, end: datetime, now: datetime) -> dict:
         .where(opened).group_by(Exam.kind))}
 
     # 16. Assigned cadres by kind and unit, with their best finished attempt at each exam.
-    ranked = (
-        select(ExamAttempt.exam_id, ExamAttempt.cadre_id, ExamAttempt.passed,
-               func.row_number().over(partition_by=(ExamAttempt.exam_id, ExamAttempt.cadre_id),
-                                      order_by=(ExamAttempt.score.desc(), ExamAttempt.submitted_at, ExamAttempt.id)).label("rank"))
-        .join(Exam, Exam.id == ExamAttempt.exam_id).where(opened, ExamAttempt.status.in_(FINISHED))
-        .subquery("ranked")
-    )
-    best = select(ranked).where(ranked.c.rank == 1).subquery("best")
+    best = best_attempts(opened)
     rows = db.session.execute(
         select(Exam.kind, Cadre.org_unit_id, OrgUnit.name, func.count(distinct(Cadre.id)),
                func.count(distinct(case((best.c.cadre_id.is_not(None), Cadre.id)))),

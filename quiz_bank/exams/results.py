@@ -77,21 +77,28 @@ def _mean(values: list[int]) -> float | None:
 # -- building blocks (subqueries) ----------------------------------------------------
 
 
-def _best(exam_id: int):
-    """Subquery: each cadre's best finished attempt at the exam (one row per cadre)."""
+def best_attempts(*where):
+    """Subquery: each cadre's best finished attempt at each exam (one row per exam and
+    cadre): the highest score, the earliest of equal scores. `where`: conditions on
+    ExamAttempt and Exam choosing the attempts."""
     ranked = (
         select(
-            ExamAttempt.id.label("attempt_id"), ExamAttempt.cadre_id, ExamAttempt.score, ExamAttempt.passed, ExamAttempt.total_score,
-            ExamAttempt.submitted_at, ExamAttempt.status,
+            ExamAttempt.id.label("attempt_id"), ExamAttempt.exam_id, ExamAttempt.cadre_id, ExamAttempt.score,
+            ExamAttempt.passed, ExamAttempt.total_score, ExamAttempt.submitted_at, ExamAttempt.status,
             func.row_number().over(
-                partition_by=ExamAttempt.cadre_id,
+                partition_by=(ExamAttempt.exam_id, ExamAttempt.cadre_id),
                 order_by=(ExamAttempt.score.desc(), ExamAttempt.submitted_at, ExamAttempt.id),
             ).label("rank"),
         )
-        .where(ExamAttempt.exam_id == exam_id, ExamAttempt.status.in_(FINISHED))
+        .join(Exam, Exam.id == ExamAttempt.exam_id)
+        .where(ExamAttempt.status.in_(FINISHED), *where)
         .subquery("ranked")
     )
     return select(ranked).where(ranked.c.rank == 1).subquery("best")
+
+
+def _best(exam_id: int):
+    return best_attempts(ExamAttempt.exam_id == exam_id)
 
 
 def certificate_attempts(exam_id: int):
