@@ -113,15 +113,17 @@ def login(client, admin, password: str = PASSWORD) -> None:
 
 @pytest.fixture
 def open_panel(browser, live_server):
-    """Factory: `open_panel()` gives a fresh browser context (logged out) on the panel.
+    """Factory: `open_panel()` gives a fresh browser context (logged out) on the panel;
+    `open_panel(viewport=..., is_mobile=True, ...)` one of another size or a phone's.
 
     Requests are only recorded, not intercepted (interception would switch off the
     browser cache and slow every page); Chromium itself resolves no host name but
     the loopback address (see CHROMIUM_ARGS), so a page needing the internet breaks."""
     contexts, panels = [], []
 
-    def opener() -> Panel:
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="block")
+    def opener(**options) -> Panel:
+        """`options`: more of the browser context's settings (a viewport, a phone's)."""
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="block", **options)
         context.set_default_timeout(10_000)
         page = context.new_page()
         panel = Panel(page=page, base_url=live_server)

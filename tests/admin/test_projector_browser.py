@@ -19,27 +19,16 @@ SCREENS = [
 
 
 @pytest.fixture
-def screen(browser, live_server):
+def screen(open_panel):
     """Factory: a logged-out panel in a browser window of the given size (a phone's if
-    `mobile`), which must reach nothing but the local server and keep its CSP."""
-    contexts, panels = [], []
+    `mobile`); open_panel holds it to reaching nothing but the local server and keeping
+    its CSP."""
 
     def opener(width: int, height: int, mobile: bool) -> Panel:
         options = {"is_mobile": True, "has_touch": True, "device_scale_factor": 3} if mobile else {}
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": width, "height": height}, **options)
-        context.set_default_timeout(10_000)
-        panel = Panel(page=context.new_page(), base_url=live_server)
-        panel.page.on("request", lambda request: panel.requests.append(request.url))
-        panel.page.on("console", lambda m: "Content Security Policy" in m.text and panel.csp_violations.append(m.text))
-        contexts.append(context)
-        panels.append(panel)
-        return panel
+        return open_panel(viewport={"width": width, "height": height}, **options)
 
-    yield opener
-    for context in contexts:
-        context.close()
-    for panel in panels:
-        assert panel.foreign_requests() == [] and panel.csp_violations == []
+    return opener
 
 
 def _box(page, selector: str) -> dict:
