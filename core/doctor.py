@@ -25,7 +25,7 @@ class Check:
 
 
 def run_checks() -> list[Check]:
-    return [*_configuration(), *_database(), _uploads(), _font(), _redis(), _time_zone()]
+    return [*_configuration(), *_database(), _uploads(), _font(), _redis(), _checkin_code(), _time_zone()]
 
 
 def _configuration() -> list[Check]:
@@ -84,6 +84,23 @@ def _font() -> Check:
             return Check("证书字体", True, f"{font}（常用字版本已裁剪好）")
         return Check("证书字体", True, f"{font}（常用字版本尚未裁剪：部署时请运行 flask exams cut-font，否则第一张证书会在服务进程里裁剪，该进程多占约 56 MB 内存）")
     return Check("证书字体", False, f"找不到 {font}，证书无法显示中文：请安装 fonts-wqy-microhei（apt-get install fonts-wqy-microhei）或设置 CERT_FONT。")
+
+
+def _checkin_code() -> Check:
+    """What the projector can show (activities.checkin_codes): a mini-program code needs
+    WeChat's credentials; the link QR, its fallback when WeChat refuses, PUBLIC_BASE_URL."""
+    cfg = current_app.config
+    wechat = bool(cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET"))
+    base = cfg.get("PUBLIC_BASE_URL")
+    if wechat and base:
+        return Check("签到二维码", True, "小程序码；微信出错时改用链接二维码。")
+    if wechat:
+        return Check("签到二维码", True, "小程序码。未设置 PUBLIC_BASE_URL：微信生成小程序码出错时，投屏上将没有可扫的二维码，建议设置。")
+    if base:
+        return Check("签到二维码", True, "链接二维码（微信“扫普通链接二维码打开小程序”）。")
+    if cfg["PRODUCTION"]:
+        return Check("签到二维码", False, "未设置微信凭据或 PUBLIC_BASE_URL：投屏上没有可扫的签到二维码。")
+    return Check("签到二维码", True, "开发模式：投屏显示签到码本身（仅供测试）。")
 
 
 def _redis() -> Check:

@@ -25,7 +25,7 @@ def test_doctor_on_a_migrated_demo_is_all_right(tmp_path):
     assert code == 0, output
     verdicts = _verdicts(output)
     assert set(verdicts.values()) == {"正常"}
-    assert {"运行模式", "数据库连接", "数据库结构", "时钟", "上传目录", "证书字体", "Redis", "时区"} <= set(verdicts)
+    assert {"运行模式", "数据库连接", "数据库结构", "时钟", "上传目录", "证书字体", "Redis", "签到二维码", "时区"} <= set(verdicts)
 
 
 def test_doctor_names_each_problem_of_a_broken_production(tmp_path):
@@ -36,7 +36,7 @@ def test_doctor_names_each_problem_of_a_broken_production(tmp_path):
     problems = [line for line in output.splitlines() if line.startswith("[问题]")]
     text = "\n".join(problems)
     for expected in ("SECRET_KEY", "WECHAT_APPID", "ALLOW_SQLITE=1", "flask db upgrade", "UPLOAD_DIR", "fonts-wqy-microhei",
-                     "REDIS_URL", "Asia/Shanghai"):
+                     "REDIS_URL", "PUBLIC_BASE_URL", "Asia/Shanghai"):
         assert expected in text, (expected, output)
     assert "拒绝启动" not in output  # the doctor ran; it did not crash on the refusal
 
