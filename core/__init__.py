@@ -83,6 +83,7 @@ def register_extensions(app: APIFlask) -> None:
     import quiz_bank.exams.models  # noqa: F401
     import activities.models  # noqa: F401
     import reports.models  # noqa: F401
+    import learning.models  # noqa: F401
     import api.idempotency  # noqa: F401
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

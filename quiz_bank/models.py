@@ -15,7 +15,7 @@ TYPE_LABELS = {"single": "单选", "multiple": "多选", "true_false": "判断"}
 QUESTION_STATUSES = ("active", "retired", "pending")
 STATUS_LABELS = {"active": "启用", "retired": "停用", "pending": "待审核"}
 TRUE_FALSE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
-QUIZ_MODES = ("daily", "practice", "challenge", "event")
+QUIZ_MODES = ("daily", "practice", "challenge", "event", "review")
 QUIZ_STATUSES = ("in_progress", "finished")
 
 
