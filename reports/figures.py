@@ -27,8 +27,9 @@ What counts, and where:
   points paid for rewards, refunded = points given back (cancelled or expired).
 - Rewards: redemptions made in the year, by what became of them; redeemed = all but
   those the person cancelled.
+- Learning gain: the held events with an on-site quiz, as reports.learning_gain defines it.
 
-Every figure is aggregated in SQL: `year_figures` sends the same 18 statements
+Every figure is aggregated in SQL: `year_figures` sends the same 19 statements
 however much the year holds.
 """
 from datetime import date, datetime, timedelta
@@ -45,6 +46,7 @@ from quiz_bank.exams.assignment import assigned
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
 from quiz_bank.exams.results import best_attempts
 from quiz_bank.models import Category, Question, Quiz, QuizItem
+from reports import learning_gain
 
 NO_UNIT = "未填写"
 ONLINE_MODES = ("daily", "practice", "challenge")
@@ -117,6 +119,7 @@ def year_figures(year: int, now: datetime | None = None) -> dict:
       rewards: {made, redeemed, pending, handed_over, cancelled, expired,
                 by_reward: [{reward_id, reward, made, redeemed, pending, handed_over, cancelled,
                              expired}] (most redeemed first)},
+      learning_gain: reports.learning_gain.year_gain (statement 19),
       headlines: [the sentences the annual report quotes],
     }
     Percentages have one decimal, None where there is nothing to divide by."""
@@ -132,6 +135,7 @@ def year_figures(year: int, now: datetime | None = None) -> dict:
         "exams": _exams(start, end, now),
         "points": _points(year, start, until),
         "rewards": _rewards(start, until),
+        "learning_gain": learning_gain.year_gain(start, end, now),
     }
     figures["headlines"] = headlines(figures)
     return figures
@@ -398,6 +402,9 @@ def headlines(f: dict) -> list[str]:
         q = e["quiz"]
         if q["people"]:
             lines.append(f"开展现场答题，{q['people']}人参与，答题{q['answered']}道，答对{q['correct']}道，正确率{q['accuracy']:.1f}%。")
+        gain = learning_gain.headline(f["learning_gain"])
+        if gain:
+            lines.append(gain)
     else:
         lines.append(f"{period}暂无普法活动记录。")
     if learning["answers"]:

@@ -185,6 +185,7 @@ def test_the_figures_take_the_same_statements_however_much_the_year_holds(make, 
         for i in range(n):
             unit = make.org_unit(kind="department")
             e = event(make, f"宣讲{i}", ("outreach", "school", "water_week")[i % 3], unit, datetime(2030, 1 + i % 12, 2, 9))
+            e.quiz_category_id = law.id
             exam = make.exam(exam_rules, opens_at=at(2030, 1 + i % 12, 3, 9), closes_at=at(2030, 1 + i % 12, 4, 9),
                              kind=("annual", "new_leader")[i % 2])
             cadre = make.cadre(make.user(), org_unit=unit, newly_promoted=True)
@@ -207,4 +208,5 @@ def test_the_figures_take_the_same_statements_however_much_the_year_holds(make, 
         big = year_figures(2030, now)
     assert (small["events"]["held"], big["events"]["held"]) == (1, 13)
     assert big["learning"]["answers"] == 13 * 9 and big["rewards"]["made"] == 13 * 3
-    assert len(few) == len(many) == 18
+    assert len(big["learning_gain"]["events"]) == 13
+    assert len(few) == len(many) == 19

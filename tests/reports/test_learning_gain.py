@@ -1,0 +1,172 @@
+"""The learning gain of an event, against answers counted by hand.
+
+The event: 宪法进万家, 2026-03-15 09:00-11:00 in Beijing, on-site quiz of 宪法; a1 and a2
+checked in, n1 and n2 did not. Answers (questions of 宪法 unless said):
+  a1  2026-02-13 (31 days before) 5 of 5          ignored: too early
+  a2  exactly 30 days before, 1 of 5              before
+  a1  10 days before, 2 of 5                      before
+  a1  5 days before, 1 of 1 on another law        ignored: another law
+  n1  20 days before, 3 of 5                      before
+  a1  on-site during the event, 4 of 5            on-site
+  a2  on-site, answered 10 min after the end, 2 of 4 (one left)   on-site, not after
+  n2  2 days after, 4 of 5 at another event's on-site quiz        after
+  a1  3 days after, 5 of 5                        after
+  n1  10 days after, 3 of 5                       after
+  a2  29 days after, 4 of 5                       after
+  n1  31 days after, 0 of 5                       ignored: too late
+So: attendees before 3/10 = 30.0%, on-site 6/9 = 66.7%, after 9/10 = 90.0%, gain 60.0;
+non-attendees before 3/5 = 60.0%, after 7/10 = 70.0%, gain 10.0; difference 50.0.
+"""
+from datetime import datetime, timedelta
+
+import pytest
+
+from core.extensions import db
+from reports.figures import year_bounds, year_figures
+from reports.learning_gain import event_gain, summary, year_gain
+from tests.reports.town import answers, at, check_in, event
+
+START = datetime(2026, 3, 15, 9, 0)
+DAY = timedelta(days=1)
+
+
+def _given(questions, right: int, left: int = 0):
+    return [(q, i < right) for i, q in enumerate(questions[:len(questions) - left])] + [(q, None) for q in questions[len(questions) - left:]]
+
+
+@pytest.fixture
+def case(make):
+    law, other = make.category(name="宪法（测试）"), make.category(name="民法典（测试）")
+    qs, others = make.questions(5, law), make.questions(1, other)
+    unit = make.org_unit(kind="department", name="司法所")
+    e = event(make, "宪法进万家", "constitution_day", unit, START)
+    e.quiz_category_id = law.id
+    elsewhere = event(make, "宪法进校园", "school", unit, START + 2 * DAY)
+    elsewhere.quiz_category_id = law.id
+    a1, a2, n1, n2 = (make.user(real_name=name) for name in ("到一", "到二", "未一", "未二"))
+    check_in(e, a1)
+    check_in(e, a2)
+    check_in(elsewhere, n2)
+    s, end = e.starts_at, e.ends_at
+    answers(a1, "practice", s - 31 * DAY, _given(qs, 5), law)
+    answers(a2, "daily", s - 30 * DAY, _given(qs, 1))
+    answers(a1, "practice", s - 10 * DAY, _given(qs, 2), law)
+    answers(a1, "practice", s - 5 * DAY, _given(others, 1), other)
+    answers(n1, "practice", s - 20 * DAY, _given(qs, 3), law)
+    answers(a1, "event", s + timedelta(minutes=30), _given(qs, 4), at_event=e)
+    answers(a2, "event", end + timedelta(minutes=10), _given(qs, 2, left=1), at_event=e)
+    answers(n2, "event", end + 2 * DAY, _given(qs, 4), at_event=elsewhere)
+    answers(a1, "challenge", end + 3 * DAY, _given(qs, 5))
+    answers(n1, "practice", end + 10 * DAY, _given(qs, 3), law)
+    answers(a2, "practice", end + 29 * DAY, _given(qs, 4), law)
+    answers(n1, "practice", end + 31 * DAY, _given(qs, 0), law)
+    db.session.flush()
+    return e, qs
+
+
+def _cells(gain, group):
+    return {p: (gain[group][p]["people"], gain[group][p]["answers"], gain[group][p]["correct"], gain[group][p]["accuracy"])
+            for p in ("before", "on_site", "after")}
+
+
+def test_attendees_and_others_before_on_site_and_after(case):
+    e, _ = case
+    gain = event_gain(e, e.ends_at + 40 * DAY)
+    assert _cells(gain, "attendees") == {"before": (2, 10, 3, 30.0), "on_site": (2, 9, 6, 66.7), "after": (2, 10, 9, 90.0)}
+    assert _cells(gain, "others") == {"before": (1, 5, 3, 60.0), "on_site": (0, 0, 0, None), "after": (2, 10, 7, 70.0)}
+    assert (gain["attendees"]["gain"], gain["others"]["gain"], gain["difference"]) == (60.0, 10.0, 50.0)
+    assert gain["complete"] and not gain["too_few"]
+    assert summary(gain) == [
+        "到场者活动后30天的正确率比活动前30天提高60.0个百分点（30.0% → 90.0%）。",
+        "未到场者活动后30天的正确率比活动前30天提高10.0个百分点（60.0% → 70.0%）。",
+        "到场者比未到场的人多提高 50.0 个百分点。",
+    ]
+
+
+def test_before_the_30_days_after_are_over_after_runs_to_today(case):
+    e, _ = case
+    gain = event_gain(e, e.ends_at + 5 * DAY)
+    # Only a1's 5 of 5 (3 days after) and n2's 4 of 5 (2 days after) have happened.
+    assert _cells(gain, "attendees")["after"] == (1, 5, 5, 100.0)
+    assert _cells(gain, "others")["after"] == (1, 5, 4, 80.0)
+    assert not gain["complete"] and gain["after_until"] == (START + 5 * DAY).date()
+    assert summary(gain)[-1] == "活动结束未满30天，“活动后”截至今天。"
+
+
+def test_a_cell_with_few_answers_is_marked_not_hidden(make):
+    law = make.category()
+    qs = make.questions(4, law)
+    e = event(make, "法治讲座", "lecture", make.org_unit(kind="department"), START)
+    e.quiz_category_id = law.id
+    came, away = make.user(), make.user()
+    check_in(e, came)
+    answers(came, "practice", e.starts_at - DAY, _given(qs, 1), law)       # 4 answers: too few
+    answers(came, "practice", e.ends_at + DAY, _given(qs, 3), law)
+    answers(came, "daily", e.ends_at + 2 * DAY, _given(qs, 4))
+    answers(away, "practice", e.starts_at - DAY, _given(qs, 2), law)
+    answers(away, "practice", e.starts_at - 2 * DAY, _given(qs, 2), law)
+    answers(away, "practice", e.ends_at + DAY, [(qs[0], True), (qs[1], True), (qs[2], True), (qs[3], False)], law)
+    answers(away, "practice", e.ends_at + 3 * DAY, [(qs[0], True)], law)
+    db.session.flush()
+    gain = event_gain(e, e.ends_at + 40 * DAY)
+    before = gain["attendees"]["before"]
+    assert (before["answers"], before["accuracy"], before["too_few"]) == (4, 25.0, True)
+    assert gain["attendees"]["gain"] == 62.5 and gain["attendees"]["too_few"]  # 7/8 = 87.5%
+    assert not gain["others"]["too_few"] and gain["others"]["gain"] == 30.0   # 4/8 → 4/5
+    assert gain["too_few"] and "样本太少" in summary(gain)[-1]
+
+
+def test_no_on_site_quiz_no_gain_and_nothing_yet_before_the_end(make):
+    e = event(make, "普法宣讲", "outreach", make.org_unit(kind="department"), START)
+    assert event_gain(e) is None
+    e.quiz_category_id = make.category().id
+    gain = event_gain(e, e.starts_at)
+    assert not gain["ended"] and gain["attendees"]["before"]["answers"] == 0 and gain["difference"] is None
+    assert summary(gain) == ["活动尚未结束，结束后可比较到场者与未到场者活动前后的答题正确率。"]
+
+
+def test_one_statement_per_event_and_per_year_however_many_answers(case, make, count_queries):
+    e, qs = case
+    now = e.ends_at + 40 * DAY
+    with count_queries() as few:
+        small = event_gain(e, now)
+        small_year = year_gain(*year_bounds(2026), now)
+    for i in range(30):
+        person = make.user()
+        if i % 2:
+            check_in(e, person)
+        answers(person, "practice", e.starts_at - (1 + i % 20) * DAY, _given(qs, i % 5), qs[0].category)
+        answers(person, "practice", e.ends_at + (1 + i % 20) * DAY, _given(qs, 5), qs[0].category)
+        later = event(make, f"宣讲{i}", "outreach", make.org_unit(kind="department"), START + (1 + i) * DAY)
+        later.quiz_category_id = qs[0].category_id
+        check_in(later, person)
+    db.session.flush()
+    with count_queries() as many:
+        big = event_gain(e, now)
+        big_year = year_gain(*year_bounds(2026), now)
+    assert big["attendees"]["after"]["answers"] == small["attendees"]["after"]["answers"] + 15 * 5
+    assert (len(small_year["events"]), len(big_year["events"])) == (2, 32)
+    assert len(few) == len(many) == 2
+
+
+def test_the_years_events_with_an_on_site_quiz(case, make):
+    e, _ = case
+    make.category()  # an event without an on-site quiz is not listed
+    event(make, "没有现场答题的宣讲", "outreach", make.org_unit(kind="department"), START + DAY)
+    year = year_gain(*year_bounds(2026), e.ends_at + 40 * DAY)
+    assert [(r["title"], r["law"], r["date"]) for r in year["events"]] == [
+        ("宪法进万家", "宪法（测试）", START.date()), ("宪法进校园", "宪法（测试）", (START + 2 * DAY).date()),
+    ]
+    # 宪法进校园: n2 came, 4 of 5 on-site and nothing before: not compared.
+    assert year["events"][1]["attendees"]["on_site"]["answers"] == 5 and year["events"][1]["too_few"]
+    assert (year["compared"], year["attendees"], year["others"], year["difference"]) == (1, 60.0, 10.0, 50.0)
+    # Events still going on or to come are not held yet.
+    assert [r["title"] for r in year_gain(*year_bounds(2026), at(2026, 3, 16, 9))["events"]] == ["宪法进万家"]
+
+
+def test_the_years_figures_and_report_sentence(case):
+    e, _ = case
+    f = year_figures(2026, e.ends_at + 40 * DAY)
+    assert [r["title"] for r in f["learning_gain"]["events"]] == ["宪法进万家", "宪法进校园"]
+    assert "开展现场答题的2场活动中，1场活动前后答题足够比较，到场者活动后正确率平均提高60.0个百分点，未到场者平均提高10.0个百分点。" \
+        in f["headlines"]
