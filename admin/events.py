@@ -22,6 +22,7 @@ from core import xlsx
 from core.extensions import db
 from core.timeutil import local_text, utcnow
 from quiz_bank.questions import quiz_laws
+from reports import learning_gain
 
 
 ATTENDANCE_PAGE_SIZE = 50
@@ -169,8 +170,11 @@ class EventView(LocalTimesMixin, SecureModelView):
         event = db.session.get(Event, event_id) or abort(404)
         pages = {name: max(request.args.get(name, 1, type=int) or 1, 1) for name in ("page", "qpage")}
         figures = attendance.summary(event.id)
+        gain = learning_gain.event_gain(event)
         return self.render(
             "admin/event_attendance.html", event=event, kind=EVENT_KIND_LABELS.get(event.kind, event.kind), figures=figures,
+            gain=gain, gain_lines=learning_gain.summary(gain) if gain else [], too_few=learning_gain.TOO_FEW,
+            min_answers=learning_gain.MIN_ANSWERS,
             attendees=attendance.checkins_page(event.id, pages["page"], ATTENDANCE_PAGE_SIZE),
             results=attendance.quiz_page(event.id, pages["qpage"], ATTENDANCE_PAGE_SIZE), **pages,
             pages=_pages(figures["checkins"]), qpages=_pages(figures["quiz_people"]), first=(pages["page"] - 1) * ATTENDANCE_PAGE_SIZE,

@@ -100,3 +100,40 @@ def test_the_workbook_has_the_sign_in_list_and_the_quiz(panel, make):
 
 def test_no_such_event(panel, make):
     assert _client(panel, make).get("/admin/events/999999/attendance").status_code == 404
+
+
+def test_the_page_compares_attendees_and_others_before_and_after(panel, make):
+    from tests.reports.town import answers
+
+    law = make.category(name="宪法（测试）")
+    qs = make.questions(5, law)
+    starts = datetime(2025, 3, 15, 1, 0)
+    event = make.event(title="宪法进万家", starts_at=starts, ends_at=starts + timedelta(hours=2), quiz_category_id=law.id)
+    came, away = make.user(), make.user()
+    db.session.add(CheckIn(event_id=event.id, user_id=came.id, checked_in_at=starts))
+    answers(came, "practice", starts - timedelta(days=3), [(q, i < 2) for i, q in enumerate(qs)], law)     # 2 of 5
+    answers(came, "event", starts + timedelta(minutes=30), [(q, i < 4) for i, q in enumerate(qs)], at_event=event)
+    answers(came, "daily", event.ends_at + timedelta(days=5), [(q, True) for q in qs])                     # 5 of 5
+    answers(away, "practice", starts - timedelta(days=8), [(q, i < 2) for i, q in enumerate(qs[:4])], law)  # 2 of 4
+    answers(away, "practice", event.ends_at + timedelta(days=9), [(q, i < 3) for i, q in enumerate(qs)], law)  # 3 of 5
+    db.session.flush()
+    page = _client(panel, make).get(f"/admin/events/{event.id}/attendance").get_data(as_text=True)
+    summary = re.search(r'id="learning-gain-summary">(.*?)</div>', page, re.S).group(1)
+    assert re.findall(r"<p[^>]*>(.*?)</p>", summary) == [
+        "到场者活动后30天的正确率比活动前30天提高60.0个百分点（40.0% → 100.0%）。",
+        "未到场者活动后30天的正确率比活动前30天提高10.0个百分点（50.0% → 60.0%）。",
+        "到场者比未到场的人多提高 50.0 个百分点。",
+        "有的时段答题不足5道（样本太少），以上比较仅供参考。",
+    ]
+    table = re.search(r'id="learning-gain".*?</table>', page, re.S).group(0)
+    rows = {key: re.sub(r"<[^>]+>|\s+", " ", row).split() for key, row in re.findall(r'data-group="(\w+)">(.*?)</tr>', table, re.S)}
+    assert " ".join(rows["attendees"]) == ("到场者 40.0% 1 人，答题 5 道，答对 2 道 80.0% 1 人，答题 5 道，答对 4 道 "
+                                           "100.0% 1 人，答题 5 道，答对 5 道 +60.0")
+    assert " ".join(rows["others"]) == ("未到场者 50.0% 样本太少 1 人，答题 4 道，答对 2 道 — 0 人，答题 0 道，答对 0 道 "
+                                        "60.0% 1 人，答题 5 道，答对 3 道 +10.0 样本太少")
+
+
+def test_an_event_without_an_on_site_quiz_has_no_gain_table(panel, make):
+    event = make.event(title="普法宣讲", starts_at=STARTS, ends_at=STARTS + timedelta(hours=2))
+    page = _client(panel, make).get(f"/admin/events/{event.id}/attendance").get_data(as_text=True)
+    assert "id=\"event-title\"" in page and "learning-gain" not in page
