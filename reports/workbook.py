@@ -1,8 +1,9 @@
 """The year's figures (reports.figures.year_figures) as the workbook the office files
 with its annual report: one sheet per table of the screen 年度档案与统计."""
 from core import xlsx
+from reports.learning_gain import GROUP_LABELS, MIN_ANSWERS, TOO_FEW
 
-SHEETS = ["总览", "按类型", "按月份", "按主办单位", "按村社区", "无签到活动", "现场答题",
+SHEETS = ["总览", "按类型", "按月份", "按主办单位", "按村社区", "无签到活动", "现场答题", "学习成效",
           "线上学法（按法律）", "线上学法（按村社区）", "线上学法（按月份）", "学法考试", "考试（按单位）", "积分", "奖品兑换"]
 
 
@@ -24,6 +25,27 @@ def overview_rows(f: dict) -> list[tuple]:
         ("兑换奖品（件）", rewards["redeemed"]), ("已领取奖品（件）", rewards["handed_over"]),
         ("归档活动照片（张）", e["photos"]),
     ]
+
+
+GAIN_HEADERS = ["日期", "活动", "法律",
+                "到场者活动前答题", "到场者活动前正确率（%）", "到场者现场答题", "到场者现场正确率（%）",
+                "到场者活动后答题", "到场者活动后正确率（%）", "到场者提高（百分点）",
+                "未到场者活动前答题", "未到场者活动前正确率（%）", "未到场者活动后答题", "未到场者活动后正确率（%）",
+                "未到场者提高（百分点）", "到场者多提高（百分点）", "说明"]
+
+
+def gain_row(r: dict) -> tuple:
+    """One event's row of the sheet 学习成效 (r: a reports.learning_gain row)."""
+    a, o = r["attendees"], r["others"]
+    notes = [f"{GROUP_LABELS[g]}{label}答题不足{MIN_ANSWERS}道，{TOO_FEW}" for g in ("attendees", "others")
+             for period, label in (("before", "活动前"), ("after", "活动后")) if r[g][period]["too_few"]]
+    if not r["complete"]:
+        notes.append(f"活动结束未满30天，活动后截至{r['after_until']:%Y-%m-%d}")
+    return (r["date"], r["title"], r["law"],
+            a["before"]["answers"], a["before"]["accuracy"], a["on_site"]["answers"], a["on_site"]["accuracy"],
+            a["after"]["answers"], a["after"]["accuracy"], a["gain"],
+            o["before"]["answers"], o["before"]["accuracy"], o["after"]["answers"], o["after"]["accuracy"], o["gain"],
+            r["difference"], "；".join(notes))
 
 
 def _table(wb, title, headers, widths, rows, total=None):
@@ -75,6 +97,10 @@ def figures_xlsx(f: dict) -> bytes:
            ((k["label"], k["quiz"]["people"], k["quiz"]["quizzes"], k["quiz"]["answered"], k["quiz"]["correct"], k["quiz"]["accuracy"])
             for k in e["by_kind"]),
            ("合计", q["people"], q["quizzes"], q["answered"], q["correct"], q["accuracy"]))
+
+    ws = _table(wb, "学习成效", GAIN_HEADERS, [12, 28, 20, *[11] * 13, 36], (gain_row(r) for r in f["learning_gain"]["events"]))
+    for row in ws.iter_rows(min_row=2, max_col=1):
+        row[0].number_format = "yyyy-mm-dd"
 
     answers = ["参与人数", "答题数", "答对数", "正确率（%）"]
     total = (learning["people"], learning["answers"], learning["correct"], learning["accuracy"])

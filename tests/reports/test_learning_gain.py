@@ -170,3 +170,20 @@ def test_the_years_figures_and_report_sentence(case):
     assert [r["title"] for r in f["learning_gain"]["events"]] == ["宪法进万家", "宪法进校园"]
     assert "开展现场答题的2场活动中，1场活动前后答题足够比较，到场者活动后正确率平均提高60.0个百分点，未到场者平均提高10.0个百分点。" \
         in f["headlines"]
+
+
+def test_the_years_workbook_lists_each_events_gain(case):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reports.workbook import GAIN_HEADERS, figures_xlsx
+
+    e, _ = case
+    ws = load_workbook(io.BytesIO(figures_xlsx(year_figures(2026, e.ends_at + 40 * DAY))))["学习成效"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == tuple(GAIN_HEADERS)
+    assert rows[1] == (datetime(2026, 3, 15), "宪法进万家", "宪法（测试）", 10, 30.0, 9, 66.7, 10, 90.0, 60.0,
+                       5, 60.0, 10, 70.0, 10.0, 50.0, None)
+    assert rows[2][1] == "宪法进校园" and rows[2][-1].startswith("到场者活动前答题不足5道，样本太少")
+    assert len(rows) == 3
