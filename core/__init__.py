@@ -81,6 +81,7 @@ def register_extensions(app: APIFlask) -> None:
     import points.models  # noqa: F401
     import quiz_bank.models  # noqa: F401
     import quiz_bank.exams.models  # noqa: F401
+    import statutes.models  # noqa: F401
     import activities.models  # noqa: F401
     import reports.models  # noqa: F401
     import learning.models  # noqa: F401

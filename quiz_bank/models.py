@@ -11,9 +11,10 @@ from core.timeutil import utcnow
 QUESTION_TYPES = ("single", "multiple", "true_false")
 TYPE_LABELS = {"single": "单选", "multiple": "多选", "true_false": "判断"}
 # pending (待审核): imported without a well-formed citation; kept, never served, until an
-# editor adds the citation and publishes it.
-QUESTION_STATUSES = ("active", "retired", "pending")
-STATUS_LABELS = {"active": "启用", "retired": "停用", "pending": "待审核"}
+# editor adds the citation and publishes it. recheck (待复核): an amendment of the law changed
+# or removed the article it cites (statutes.library); never served until an editor confirms or edits it.
+QUESTION_STATUSES = ("active", "retired", "pending", "recheck")
+STATUS_LABELS = {"active": "启用", "retired": "停用", "pending": "待审核", "recheck": "待复核"}
 TRUE_FALSE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
 QUIZ_MODES = ("daily", "practice", "challenge", "event", "review")
 QUIZ_STATUSES = ("in_progress", "finished")
@@ -73,7 +74,7 @@ class Question(db.Model):
     source: Mapped[str] = mapped_column(String(200))
     difficulty: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(20), default="active")
-    # Why it awaits review (status pending), e.g. the citation is missing.
+    # Why it awaits review (pending) or recheck, e.g. the citation is missing, the article changed.
     review_note: Mapped[str | None] = mapped_column(String(200))
     # The import that added it (None: written in the panel or shipped).
     import_id: Mapped[int | None] = mapped_column(ForeignKey("question_import.id"), index=True)

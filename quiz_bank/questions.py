@@ -129,12 +129,16 @@ def edit_question(question: Question, data: dict) -> Question:
         for field, value in clean.items():
             setattr(question, field, value)
         question.fingerprint = fp
+        if question.status == "recheck":
+            question.status, question.review_note = "active", None
         db.session.flush()
         _redraw_papers(laws)
         return question
     # The new version is served where the old one was: an exam-only question must not
     # reach quizzes because its wording was corrected.
-    new = Question(**clean, fingerprint=fp, status=question.status, exam_only=question.exam_only,
+    # A question awaiting recheck is settled by its edit: the new version is served.
+    status = "active" if question.status == "recheck" else question.status
+    new = Question(**clean, fingerprint=fp, status=status, exam_only=question.exam_only,
                    version=question.version + 1, previous_id=question.id)
     question.status = "retired"
     db.session.add(new)
@@ -153,20 +157,35 @@ def set_status(question: Question, status: str) -> None:
     """Retiring hides a question from new quizzes and papers (ready papers holding it
     are drawn again); quizzes and attempts already started keep it. A question is
     served (active) only with a well-formed citation; awaiting review (pending) is
-    where an import puts one without, never a status chosen by hand."""
+    where an import puts one without, and 待复核 (recheck) where an amendment of the law
+    puts one (flag_for_recheck), never statuses chosen by hand."""
     if status not in QUESTION_STATUSES:
-        raise QuestionInvalid(["状态须为启用、停用或待审核。"])
+        raise QuestionInvalid(["状态须为启用、停用、待审核或待复核。"])
     if status == "pending" and question.status != "pending":
         raise QuestionInvalid(["只有导入时出处不全的题目才处于待审核，不能手动设为待审核。"])
+    if status == "recheck" and question.status != "recheck":
+        raise QuestionInvalid(["只有所引条文随法律修改而变动的题目才处于待复核，不能手动设为待复核。"])
     if status == "active" and (problem := citation_problem(question.source)):
         raise QuestionInvalid([problem])
     retiring = question.status == "active" and status == "retired"
-    if question.status == "pending" and status != "pending":
+    if question.status in ("pending", "recheck") and status != question.status:
         question.review_note = None
     question.status = status
     if retiring:
         db.session.flush()
         _redraw_papers({(question.category_id, question.type)})
+
+
+def flag_for_recheck(notes: dict[Question, str]) -> None:
+    """Put active questions in 待复核 (recheck), each with why (the article it cites changed
+    in a new version of the law): not served until an editor confirms or edits them, and
+    ready papers holding any are drawn again, as retiring does."""
+    laws = {(q.category_id, q.type) for q in notes if q.status == "active"}
+    for question, note in notes.items():
+        question.status, question.review_note = "recheck", note[:200]
+    if laws:
+        db.session.flush()
+        _redraw_papers(laws)
 
 
 def delete_unused(questions: list[Question]) -> None:
