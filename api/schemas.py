@@ -135,6 +135,7 @@ class AnswerResult(Schema):
     source = String()
     points_awarded = Integer()
     quiz_status = String(metadata={"description": "in_progress，或 finished（全部答完，或挑战答错而结束）"})
+    article_text = String(allow_none=True, metadata={"description": "出处条文的原文（法规库收录该法律时），否则为 null"})
 
 
 class QuizOut(Schema):
@@ -181,12 +182,13 @@ QuizPage = page_of(QuizSummary, "QuizPage")
 
 class QuizIn(Schema):
     # On-site quizzes start from their event (POST /events/{id}/quiz).
-    mode = String(required=True, validate=OneOf(QUIZ_MODES[:3], error="答题模式须为 daily、practice 或 challenge。"))
+    mode = String(required=True, validate=OneOf(("daily", "practice", "challenge", "review"),
+                                                error="答题模式须为 daily、practice、challenge 或 review。"))
     category_id = Id(allow_none=True)
 
 
 class QuizListQuery(PageQuery):
-    mode = String(validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice、challenge 或 event。"))
+    mode = String(validate=OneOf(QUIZ_MODES, error="答题模式须为 daily、practice、challenge、event 或 review。"))
 
 
 class AnswerIn(Schema):
@@ -213,9 +215,24 @@ class WrongAnswerOut(Schema):
     source = String(attribute="question.source")
     wrong_count = Integer()
     last_wrong_at = LocalDateTime()
+    next_review_at = LocalDateTime(allow_none=True, metadata={"description": "下次复习时间（北京时间）"})
 
 
 WrongAnswerPage = page_of(WrongAnswerOut, "WrongAnswerPage")
+
+
+class ReviewsOut(Schema):
+    due_today = Integer(metadata={"description": "今天结束前到期要复习的题数（含逾期）"})
+    overdue = Integer(metadata={"description": "今天之前就已到期、还没复习的题数"})
+    next_due_at = LocalDateTime(allow_none=True, metadata={"description": "最早一道题的到期时间；没有复习卡片时为 null"})
+    streak_days = Integer(metadata={"description": "连续复习天数（今天还没复习时算到昨天）"})
+
+
+class MasteryOut(Schema):
+    category = Nested(CategoryRef)
+    retrievability = Float(allow_none=True, metadata={"description": "已学题目的平均记忆保持率（0–1），未学为 null"})
+    met_share = Float(metadata={"description": "已学题目占该法律题目的比例（0–1）"})
+    level = String(metadata={"description": "未学、入门、熟悉或掌握"})
 
 
 class WrongAnswerQuery(PageQuery):

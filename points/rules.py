@@ -14,6 +14,7 @@ DEFAULT_RULES = {
     "daily_correct": {"points": 2, "daily_cap": None},
     "daily_perfect": {"points": 5, "daily_cap": None},
     "practice_correct": {"points": 1, "daily_cap": 10},
+    "review_correct": {"points": 1, "daily_cap": 10},
     # A challenge run pays by its streak: the highest tier reached.
     "challenge": {"tiers": [[3, 1], [5, 3], [10, 6], [20, 10]], "daily_cap": 10},
     # Events set their own points (check-in, and each correct on-site answer), once per
@@ -26,6 +27,7 @@ REASON_LABELS = {
     "daily_correct": "每日答题答对",
     "daily_perfect": "每日答题全对奖励",
     "practice_correct": "专项练习答对",
+    "review_correct": "复习答对",
     "challenge": "挑战答题",
     "checkin": "活动签到",
     "event_quiz": "现场答题答对",

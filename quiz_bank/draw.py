@@ -20,7 +20,7 @@ def in_quizzes() -> list:
             Question.category_id.not_in(select(Category.id).where(Category.exam_only.is_(True)))]
 
 
-def draw(user_id: int, count: int, category_id: int | None = None) -> list[int]:
+def draw(user_id: int, count: int, category_id: int | None = None, exclude: list[int] = ()) -> list[int]:
     """Up to `count` distinct questions for a quiz, shuffled: those the person has not
     been given come first, each equally likely; then, once they have seen them all, any.
     The database orders the candidates at random and sends only those chosen: a daily
@@ -32,6 +32,8 @@ def draw(user_id: int, count: int, category_id: int | None = None) -> list[int]:
              .order_by(seen, func.random()).limit(count))
     if category_id is not None:
         query = query.where(Question.category_id == category_id)
+    if exclude:
+        query = query.where(Question.id.not_in(exclude))
     chosen = list(db.session.scalars(query))
     random.shuffle(chosen)  # unseen first was for choosing, not for the order shown
     return chosen

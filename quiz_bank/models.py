@@ -173,5 +173,12 @@ class WrongAnswer(db.Model):
     last_wrong_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     question: Mapped[Question] = relationship(lazy="joined")
+    # Its review card (learning.models): the book shows when the question comes back.
+    card = relationship("ReviewCard", lazy="joined", viewonly=True, uselist=False, primaryjoin=(
+        "and_(WrongAnswer.user_id == foreign(ReviewCard.user_id), WrongAnswer.question_id == foreign(ReviewCard.question_id))"))
 
     __table_args__ = (Index("ix_wrong_answer_user_cat", "user_id", "category_id"),)
+
+    @property
+    def next_review_at(self) -> datetime | None:
+        return self.card.due if self.card else None

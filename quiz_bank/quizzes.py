@@ -11,13 +11,18 @@ from core.domain_errors import Conflict, Invalid, NotFound
 from core.extensions import db
 from core.sql import insert
 from core.transactions import writes, writing
-from core.timeutil import local_today, utcnow
+from core.timeutil import local_today, to_local, utcnow
+from learning import reviews
+from learning.cards import CARD_COLUMNS, GRADUATED, reviewed
+from learning.models import ReviewCard, ReviewDay
 from points import ledger
 from points.rules import rule
 from quiz_bank.draw import draw
 from quiz_bank.models import Category, Question, Quiz, QuizItem, SeenQuestion, WrongAnswer
 
-QUIZ_SIZES = {"daily": 5, "practice": 10, "challenge": 30}
+QUIZ_SIZES = {"daily": 5, "practice": 10, "challenge": 30, "review": 10}
+# How many of the daily set may be the person's due reviews; the rest are new questions.
+DAILY_REVIEWS = 2
 
 
 def _not_found() -> NotFound:
@@ -53,9 +58,7 @@ def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None
     if category_id is not None and db.session.get(Category, category_id) is None:
         raise NotFound("所选分类不存在。", {"category_id": ["分类不存在。"]})
     size = event.quiz_size if event is not None else current_app.config["QUIZ_SIZES"][mode]
-    question_ids = draw(user_id, size, category_id)
-    if not question_ids:
-        raise Conflict("该分类暂时没有可用的题目。", code="no_questions")
+    question_ids = _questions(user_id, mode, size, category_id, now)
     quiz = Quiz(user_id=user_id, mode=mode, category_id=category_id, daily_date=daily_date, question_count=len(question_ids), started_at=now)
     if event is not None:
         quiz.event_id, quiz.closes_at, quiz.points_each = event.id, event.ends_at, event.quiz_points_each
@@ -78,6 +81,23 @@ def start_quiz(user_id: int, mode: str, category_id: int | None = None, now=None
     return get_quiz(user_id, quiz_id), True
 
 
+def _questions(user_id: int, mode: str, size: int, category_id: int | None, now) -> list[int]:
+    """The quiz's questions: the review quiz serves the person's due cards; the daily set
+    starts with up to DAILY_REVIEWS of them and draws the rest; other modes draw."""
+    if mode == "review":
+        due = reviews.due_questions(user_id, now, size, category_id)
+        if not due:
+            upcoming = reviews.next_due_at(user_id, category_id)
+            raise Conflict("今天没有需要复习的题目。" + (f"下一次复习：{to_local(upcoming):%m月%d日 %H:%M}。" if upcoming else ""),
+                           {"next_due_at": to_local(upcoming).isoformat(timespec="seconds") if upcoming else None}, code="nothing_to_review")
+        return due
+    due = reviews.due_questions(user_id, now, DAILY_REVIEWS) if mode == "daily" else []
+    question_ids = due + draw(user_id, size - len(due), category_id, exclude=due)
+    if not question_ids:
+        raise Conflict("该分类暂时没有可用的题目。", code="no_questions")
+    return question_ids
+
+
 def event_quiz(user_id: int, event_id: int) -> Quiz | None:
     return db.session.scalar(
         select(Quiz).where(Quiz.user_id == user_id, Quiz.event_id == event_id).options(selectinload(Quiz.items))
@@ -98,9 +118,10 @@ class AnswerResult:
     source: str
     points_awarded: int
     quiz_status: str
+    article_text: str | None = None
 
 
-_quiz, _item, _question, _book = Quiz.__table__, QuizItem.__table__, Question.__table__, WrongAnswer.__table__
+_quiz, _item, _question, _book, _card = Quiz.__table__, QuizItem.__table__, Question.__table__, WrongAnswer.__table__, ReviewCard.__table__
 # The answer's statements, built once with their values bound per answer (building a
 # statement costs more than running it); table statements, since no ORM object of these
 # rows is loaded to keep in step.
@@ -108,10 +129,11 @@ _LOAD = (
     select(_quiz.c.mode, _quiz.c.status, _quiz.c.question_count, _quiz.c.answered_count, _quiz.c.correct_count,
            _quiz.c.closes_at, _quiz.c.points_each, _item.c.answered_at, _question.c.type, _question.c.options,
            _question.c.answer, _question.c.explanation, _question.c.source, _question.c.category_id,
-           _book.c.question_id.is_not(None))
+           _book.c.question_id.is_not(None), *(_card.c[c] for c in CARD_COLUMNS))
     .select_from(_quiz.join(_item, _item.c.quiz_id == _quiz.c.id).join(_question, _question.c.id == _item.c.question_id)
-                 # Whether the question is in the person's wrong-answer book already.
-                 .outerjoin(_book, (_book.c.user_id == _quiz.c.user_id) & (_book.c.question_id == _question.c.id)))
+                 # Whether the question is in the person's wrong-answer book already, and its review card.
+                 .outerjoin(_book, (_book.c.user_id == _quiz.c.user_id) & (_book.c.question_id == _question.c.id))
+                 .outerjoin(_card, (_card.c.user_id == _quiz.c.user_id) & (_card.c.question_id == _question.c.id)))
     .where(_quiz.c.id == bindparam("qz"), _quiz.c.user_id == bindparam("uid"), _item.c.question_id == bindparam("qn"))
     # PostgreSQL: a second tap on the same quiz waits here, then finds the question answered.
     .with_for_update(of=[_quiz, _item])
@@ -140,6 +162,17 @@ def _book_statement(dialect_insert):
 _BOOK = {"sqlite": _book_statement(sqlite.insert), "postgresql": _book_statement(postgresql.insert)}
 
 
+def _card_statement(dialect_insert):
+    card = dialect_insert(_card).values(user_id=bindparam("uid"), question_id=bindparam("qn"), category_id=bindparam("cat"),
+                                        **{c: bindparam(c) for c in CARD_COLUMNS})
+    return card.on_conflict_do_update(index_elements=["user_id", "question_id"], set_={c: card.excluded[c] for c in CARD_COLUMNS})
+
+
+_CARD = {"sqlite": _card_statement(sqlite.insert), "postgresql": _card_statement(postgresql.insert)}
+_REVIEW_DAY = {name: dialect_insert(ReviewDay.__table__).values(user_id=bindparam("uid"), day=bindparam("day")).on_conflict_do_nothing()
+               for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
+
+
 def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=None) -> AnswerResult:
     """Grade one answer and pay for it, in one unit of work: the quiz and its item are
     read with a row lock (PostgreSQL; SQLite's write lock serialises anyway), so the
@@ -154,7 +187,7 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
                 raise _not_found()
             raise Invalid("这道题不在本次答题中。", {"question_id": ["不在本次答题中。"]}, code="question_not_in_quiz")
         (mode, status, total, answered, right_so_far, closes_at, points_each, answered_at, qtype, options, key,
-         explanation, source, category_id, in_book) = row
+         explanation, source, category_id, in_book, *card) = row
         if answered_at is not None:
             raise Conflict("这道题已经作答过了。", code="already_answered")
         if status != "in_progress":
@@ -176,12 +209,17 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
         points = sum(ledger.credit(user_id, r, p, k, note, now=now) for r, p, k, note in credits)
         done = {**keys, "given": given, "ok": correct, "now": now, "points": points, "answered": answered, "right": right_so_far,
                 "status": status, "end": now if finished else None, "cat": category_id}
+        card = reviewed(dict(zip(CARD_COLUMNS, card)) if card[0] is not None else None, correct, now)
         conn.execute(_SAVE, done)
         conn.execute(_PROGRESS, done)
-        if correct and in_book:
+        conn.execute(_CARD[conn.dialect.name], {**done, **card})
+        # The book keeps a question until its card graduates, not at the first right answer.
+        if correct and in_book and card["state"] == GRADUATED:
             conn.execute(_UNBOOK, keys)
         elif not correct:
             conn.execute(_BOOK[conn.dialect.name], done)
+        if mode == "review":
+            conn.execute(_REVIEW_DAY[conn.dialect.name], {**keys, "day": local_today(now)})
     return AnswerResult(correct, key, explanation, source, points, status)
 
 
@@ -211,6 +249,8 @@ def _credits(quiz_id, question_id, mode, correct, finished, correct_count, total
             credits.append(_rule_credit("daily_perfect", f"quiz:{quiz_id}:perfect"))
     elif mode == "practice" and correct:
         credits.append(_rule_credit("practice_correct", key))
+    elif mode == "review" and correct:
+        credits.append(_rule_credit("review_correct", key))
     elif mode == "challenge" and finished:
         credits.append(_challenge_credit(quiz_id, correct_count))
     elif mode == "event" and correct:

@@ -33,7 +33,7 @@ def test_daily_quiz_end_to_end(api, make):
     assert len(again.get_json()["results"]) == 5
 
 
-def test_wrong_answer_goes_into_the_book_until_answered_right(api, make):
+def test_wrong_answer_goes_into_the_book_and_stays_after_the_first_right_answer(api, make):
     cat = make.category()
     q = make.question(cat, answer=["B"])
     me = api.as_user(make.user())
@@ -43,10 +43,15 @@ def test_wrong_answer_goes_into_the_book_until_answered_right(api, make):
     book = me.get("/wrong-answers").get_json()
     assert book["total"] == 1 and book["items"][0]["question"]["id"] == q.id
     assert book["items"][0]["correct_answer"] == ["B"] and book["items"][0]["your_answer"] == ["A"]
+    failed_due = book["items"][0]["next_review_at"]
+    assert failed_due.endswith("+08:00")
 
+    # Right once, the same day: the card is not graduated yet, so the question stays,
+    # due again a day later (tests/learning has the graduation).
     quiz2 = me.post("/quizzes", json={"mode": "practice", "category_id": cat.id}).get_json()
     me.post(f"/quizzes/{quiz2['id']}/answers", json={"question_id": q.id, "answer": ["B"]})
-    assert me.get("/wrong-answers").get_json()["total"] == 0
+    book = me.get("/wrong-answers").get_json()
+    assert book["total"] == 1 and book["items"][0]["next_review_at"] > failed_due
 
 
 def test_second_answer_to_same_question_is_409_and_pays_nothing(api, make):

@@ -1,0 +1,96 @@
+"""How well people know each law, from their review cards.
+
+A person's mastery of a law: the mean FSRS retrievability (chance of recall now) of
+the law's questions they have met, and the share of the law's questions met. A village's:
+the same over its people's cards, with how many of its people have met the law at all;
+its 知晓度 is the share of the law's questions a resident of the village would recall
+now (retrievability × share met × share of people who met it), the figure by which a
+village's least-known laws are found."""
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from accounts.models import OrgUnit, User
+from core.extensions import db
+from learning.cards import retrievability
+from learning.models import ReviewCard
+from quiz_bank.questions import categories_with_counts
+from reports.figures import NO_UNIT
+
+NOT_STUDIED, BEGINNER = "未学", "入门"
+# (least retrievability, least share of the law's questions met, level), best first; below
+# every row, a law met at all is 入门. The one place these thresholds are set.
+LEVELS = ((0.85, 0.6, "掌握"), (0.7, 0.3, "熟悉"))
+WEAKEST = 3  # how many least-known laws a village's row names
+LEVEL_NAMES = (NOT_STUDIED, BEGINNER, *reversed([name for _, _, name in LEVELS]))
+
+
+def level(retrievability_: float | None, met_share: float) -> str:
+    if not met_share:
+        return NOT_STUDIED
+    for least_r, least_met, name in LEVELS:
+        if retrievability_ >= least_r and met_share >= least_met:
+            return name
+    return BEGINNER
+
+
+def _share(part: int, whole: int) -> float:
+    return min(1.0, part / whole) if whole else 0.0
+
+
+def of_person(user_id: int, now: datetime) -> list[dict]:
+    """Every law offered in quizzes, with the person's mastery of it: two statements."""
+    laws = categories_with_counts()
+    rows = db.session.execute(
+        select(ReviewCard.category_id, func.count(), func.avg(retrievability(now)))
+        .where(ReviewCard.user_id == user_id).group_by(ReviewCard.category_id)
+    )
+    met = {category_id: (n, r) for category_id, n, r in rows}
+    result = []
+    for category, questions in laws:
+        n, r = met.get(category.id, (0, None))
+        share = _share(n, questions)
+        result.append({"category": category, "met": n, "retrievability": round(float(r), 3) if r is not None else None,
+                       "met_share": round(share, 3), "level": level(r, share)})
+    return result
+
+
+def by_village(start: datetime, end: datetime, now: datetime) -> dict:
+    """Mastery by village × law from the cards last reviewed in [start, end), their
+    retrievability at the period's end (or now, if sooner). Three statements however
+    many people and cards.
+
+    Returns {"laws": [Category], "villages": [{"unit_id", "unit", "people", "cells":
+    {law id: cell}, "weakest": [the WEAKEST least-known law names]}]}, a cell being {"learners", "cards",
+    "retrievability", "met_share", "coverage", "score", "level"}; villages by name with
+    未填写 last."""
+    laws = categories_with_counts()
+    questions = {c.id: n for c, n in laws}
+    at = min(end, now)
+    people = dict(db.session.execute(select(User.org_unit_id, func.count()).group_by(User.org_unit_id)).all())
+    names = dict(db.session.execute(select(OrgUnit.id, OrgUnit.name)).all())
+    rows = db.session.execute(
+        select(User.org_unit_id, ReviewCard.category_id, func.count(func.distinct(ReviewCard.user_id)), func.count(),
+               func.avg(retrievability(at)))
+        .join(User, User.id == ReviewCard.user_id)
+        .where(and_(ReviewCard.last_review >= start, ReviewCard.last_review < end))
+        .group_by(User.org_unit_id, ReviewCard.category_id)
+    )
+    cells: dict = {}
+    for unit_id, category_id, learners, cards, r in rows:
+        if category_id not in questions:
+            continue  # a law kept for exams only
+        r = float(r)
+        met_share = _share(cards, learners * questions[category_id])
+        coverage = _share(learners, people.get(unit_id, 0))
+        cells.setdefault(unit_id, {})[category_id] = {
+            "learners": learners, "cards": cards, "retrievability": round(r, 3), "met_share": round(met_share, 3),
+            "coverage": round(coverage, 3), "score": round(r * met_share * coverage, 4), "level": level(r, met_share)}
+    villages = []
+    for unit_id in sorted(set(people) | set(cells), key=lambda u: (u is None, names.get(u, ""))):
+        mine = cells.get(unit_id, {})
+        scores = {c.id: mine[c.id]["score"] if c.id in mine else 0.0 for c, _ in laws}
+        villages.append({"unit_id": unit_id, "unit": names.get(unit_id, NO_UNIT) if unit_id is not None else NO_UNIT,
+                         "people": people.get(unit_id, 0), "cells": mine,
+                         "weakest": [c.name for c in sorted((c for c, _ in laws), key=lambda c: scores[c.id])[:WEAKEST]]})
+    return {"laws": [c for c, _ in laws], "villages": villages}
