@@ -19,6 +19,7 @@ from points import ledger
 from points.rules import rule
 from quiz_bank.draw import draw
 from quiz_bank.models import Category, Question, Quiz, QuizItem, SeenQuestion, WrongAnswer
+from statutes.citations import article_text
 
 QUIZ_SIZES = {"daily": 5, "practice": 10, "challenge": 30, "review": 10}
 # How many of the daily set may be the person's due reviews; the rest are new questions.
@@ -220,7 +221,8 @@ def answer(user_id: int, quiz_id: int, question_id: int, given: list[str], now=N
             conn.execute(_BOOK[conn.dialect.name], done)
         if mode == "review":
             conn.execute(_REVIEW_DAY[conn.dialect.name], {**keys, "day": local_today(now)})
-    return AnswerResult(correct, key, explanation, source, points, status)
+    # Read after the answer's locks are released: the cited article, when the library holds it.
+    return AnswerResult(correct, key, explanation, source, points, status, article_text(source))
 
 
 def check_answer(qtype: str, keys: list[str], given: list[str]) -> list[str]:

@@ -77,5 +77,6 @@ def test_queries_per_request_do_not_grow_with_data(api, make, count_queries):
     large = _measure(api, make, count_queries, 10_000)
     print("\nSQL statements per request (100 vs 10,000):", small, large)
     assert small == large
-    # And they are few: the hot path stays a handful of statements.
-    assert large["answer (correct)"] <= 8 and large["answer (wrong)"] <= 5
+    # And they are few: the hot path stays a handful of statements. A wrong answer: load
+    # (locking), save, progress, review card, wrong-answer book, cited article's text.
+    assert large["answer (correct)"] <= 8 and large["answer (wrong)"] <= 6

@@ -193,3 +193,18 @@ def test_the_api_badge_review_quiz_and_book(api, make):
     assert me.get("/reviews").get_json()["streak_days"] == 1
     assert me.get("/wrong-answers").get_json()["items"][0]["next_review_at"] > badge["next_due_at"]
     assert me.get("/quizzes?mode=review").get_json()["total"] == 1
+
+
+def test_the_answer_quotes_the_cited_article_when_the_library_holds_the_law(api, make):
+    from tests.statutes.helpers import import_law
+
+    import_law()  # 《乡村示范法》, whose 第五条 has two paragraphs
+    held = make.question(source="《乡村示范法》第五条")
+    not_held = make.question(held.category, source="《民法典》第一千零七十九条")
+    missing = make.question(held.category, source="《乡村示范法》第九十九条")
+    me = api.as_user(make.user())
+    quiz = me.post("/quizzes", json={"mode": "practice", "category_id": held.category_id}).get_json()
+    texts = {q["id"]: me.post(f"/quizzes/{quiz['id']}/answers", json={"question_id": q["id"], "answer": ["A"]}).get_json()["article_text"]
+             for q in quiz["questions"]}
+    assert texts[held.id].startswith("村务应当公开。\n公开的内容包括：")
+    assert texts[not_held.id] is None and texts[missing.id] is None
