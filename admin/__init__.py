@@ -18,11 +18,12 @@ from admin.event_photos import EventPhotoView
 from admin.events import EventView
 from admin.exams import ExamView
 from admin.imports import ImportView
-from admin.question_review import ImportHistoryView, PendingQuestionView
+from admin.question_review import ImportHistoryView, PendingQuestionView, RecheckQuestionView
 from admin.rankings import RankingView
 from admin.residents import ResidentView
 from admin.rewards import BooksView, PickupView, RedemptionView, RewardView
 from admin.roster import CadreView, RosterImportView
+from admin.statutes import SourceCheckView, StatuteView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
 from core.extensions import db, login_manager
 from core.timeutil import local_text
@@ -65,6 +66,10 @@ def init_admin(app) -> set[str]:
     panel.add_view(QuestionView(Question, db.session, name="题目", category="题库", endpoint="questions"))
     panel.add_view(PendingQuestionView(Question, db.session, name="待审核", category="题库", endpoint="pending_questions",
                                        url="/admin/pending-questions"))
+    panel.add_view(RecheckQuestionView(Question, db.session, name="待复核", category="题库", endpoint="recheck_questions",
+                                       url="/admin/recheck-questions"))
+    panel.add_view(StatuteView(name="法规库", category="题库", endpoint="statutes", url="/admin/statutes"))
+    panel.add_view(SourceCheckView(name="出处核对", category="题库", endpoint="source_check", url="/admin/source-check"))
     panel.add_view(ImportView(name="导入导出", category="题库", endpoint="imports", url="/admin/import"))
     panel.add_view(ImportHistoryView(QuestionImport, db.session, name="导入记录", category="题库", endpoint="question_imports",
                                      url="/admin/question-imports"))

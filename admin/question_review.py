@@ -73,6 +73,42 @@ class PendingQuestionView(QuestionView):
         flash(f"已驳回并删除 {len(questions)} 道题目。", "success")
 
 
+class RecheckQuestionView(QuestionView):
+    """待复核: questions citing an article a new version of the law changed or removed.
+    确认无误 serves them again as they are; saving an edit serves the edited question
+    (a new version when it has been answered)."""
+
+    column_list = ("id", "category", "type", "stem", "answer", "source", "review_note", "updated_at")
+    column_labels = {**QuestionView.column_labels, "review_note": "待复核原因"}
+    column_filters = ("category.name", "type")
+    column_searchable_list = ("stem", "source", "review_note")
+    list_template = "admin/statute_recheck_list.html"
+
+    @property
+    def can_create(self):
+        return False  # only an amendment of a law puts a question here
+
+    def get_query(self):
+        return super().get_query().filter(Question.status == "recheck")
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Question.status == "recheck")
+
+    @action("confirm", "确认无误", "确定所选题目无需修改吗？确认后恢复启用，重新出现在答题和考试试卷中。")
+    def action_confirm(self, ids):
+        if not has_role(*self.editors):
+            flash("当前账号没有权限确认题目。", "error")
+            return
+        with writing():
+            questions = db.session.scalars(select(Question).where(Question.id.in_([int(i) for i in ids]),
+                                                                  Question.status == "recheck")).all()
+            for question in questions:
+                note = question.review_note or ""
+                question_service.set_status(question, "active")
+                self._audit("confirm", question, f"待复核题目确认无误，恢复启用（{note}）")
+        flash(f"已确认 {len(questions)} 道题目无误，恢复启用。", "success")
+
+
 FORMAT_LABELS = {"xlsx": "Excel", "csv": "CSV", "docx": "Word", "gift": "GIFT", "aiken": "Aiken", "json": "JSON", "yaml": "YAML"}
 
 

@@ -27,14 +27,14 @@ ACTION_LABELS = {
     "create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本", "import": "导入",
     "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定", "logout": "退出登录",
     "totp_on": "开启两步验证", "totp_off": "关闭两步验证", "end_sessions": "结束所有会话",
-    "publish": "发布", "reject": "驳回", "undo_import": "撤销导入",
+    "publish": "发布", "reject": "驳回", "undo_import": "撤销导入", "confirm": "确认无误",
 }
 # What each recorded object is called: every entity passed to audit.record, and the table
 # of every panel view that audits its saves (SecureModelView._audit).
 ENTITY_LABELS = {
     "category": "法律分类", "question": "题目", "question_import": "题库导入", "admin_user": "后台账号",
     "admin_session": "后台登录", "event": "活动", "event_photo": "活动照片", "exam": "考试", "cadre": "干部",
-    "reward": "奖品", "redemption": "兑换记录", "publicity_task": "普法责任任务",
+    "reward": "奖品", "redemption": "兑换记录", "publicity_task": "普法责任任务", "statute": "法规库",
 }
 # How a 判断题's answer (T/F inside the app) reads in the panel.
 TRUE_FALSE_WORDS = {"T": "对", "F": "错"}
@@ -249,6 +249,8 @@ class QuestionView(SecureModelView):
             if field is not None and model.type != "true_false":
                 field.data = option["text"]
         form.answer.data = answer_words(model)
+        if model.status == "recheck":
+            form.status.data = "active"  # saving the form is the editor's check: offer 启用
 
     def _save(self, form, model=None):
         data = _form_to_data(form)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from core.domain_errors import Invalid
+from quiz_bank.formats import MAX_UNZIPPED_BYTES, unzips_too_large
 from statutes.numerals import NUMERAL_CHARS, cn_to_int, int_to_cn
 
 N = f"[{NUMERAL_CHARS}]+"
@@ -62,6 +63,8 @@ def read_lines(filename: str, data: bytes) -> list[str]:
     if ext == "docx":
         from docx import Document  # heavy, only for Word files
 
+        if unzips_too_large(data):  # the question import's guard against zip bombs
+            raise Invalid(f"文件解压后超过 {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB，无法读取。", code="too_large")
         try:
             paragraphs = [p.text for p in Document(io.BytesIO(data)).paragraphs]
         except (zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -38,6 +38,8 @@ from quiz_bank.models import Category, Question, QuestionImport
 from reports.models import PublicityTask
 from tests.activities.photo_helpers import image_bytes
 from tests.admin.conftest import login
+from tests.statutes.helpers import import_law
+from tests.statutes.texts import LAW
 
 EDIT, VIEW, NONE = "修改", "查看", "—"
 ROLES = ("admin", "editor", "reviewer")
@@ -131,6 +133,16 @@ SCREENS = (
            writes=(GET("/admin/pending-questions/edit/?id={pending}"),
                    POST("/admin/pending-questions/action/", {"action": "publish", "rowid": "{pending}"}, action=True,
                         done=lambda w: db.session.get(Question, w["pending"]).status == "active"))),
+    Screen("待复核", "recheck_questions", _access(EDIT, EDIT, VIEW),
+           reads=(GET("/admin/recheck-questions/"), GET("/admin/recheck-questions/details/?id={recheck}")),
+           writes=(GET("/admin/recheck-questions/edit/?id={recheck}"),
+                   POST("/admin/recheck-questions/action/", {"action": "confirm", "rowid": "{recheck}"}, action=True,
+                        done=lambda w: db.session.get(Question, w["recheck"]).status == "active"))),
+    Screen("法规库", "statutes", _access(EDIT, EDIT, VIEW),
+           reads=(GET("/admin/statutes/"), GET("/admin/statutes/{statute}"), GET("/admin/statutes/version/{statute_version}")),
+           writes=(POST("/admin/statutes/preview", lambda w: {"file": (io.BytesIO(LAW.encode()), "法.txt")}, ok=200),
+                   POST("/admin/statutes/confirm", {"token": "0" * 32}))),
+    Screen("出处核对", "source_check", ALL_VIEW, reads=(GET("/admin/source-check/"),)),
     Screen("导入导出", "imports", _access(EDIT, EDIT, VIEW),
            reads=(GET("/admin/import/"), GET("/admin/import/template.xlsx"), GET("/admin/import/export/csv")),
            writes=(POST("/admin/import/preview", lambda w: {"file": (io.BytesIO(tabular.template()), "题库.xlsx")}, ok=200),
@@ -235,6 +247,8 @@ def world(make):
     db.session.add(record)
     db.session.flush()
     pending = make.question(category, status="pending", review_note="这道题没有填写出处。", import_id=record.id)
+    recheck = make.question(category, status="recheck", review_note="《乡村示范法》第二条已随2025年1月1日版本修改，请核对")
+    statute_version, _ = import_law()
     event = make.event(org_unit=unit)
     photo, _ = photos.store_photo(event, image_bytes("JPEG"), "现场.jpg", "image/jpeg", "")
     exam = make.exam(opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(days=1))
@@ -243,7 +257,8 @@ def world(make):
     redemption = rewards.redeem(make.rich_user(100).id, make.reward(cost=20, name="普法帆布袋").id)
     return {
         "unit": unit.id, "category": category.id, "question": question.id, "event": event.id, "photo": photo.id,
-        "pending": pending.id, "import": record.id,
+        "pending": pending.id, "import": record.id, "recheck": recheck.id,
+        "statute": statute_version.statute_id, "statute_version": statute_version.id,
         "exam": exam.id, "cadre": unbound.id, "cadre_name": unbound.name, "binding_code": unbound.binding_code,
         "reward": redemption.reward_id, "redemption": redemption.id, "resident": redemption.user_id, "year": local_today().year,
         "staff": make.admin("reviewer").id,

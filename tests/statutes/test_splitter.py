@@ -58,6 +58,12 @@ def test_a_law_without_chapters_or_history_line():
     assert [(a.label, a.text) for a in text.articles] == [("第一条", "为了……，制定本条例。"), ("第二条", "本条例自公布之日起施行。")]
 
 
+def test_a_word_file_unzipping_too_large_is_refused_before_it_is_opened(monkeypatch):
+    monkeypatch.setattr("quiz_bank.formats.MAX_UNZIPPED_BYTES", 1000)
+    with pytest.raises(Invalid, match="文件解压后超过"):
+        splitter.read("乡村示范法.docx", docx_bytes(LAW))
+
+
 @pytest.mark.parametrize("filename,data,message", [
     ("通知.txt", "关于开展普法宣传的通知\n各村：请做好宣传。\n".encode(), "没有在文件中找到法律条文"),
     ("法.doc", b"\xd0\xcf\x11\xe0", "只支持"),
