@@ -23,7 +23,7 @@ from quiz_bank.models import Category
 
 NO_UNIT = 0  # the unit filter's value for people who have not chosen one
 ROLE_LABELS = {"resident": "居民", "cadre": "干部"}
-QUIZ_MODE_LABELS = {"daily": "每日答题", "practice": "专项练习", "challenge": "挑战答题", "event": "现场答题"}
+QUIZ_MODE_LABELS = {"daily": "每日答题", "practice": "专项练习", "challenge": "挑战答题", "event": "现场答题", "review": "间隔复习"}
 PHONE_TAIL = re.compile(r"\d{3,11}")
 RECENT = 10  # rows of each list on a person's page
 

@@ -7,7 +7,7 @@ wrong; and the charts' data, as plain JSON-ready lists.
   deadline); the exams open now with the active cadres assigned to each and how many of
   them have not finished an attempt; the questions awaiting review.
 - Weeks run Monday to Sunday in local time; the year's first week starts on 1 January
-  and the last ends on 31 December. A week counts online answers (daily, practice and
+  and the last ends on 31 December. A week counts online answers (daily, practice, review and
   challenge quizzes, as reports.figures counts learning), check-ins by when they were
   made, and the distinct people who did either. Only weeks begun by `now` are listed.
 - Most missed: questions answered at least MIN_ANSWERS times in the year's quizzes of

@@ -16,7 +16,7 @@ What counts, and where:
   By village: by the unit the person gave (未填写 when none), as they are now.
 - On-site quizzes: mode "event" quizzes of held events in which at least one question
   was answered; accuracy = correct / answered.
-- Online learning: daily, practice and challenge quizzes; an answer counts in the year
+- Online learning: daily, practice, challenge and review quizzes; an answer counts in the year
   it was given. By law: the question's category.
 - Exams: an exam belongs to the year in which it opens, and counts once it has opened.
   Cadres are the active cadres it is assigned to now (as in quiz_bank.exams.results),
@@ -49,7 +49,7 @@ from quiz_bank.models import Category, Question, Quiz, QuizItem
 from reports import learning_gain
 
 NO_UNIT = "未填写"
-ONLINE_MODES = ("daily", "practice", "challenge")
+ONLINE_MODES = ("daily", "practice", "challenge", "review")
 MONTHS = range(1, 13)
 
 
@@ -102,7 +102,7 @@ def year_figures(year: int, now: datetime | None = None) -> dict:
         quiz: QUIZ,   # on-site: {people, quizzes, answered, correct, accuracy}
         photos,
       },
-      learning: {                                # online (daily, practice, challenge)
+      learning: {                                # online (daily, practice, challenge, review)
         people, answers, correct, accuracy,
         by_law:     [{category_id, law, people, answers, correct, accuracy}]  (the bank's order)
         by_village: [{unit_id, unit, people, answers, correct, accuracy}]     (未填写 last)

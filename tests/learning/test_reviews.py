@@ -10,7 +10,7 @@ from learning import reviews
 from learning.models import ReviewCard
 from points.models import PointsEntry
 from quiz_bank import quizzes
-from quiz_bank.models import Quiz, QuizItem, WrongAnswer
+from quiz_bank.models import Quiz, QuizItem, SeenQuestion, WrongAnswer
 
 # 10:00 in Shanghai on a Monday; the day ends at 16:00 UTC.
 MORNING = datetime(2026, 11, 30, 2, 0)
@@ -21,6 +21,7 @@ def _answer(user, question, right: bool, now):
     quiz = Quiz(user_id=user.id, mode="practice", category_id=question.category_id, question_count=1, started_at=now)
     quiz.items.append(QuizItem(question_id=question.id, position=0))
     db.session.add(quiz)
+    db.session.merge(SeenQuestion(user_id=user.id, question_id=question.id))
     db.session.flush()
     given = question.answer if right else (["A"] if question.answer != ["A"] else ["B"])
     return quizzes.answer(user.id, quiz.id, question.id, given, now=now)
