@@ -18,6 +18,7 @@ from admin.event_photos import EventPhotoView
 from admin.events import EventView
 from admin.exams import ExamView
 from admin.imports import ImportView
+from admin.mastery import MasteryView
 from admin.question_review import ImportHistoryView, PendingQuestionView, RecheckQuestionView
 from admin.rankings import RankingView
 from admin.residents import ResidentView
@@ -92,6 +93,7 @@ def init_admin(app) -> set[str]:
     panel.add_view(BooksView(name="积分账目", category="积分商城", endpoint="books", url="/admin/books"))
     panel.add_view(ResidentView(name="居民", category="居民", endpoint="residents", url="/admin/residents"))
     panel.add_view(RankingView(name="排行榜", category="居民", endpoint="rankings", url="/admin/rankings"))
+    panel.add_view(MasteryView(name="掌握程度", category="居民", endpoint="mastery", url="/admin/mastery"))
     panel.add_view(AdminUserView(AdminUser, db.session, name="后台账号", category="系统", endpoint="admins"))
     panel.add_view(AuditLogView(AuditLog, db.session, name="操作日志", category="系统", endpoint="audit"))
     panel.add_view(AccountView(name="账号安全", category="系统", endpoint="account", url="/admin/account"))

@@ -214,6 +214,8 @@ SCREENS = (
     Screen("排行榜", "rankings", ALL_VIEW,
            reads=(GET("/admin/rankings/"), GET("/admin/rankings/?board=units&period=year"), GET("/admin/rankings/export.xlsx"),
                   GET("/admin/rankings/export.xlsx?board=units"))),
+    Screen("掌握程度", "mastery", ALL_VIEW,
+           reads=(GET("/admin/mastery/"), GET("/admin/mastery/?from=2026-01-01&to=2026-03-31"), GET("/admin/mastery/export.xlsx"))),
     Screen("签到名单", "events/checkin_list", ALL_VIEW,
            reads=(GET("/admin/events/{event}/attendance"), GET("/admin/events/{event}/attendance.xlsx"))),
     Screen("后台账号", "admins", _access(EDIT, NONE, NONE),
