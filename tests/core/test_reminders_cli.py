@@ -225,3 +225,36 @@ def test_without_wechat_credentials_nothing_is_claimed(app, make, templates):
     result = app.test_cli_runner().invoke(args=["reminders", "send"])
     assert result.exit_code == 1 and "未设置 WECHAT_APPID 和 WECHAT_SECRET" in result.output
     assert reminder(user, "exam_open", exam.id) is None and credits(user, "exam_open") == 1
+
+
+def test_a_review_reminder_goes_in_the_evening_once_a_day_to_who_has_not_reviewed(app, make, wechat, templates, monkeypatch):
+    from datetime import datetime
+
+    from quiz_bank import quizzes
+    from reminders.sending import send_due
+
+    monkeypatch.setitem(app.config, "WECHAT_TEMPLATES", {**templates, "review_due": "tmpl-review"})
+    monkeypatch.delitem(app.extensions, "pufa_wechat_token", raising=False)
+    law = make.category()
+    questions = make.questions(3, law)
+    late, diligent = make.user(openid="o-late"), make.user(openid="o-diligent")
+    morning = datetime(2026, 11, 30, 1, 0)  # 09:00 in Shanghai
+    for person in (late, diligent):
+        subscribe(person.id, ["review_due"])
+        subscribe(person.id, ["review_due"])  # two acceptances: two evenings
+        quiz, _ = quizzes.start_quiz(person.id, "practice", law.id, now=morning)
+        for item in quiz.items:
+            quizzes.answer(person.id, quiz.id, item.question_id, ["A"] if item.question.answer != ["A"] else ["B"], now=morning)
+    review, _ = quizzes.start_quiz(diligent.id, "review", now=morning)
+    quizzes.answer(diligent.id, review.id, review.items[0].question_id, ["A"], now=morning)
+
+    assert send_due(morning + timedelta(hours=3)).sent == 0  # 12:00: not yet
+    evening = morning + timedelta(hours=11)  # 20:00
+    assert send_due(evening).sent == 1
+    assert send_due(evening + timedelta(hours=1)).sent == 0  # once a day
+    [message] = sends(wechat)
+    assert message["touser"] == "o-late" and message["template_id"] == "tmpl-review"
+    assert message["data"]["thing1"] == {"value": f"今天有{len(questions)}道题到了复习时间"}
+    assert credits(late, "review_due") == 1
+    # The next evening neither has reviewed that day: both are reminded (late with the second credit).
+    assert send_due(evening + timedelta(days=1)).sent == 2
