@@ -64,3 +64,14 @@ def test_nul_characters_are_refused_not_stored(api, make):
     assert r.status_code == 422 and "code" in r.get_json()["details"]
     r = api.as_user(make.user()).patch("/me", json={"nickname": "张\x00三"})
     assert r.status_code == 422 and "nickname" in r.get_json()["details"]
+
+
+def test_openapi_documents_issue_18_s_additions(client):
+    spec = client.get("/openapi.json").get_json()
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    assert "get" in paths["/api/v1/reviews"] and "get" in paths["/api/v1/me/mastery"]
+    assert set(schemas["ReviewsOut"]["properties"]) == {"due_today", "overdue", "next_due_at", "streak_days"}
+    assert set(schemas["MasteryOut"]["properties"]) == {"category", "retrievability", "met_share", "level"}
+    assert "article_text" in schemas["AnswerResult"]["properties"]
+    assert "next_review_at" in schemas["WrongAnswerOut"]["properties"]
+    assert "review" in schemas["QuizIn"]["properties"]["mode"]["enum"]
