@@ -41,7 +41,7 @@
     yAxis: { type: "category", data: data.villages, inverse: true, splitArea: { show: true } },
     visualMap: {
       min: 0, max: 100, dimension: 2, calculable: true, orient: "horizontal", left: "center", bottom: 0,
-      text: ["100%", "知晓度 0%"], inRange: { color: ["#d73027", "#fee08b", "#1a9850"] }
+      text: ["高", "知晓度 低"], inRange: { color: ["#d73027", "#fee08b", "#1a9850"] }
     },
     series: [{
       // Only [x, y, 知晓度] for ECharts (the colour follows the third); the rest for the tooltip.
