@@ -108,3 +108,23 @@ def test_attempts_made_before_0009_keep_their_paper_in_order(empty_database):
 
     paper = json.loads(paper) if isinstance(paper, str) else paper
     assert paper == [[qid, 10, ["B", "A"]] for qid in order]
+
+
+def test_the_wrong_answer_book_before_0014_is_due_for_review_after_it(empty_database):
+    """0014: each question in a wrong-answer book gets the card a wrong answer gives, due
+    since it was answered wrong, so the review quiz serves it and the book keeps it."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "migration-test"})
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            category = _insert(conn, "category", name="民法典", slug="mfd")
+            question = _insert(conn, "question", category_id=category, type="single", status="active")
+            user = _insert(conn, "app_user", role="resident", points_balance=0)
+            conn.execute(text("INSERT INTO wrong_answer (user_id, question_id, category_id, last_answer, wrong_count, last_wrong_at) "
+                              "VALUES (:u, :q, :c, '[\"A\"]', 2, '2026-11-01 08:00:00')"), {"u": user, "q": question, "c": category})
+        upgrade()
+        with db.engine.connect() as conn:
+            card = conn.execute(text("SELECT state, step, due, reviews, category_id FROM review_card WHERE user_id = :u AND question_id = :q"),
+                                {"u": user, "q": question}).one()
+        db.engine.dispose()
+    assert (card.state, card.step, str(card.due)[:19], card.reviews, card.category_id) == (1, 0, "2026-11-01 08:00:00", 2, category)
