@@ -10,6 +10,7 @@ from sqlalchemy import select
 from accounts.admins import create_admin
 from accounts.models import AdminUser, OrgUnit, User
 from accounts.services import DEV_OPENID_PREFIX
+from core.domain_errors import Conflict
 from core.extensions import db
 from core.timeutil import utcnow
 from demo.events import resident_ids, seed_events
@@ -96,6 +97,11 @@ def _replay_history(user_ids: list[int], days: int, rng: random.Random, keen: se
             answers += _play(user_id, "daily", None, when, skill, rng)
             if eager or rng.random() < 0.2:
                 answers += _play(user_id, "practice", rng.choice(categories), when + timedelta(minutes=20), skill, rng)
+            if eager:  # the keen review what is due, so the demo logins have a review streak
+                try:
+                    answers += _play(user_id, "review", None, when + timedelta(hours=3), skill, rng)
+                except Conflict:
+                    pass  # nothing due that day
     return answers
 
 

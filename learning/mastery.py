@@ -64,7 +64,7 @@ def by_village(start: datetime, end: datetime, now: datetime) -> dict:
     {law id: cell}, "weakest": [the WEAKEST least-known law names]}]}, a cell being {"learners", "cards",
     "retrievability", "met_share", "coverage", "score", "level"}; villages by name with
     未填写 last."""
-    laws = categories_with_counts()
+    laws = [(c, n) for c, n in categories_with_counts() if n]  # a law with no questions cannot be studied yet
     questions = {c.id: n for c, n in laws}
     at = min(end, now)
     people = dict(db.session.execute(select(User.org_unit_id, func.count()).group_by(User.org_unit_id)).all())

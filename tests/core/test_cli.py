@@ -37,6 +37,10 @@ def test_seed_demo_builds_a_town_with_the_two_demo_logins(app, api):
         # demo-resident's one book waits at the counter.
         shopped = db.session.scalars(select(Reward.name).join(Redemption).where(Redemption.user_id == uid)).all()
         assert shopped == (["《民法典》普法读本"] if role == "resident" else [])
+        # Their answers built review cards, and they reviewed what was due.
+        mastery = api.as_user(db.session.get(User, uid)).get("/me/mastery").get_json()
+        assert any(row["level"] != "未学" for row in mastery)
+        assert db.session.scalar(select(func.count()).select_from(Quiz).where(Quiz.user_id == uid, Quiz.mode == "review")) >= 1
     # Running it again changes nothing.
     again = app.test_cli_runner().invoke(args=["seed-demo", "--residents", "20", "--days", "3"])
     assert "已存在" in again.output
