@@ -6,6 +6,7 @@ an article that changed or went are put in 待复核 until an editor confirms or
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import SequenceMatcher
 
 from sqlalchemy import func, insert, select
 
@@ -66,6 +67,17 @@ class Change:
     label: str
     before: str | None
     after: str | None
+
+    def marked(self) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+        """Both texts as (piece, changed) runs, character by character, for highlighting."""
+        before, after = self.before or "", self.after or ""
+        old, new = [], []
+        for op, i1, i2, j1, j2 in SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+            if i2 > i1:
+                old.append((before[i1:i2], op != "equal"))
+            if j2 > j1:
+                new.append((after[j1:j2], op != "equal"))
+        return old, new
 
 
 @dataclass

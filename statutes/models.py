@@ -15,8 +15,8 @@ class Statute(db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)  # 环境保护法
     title: Mapped[str] = mapped_column(String(200))  # 中华人民共和国环境保护法
     # The version citations resolve against; the versions point back at the law, so
-    # this key is added after both tables exist.
-    current_version_id: Mapped[int | None] = mapped_column(ForeignKey("statute_version.id", use_alter=True))
+    # this key is added after both tables exist (and lets go of a version deleted).
+    current_version_id: Mapped[int | None] = mapped_column(ForeignKey("statute_version.id", use_alter=True, ondelete="SET NULL"))
 
     def __str__(self) -> str:
         return self.name

@@ -43,7 +43,7 @@ def upgrade():
     # The law points at its current version, which points back at the law: added last.
     with op.batch_alter_table('statute') as batch_op:
         batch_op.create_foreign_key(batch_op.f('fk_statute_current_version_id_statute_version'), 'statute_version',
-                                    ['current_version_id'], ['id'])
+                                    ['current_version_id'], ['id'], ondelete='SET NULL')
     op.create_table(
         'statute_article',
         sa.Column('id', sa.Integer(), nullable=False),

@@ -4,13 +4,15 @@ article wait in 待复核 until confirmed or edited; a reviewer reads but cannot
 import io
 import re
 
+import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from accounts.models import AuditLog
 from core.extensions import db
 from quiz_bank.models import Question
 from statutes.models import Statute
-from tests.admin.conftest import login
+from tests.admin.conftest import login, table_rows
 from tests.statutes.helpers import import_law
 from tests.statutes.texts import AMENDED, LAW, docx_bytes
 
@@ -99,7 +101,7 @@ def test_an_amendment_lists_the_changes_and_sends_questions_to_recheck(panel, ma
     kept = make.question(law, source="《乡村示范法》第三条")
     page = _import(panel, AMENDED, "乡村示范法（2025年修正）.txt")
     assert "1 道题目引用的条文已修改或删除" in page and "修改 1 条，新增 1 条，删除 1 条" in page
-    assert "本法适用于全国的行政村和社区。" in page and "村务公开每季度至少一次。" in page and "本法由国务院负责解释。" in page
+    assert "本法适用于全国的行政村<mark>和社区</mark>。" in page and "村务公开每季度至少一次。" in page and "本法由国务院负责解释。" in page
     db.session.expire_all()
     assert (db.session.get(Question, changed.id).status, db.session.get(Question, kept.id).status) == ("recheck", "active")
     listed = panel.get("/admin/recheck-questions/").get_data(as_text=True)
@@ -149,3 +151,40 @@ def test_user_text_in_a_law_is_shown_as_text(panel, make):
     statute = db.session.scalar(select(Statute))
     page = panel.get(f"/admin/statutes/{statute.id}").get_data(as_text=True)
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page and "&lt;i&gt;示范&lt;/i&gt;法" in page
+
+
+@pytest.mark.committing
+def test_in_a_browser_an_editor_imports_an_amendment_and_confirms_a_question(open_panel, make, tmp_path):
+    editor = make.admin("editor")
+    username = editor.username
+    import_law()
+    law = make.category(name="乡村示范法")
+    question_id = make.question(law, source="《乡村示范法》第二条", stem="示范法适用于哪里？").id
+    db.session.commit()
+    upload = tmp_path / "乡村示范法（2025年修正）.docx"
+    upload.write_bytes(docx_bytes(AMENDED))
+
+    panel = open_panel()
+    page = panel.page
+    panel.login(username)
+    panel.goto("/admin/statutes/")
+    page.set_input_files("#file", str(upload))
+    with page.expect_navigation():
+        page.click("#statute-upload button[type=submit]")
+    expect(page.locator("#statute-read")).to_contain_text("2025年1月1日")
+    expect(page.locator("#statute-read")).to_contain_text("法规库中已有，将作为新版本导入")
+    with page.expect_navigation():
+        page.click("#statute-confirm button[type=submit]")
+    expect(page.locator(".alert-warning")).to_contain_text("1 道题目引用的条文已修改或删除")
+    expect(page.locator("#statute-changed mark")).to_have_text("和社区")
+
+    panel.goto("/admin/recheck-questions/")
+    expect(page.locator("#recheck-help")).to_be_visible()
+    page.check(f"input.action-checkbox[value='{question_id}']")
+    page.once("dialog", lambda d: (panel.dialogs.append(d.message), d.accept()))
+    with page.expect_navigation():
+        page.click("a.nav-link.dropdown-toggle:text-is('选中的')")
+        page.click(".dropdown-menu a.dropdown-item:text-is('确认无误')")
+    expect(page.locator(".alert-success")).to_contain_text("已确认 1 道题目无误")
+    assert panel.dialogs == ["确定所选题目无需修改吗？确认后恢复启用，重新出现在答题和考试试卷中。"]
+    assert [r["status"] for r in table_rows(Question, Question.id == question_id)] == ["active"]
