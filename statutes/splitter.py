@@ -19,7 +19,10 @@ SPACE = "[ \t\u3000]"
 # Levels: 编 0, 分编 1, 章 2, 节 3; a bare 附则 (民法典's last part) is at the 编 level.
 LEVELS = {"编": 0, "分编": 1, "章": 2, "节": 3}
 LEVEL_NAMES = ("编", "分编", "章", "节")
-HEADING_RE = re.compile(rf"^第({N})(分编|编|章|节){SPACE}+(\S.{{0,40}})$")
+# The name follows a space in the official texts; one typed without stays a heading if
+# it is short and unpunctuated, as a paragraph never is (第二章规定的……。).
+HEADING_RE = re.compile(rf"^第({N})(分编|编|章|节){SPACE}*(\S.{{0,40}})$")
+PARAGRAPH_END = tuple("。；，：、！？")
 APPENDIX_RE = re.compile(rf"^附{SPACE}*则$")
 ARTICLE_RE = re.compile(rf"^第({N})条(?:之({N}))?(?:{SPACE}+(.*))?$")
 DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
@@ -89,7 +92,7 @@ def _heading(line: str) -> tuple[int, int | None, str] | None:
     if APPENDIX_RE.match(line):
         return 0, None, "附则"
     match = HEADING_RE.match(line)
-    if match is None:
+    if match is None or line.endswith(PARAGRAPH_END):
         return None
     try:
         ordinal = cn_to_int(match.group(1))

@@ -3,6 +3,7 @@ then confirm), imports its amendment and sees what changed; the questions citing
 article wait in 待复核 until confirmed or edited; a reviewer reads but cannot import."""
 import io
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
@@ -143,6 +144,33 @@ def test_the_source_check_lists_a_citation_of_a_missing_article(panel, make):
     assert "核对了 2 道" in page and "出处中的条文不存在 1 道" in page and "1 道所引法律不在法规库中" in page and "民法典" in page
     assert "&lt;b&gt;第三十条&lt;/b&gt;的题目" in page and "《乡村示范法》第三十条" in page
     assert "/admin/questions/edit/" not in page  # a reviewer is not offered the edit
+
+
+def test_the_library_pages_cost_the_same_statements_however_many_laws_and_articles(panel, make, count_queries):
+    login(panel, make.admin("reviewer"))
+    law = make.category(name="乡村示范法")
+    make.question(law, source="《乡村示范法》第三十条")
+    import_law()
+    amended, _ = import_law(AMENDED, "新版.txt")
+
+    def statements(version):
+        counts = []
+        for path in ("/admin/statutes/", f"/admin/statutes/{version.statute_id}", f"/admin/statutes/version/{version.id}",
+                     "/admin/source-check/"):
+            with count_queries() as sent:
+                assert panel.get(path).status_code == 200
+            counts.append(len(sent))
+        return counts
+
+    before = statements(amended)
+    longer = AMENDED.replace("第八条　本法由国务院负责解释。", "\n".join(f"第{n}条　第{n}条的内容。" for n in
+                             ("八", "九", "十", "十一", "十二")) + "\n第十三条　本法由国务院负责解释。")
+    for name in ("甲法", "乙法"):
+        import_law(longer, name=name)
+    make.questions(5, law, source="《乡村示范法》第四十条")
+    make.questions(3, source="《甲法》第九十条")
+    latest, _ = import_law(longer, name="乡村示范法", version_date=date(2026, 1, 1))
+    assert statements(latest) == before
 
 
 def test_user_text_in_a_law_is_shown_as_text(panel, make):

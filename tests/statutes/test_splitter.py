@@ -58,6 +58,14 @@ def test_a_law_without_chapters_or_history_line():
     assert [(a.label, a.text) for a in text.articles] == [("第一条", "为了……，制定本条例。"), ("第二条", "本条例自公布之日起施行。")]
 
 
+def test_a_heading_typed_without_its_space_is_still_one_but_a_sentence_is_not():
+    text = splitter.read("条例.txt", "某某条例\n第一章总则\n第一条 为了……，制定本条例。\n第二章规定的事项，由村委会办理。\n"
+                                     "第二章 附则\n第二条 本条例自公布之日起施行。\n".encode())
+    assert text.headings == [(2, "第一章 总则"), (2, "第二章 附则")]
+    assert text.articles[0].text == "为了……，制定本条例。\n第二章规定的事项，由村委会办理。"
+    assert text.articles[1].chapter == "第二章 附则"
+
+
 def test_a_word_file_unzipping_too_large_is_refused_before_it_is_opened(monkeypatch):
     monkeypatch.setattr("quiz_bank.formats.MAX_UNZIPPED_BYTES", 1000)
     with pytest.raises(Invalid, match="文件解压后超过"):
