@@ -264,7 +264,7 @@ def run(args) -> int:
     asyncio.run(concurrent(args.url, 20, args.clients, *review, t))
     asyncio.run(concurrent(args.url, 20, args.clients, *mine, t))
     for r in range(1, args.rounds + 1):
-        print(f"round {r}", flush=True)
+        print(f"round {r} (load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])})", flush=True)
         measure("review start, sequential", sequential(args.url, args.starts, *review, t), rows, args.wall_timeout)
         measure(f"review start, {args.clients} clients", concurrent(args.url, args.starts, args.clients, *review, t), rows,
                 args.wall_timeout)
@@ -297,6 +297,7 @@ def run(args) -> int:
         print(f"  GET /admin/mastery cold ({len(p)} processes): median {statistics.median(p):.1f} ms, max {max(p):.1f} ms; "
               f"statuses {sorted({x['status'] for x in pages})}")
     ip = spawn("inproc", args.people_json, args.cold_timeout)
+    ip.pop("process_ms")
     print("\nin one process, the heavy resident (no HTTP): call median / p99, and each statement's median")
     for name, x in ip.items():
         print(f"  {name}: {x['median_ms']} / {x['p99_ms']} ms")
