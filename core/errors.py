@@ -3,7 +3,7 @@ import os
 
 from apiflask import HTTPError
 from flask import render_template, request
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.domain_errors import (
@@ -152,12 +152,33 @@ def register(app) -> None:
         return process(ApiError(422, "validation_error", "提交的内容包含无法保存的值。"))
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
     def busy(error):
-        # A bounded wait ran out (core.transactions) or the database is unreachable:
-        # the phone retries once, after Retry-After.
+        # A bounded wait ran out (core.transactions): busy. The database away (restarting,
+        # unreachable, its connection broken): unavailable for now. Either way the phone
+        # retries once, after Retry-After, and the app needs no restart: SQLAlchemy drops
+        # the pool's connections on a disconnect and the next request opens new ones.
         db.session.rollback()
-        app.logger.warning("database busy or unavailable: %s", error)
-        answer = ApiError(503, "busy", "服务繁忙，请稍后再试。")
+        if database_away(error):
+            app.logger.warning("database unavailable: %s", error)
+            answer = ApiError(503, "service_unavailable", "服务暂时不可用，请稍后再试。")
+        elif isinstance(error, InterfaceError):
+            raise error  # the driver misused: a bug, a 500
+        else:
+            app.logger.warning("database busy: %s", error)
+            answer = ApiError(503, "busy", "服务繁忙，请稍后再试。")
         answer.headers = {"Retry-After": "1"}
         return process(answer)
+
+
+def database_away(error: Exception) -> bool:
+    """Whether a database error says the server is not there (rather than a lock or a
+    pooled connection waited for too long): a connection that broke or could not be made,
+    or PostgreSQL shutting down or starting up (SQLSTATE class 08 and 57P)."""
+    if not isinstance(error, DBAPIError):
+        return False  # the pool's own timeout: busy
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", "") or ""  # psycopg's; None when no server answered
+    return hasattr(error.orig, "sqlstate") and (not sqlstate or sqlstate.startswith(("08", "57P")))
