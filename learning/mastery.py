@@ -69,18 +69,26 @@ def by_village(start: datetime, end: datetime, now: datetime) -> dict:
     at = min(end, now)
     people = dict(db.session.execute(select(User.org_unit_id, func.count()).group_by(User.org_unit_id)).all())
     names = dict(db.session.execute(select(OrgUnit.id, OrgUnit.name)).all())
-    rows = db.session.execute(
-        select(User.org_unit_id, ReviewCard.category_id, func.count(func.distinct(ReviewCard.user_id)), func.count(),
-               func.avg(retrievability(at)))
-        .join(User, User.id == ReviewCard.user_id)
+    # Per person and law first, then per village: each person counts once as a learner
+    # without a DISTINCT over every card (which sorts them all).
+    per_person = (
+        select(ReviewCard.user_id, ReviewCard.category_id, func.count().label("cards"),
+               func.sum(retrievability(at)).label("recall"))
         .where(and_(ReviewCard.last_review >= start, ReviewCard.last_review < end))
-        .group_by(User.org_unit_id, ReviewCard.category_id)
+        .group_by(ReviewCard.user_id, ReviewCard.category_id).subquery()
+    )
+    rows = db.session.execute(
+        select(User.org_unit_id, per_person.c.category_id, func.count(), func.sum(per_person.c.cards),
+               func.sum(per_person.c.recall))
+        .join(User, User.id == per_person.c.user_id)
+        .group_by(User.org_unit_id, per_person.c.category_id)
     )
     cells: dict = {}
-    for unit_id, category_id, learners, cards, r in rows:
+    for unit_id, category_id, learners, cards, recall in rows:
         if category_id not in questions:
             continue  # a law kept for exams only
-        r = float(r)
+        cards = int(cards)
+        r = float(recall) / cards
         met_share = _share(cards, learners * questions[category_id])
         coverage = _share(learners, people.get(unit_id, 0))
         cells.setdefault(unit_id, {})[category_id] = {
