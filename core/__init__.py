@@ -115,6 +115,9 @@ def register_blueprints(app: APIFlask) -> None:
 
 
 def register_middleware(app: APIFlask) -> None:
+    from core import observability
+
+    observability.init_app(app)  # request ids, access log, /metrics, slow statements
     if app.config["PROXY_COUNT"]:  # outermost: every layer sees the phone's address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 

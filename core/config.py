@@ -66,6 +66,12 @@ def from_env(instance_path: str) -> dict:
         # Reverse proxies (TLS terminators) in front of the app: their X-Forwarded-For
         # names the phone, or every login would count against the proxy's address.
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        # Observability (core.observability): one JSON line per request on stdout; /metrics
+        # for a scraper with this bearer token (without one, loopback only); statements
+        # slower than this many milliseconds logged (0: none).
+        "ACCESS_LOG": env.get("ACCESS_LOG", "1") != "0",
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "SLOW_QUERY_MS": float(env.get("SLOW_QUERY_MS", "200")),
         "UPLOAD_DIR": env.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
@@ -115,6 +121,9 @@ def production_problems(cfg: dict) -> list[str]:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("ALLOW_SQLITE"):
         problems.append("数据库是 SQLite：生产环境请设置 DATABASE_URL 为 PostgreSQL；"
                         "若确为小镇单机部署，设置 ALLOW_SQLITE=1 表示有意为之。")
+    if 0 < len(cfg.get("METRICS_TOKEN") or "") < MIN_SECRET_LENGTH:
+        problems.append(f"METRICS_TOKEN 太短（至少 {MIN_SECRET_LENGTH} 个字符）：用 python3 -c 'import secrets; "
+                        "print(secrets.token_urlsafe(32))' 生成一个，或不设置（/metrics 只对本机开放）。")
     return problems
 
 
