@@ -129,6 +129,8 @@ def register_errorhandlers(app: APIFlask) -> None:
 
 
 def register_commands(app: APIFlask) -> None:
+    from backup.cli import register as register_backup
     from core.cli import register
 
     register(app)
+    register_backup(app)

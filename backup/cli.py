@@ -1,0 +1,71 @@
+"""`flask backup create DIR` and `flask backup restore DIR`."""
+import click
+
+from backup import BackupError
+from backup.database import KINDS
+
+
+def register(app) -> None:
+    group = click.Group("backup", help="Back up the database and uploads, or restore a backup.")
+    app.cli.add_command(group)
+
+    @group.command("create")
+    @click.argument("directory", type=click.Path(file_okay=False))
+    def create(directory):
+        """Write a consistent backup into DIRECTORY (new or empty): the database, the uploads, manifest.json."""
+        from backup.snapshot import create as make
+
+        try:
+            made = make(directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc))
+        files = made["files"]
+        click.echo(f"备份已写入 {directory}：")
+        click.echo(f"  时间：{_beijing(made)}（北京时间），即 UTC {made['created_at']}")
+        click.echo(_database_line(made))
+        click.echo(_tables_line(made, sum(made["tables"].values())))
+        click.echo(f"  上传文件：{made['uploads']['count']} 个，共 {_size(made['uploads']['bytes'])}")
+        click.echo(f"  备份共 {len(files) + 1} 个文件，{_size(sum(f['size'] for f in files))}，每个文件的 SHA-256 见 manifest.json。")
+        click.echo(f"恢复：flask backup restore {directory}（只恢复到空数据库和空上传目录）。"
+                   "请把备份复制到另一台机器或异地保存。")
+
+    @group.command("restore")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False))
+    def restore(directory):
+        """Restore the backup in DIRECTORY into the configured database and UPLOAD_DIR, both empty; verify checksums before and row counts and the points books after."""
+        from backup.restore import restore as put_back
+
+        try:
+            done = put_back(directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc))
+        made = done.manifest
+        click.echo(f"已恢复 {directory}（备份于北京时间 {_beijing(made)}），{len(made['files'])} 个文件的校验值均已核对：")
+        click.echo(_database_line(made))
+        click.echo(_tables_line(made, done.rows) + "，与备份清单一致")
+        click.echo(f"  上传文件：{made['uploads']['count']} 个，共 {_size(made['uploads']['bytes'])}")
+        click.echo(f"  积分核对无误：每个人的积分余额都等于其积分明细之和（余额合计 {made['points']['balances']}）。")
+        if done.upgrade_to:
+            click.echo(f"注意：备份的数据库结构版本是 {made['schema_revision']}，当前程序需要 {done.upgrade_to}："
+                       "请运行 flask db upgrade 后再启动服务。")
+
+
+def _beijing(made: dict) -> str:
+    return made["created_at_beijing"][:19].replace("T", " ")
+
+
+def _database_line(made: dict) -> str:
+    database = made["database"]
+    return (f"  数据库：{KINDS[database['kind']]} {database['server_version']}（{database['file']}），"
+            f"结构版本 {made['schema_revision'] or '未知'}")
+
+
+def _tables_line(made: dict, rows: int) -> str:
+    return f"  数据表：{len(made['tables'])} 张，共 {rows:,} 行"
+
+
+def _size(count: int) -> str:
+    for unit in ("字节", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count} {unit}" if unit == "字节" else f"{count:.1f} {unit}"
+        count /= 1024
