@@ -142,11 +142,15 @@ def plan_import(filename: str, content: bytes, default_category: str | None = No
             continue
         status = parsed.data.get("status") or "active"
         if status not in QUESTION_STATUSES:
-            plan.problems.append(problem(parsed.line, "状态须为 active、retired 或 pending。"))
+            plan.problems.append(problem(parsed.line, "状态须为 active、retired、pending 或 recheck。"))
             continue
         clean["review_note"] = citation_problem(clean["source"])
         if clean["review_note"] and status == "active":
             status = "pending"  # kept, never served, until an editor adds the citation
+        elif status == "recheck":
+            # 待复核 belongs to this bank's statute library; from a file it awaits review.
+            status = "pending"
+            clean["review_note"] = clean["review_note"] or "导出时处于待复核：请对照出处条文核对后发布。"
         clean["status"] = status
         exam_only = _flag(parsed.data.get("exam_only"))
         if exam_only is None:

@@ -122,3 +122,17 @@ def test_a_file_that_unzips_to_gigabytes_is_refused_before_it_is_opened(name):
     plan = plan_import(name, out.getvalue())
     assert [p.message for p in plan.file_problems] == ["文件解压后超过 100 MB，无法读取；请拆成几个文件分别导入。"]
     assert plan.total == 0
+
+
+def test_a_question_exported_awaiting_recheck_comes_back_awaiting_review_never_served():
+    apply_import(plan_import("a.csv", _csv(CITED)), source="a.csv")
+    question = db.session.scalar(select(Question))
+    question.status = "recheck"  # as an amended statute leaves it
+    db.session.flush()
+    everything = export_bank("bank.json", everything=True).decode()
+    assert '"status": "recheck"' in everything
+    db.session.delete(question)
+    db.session.flush()
+    plan = plan_import("bank.json", everything.encode())
+    [(_, _, clean)] = plan.new
+    assert plan.ok and clean["status"] == "pending" and "待复核" in clean["review_note"]
