@@ -1,4 +1,4 @@
-"""Command-line entry points: `flask create-admin`, `flask seed-demo`, `flask questions`, `flask exams` (and Flask-Migrate's `flask db`)."""
+"""Command-line entry points: `flask create-admin`, `flask seed-demo`, `flask seed-district`, `flask questions`, `flask exams` (and Flask-Migrate's `flask db`)."""
 import sys
 
 import click
@@ -43,6 +43,21 @@ def register(app) -> None:
 
         summary = seed(residents=residents, days=days, echo=click.echo)
         click.echo(summary)
+
+    @app.cli.command("seed-district")
+    @click.option("--towns", default=20, show_default=True)
+    @click.option("--residents", default=500_000, show_default=True, help="residents registered in a village or community")
+    @click.option("--scale", default=1.0, show_default=True, help="multiplies the people and the questions (0.01 for a trial)")
+    @click.option("--year", type=int, help="the year of answers (default: this year, up to yesterday)")
+    @click.option("--seed", default=19, show_default=True, help="the same seed builds the same district")
+    def seed_district(towns, residents, scale, year, seed):
+        """Fill the database with a district's data for load tests, in bulk (refuses if it is there already)."""
+        from demo.district import AlreadySeeded, seed_district as build
+
+        try:
+            click.echo(build(towns=towns, residents=residents, scale=scale, year=year, seed=seed, echo=click.echo))
+        except (AlreadySeeded, ValueError) as exc:
+            raise click.ClickException(str(exc))
 
     questions = click.Group("questions", help="Import or export the question bank.")
     app.cli.add_command(questions)
