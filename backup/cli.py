@@ -1,5 +1,6 @@
 """`flask backup create DIR` and `flask backup restore DIR`."""
 import click
+from sqlalchemy.exc import OperationalError
 
 from backup import BackupError
 from backup.database import KINDS
@@ -19,6 +20,8 @@ def register(app) -> None:
             made = make(directory)
         except BackupError as exc:
             raise click.ClickException(str(exc))
+        except OperationalError as exc:
+            raise click.ClickException(f"数据库出错（{exc.orig}）：请检查 DATABASE_URL 和数据库服务是否在运行。")
         files = made["files"]
         click.echo(f"备份已写入 {directory}：")
         click.echo(f"  时间：{_beijing(made)}（北京时间），即 UTC {made['created_at']}")
@@ -39,6 +42,8 @@ def register(app) -> None:
             done = put_back(directory)
         except BackupError as exc:
             raise click.ClickException(str(exc))
+        except OperationalError as exc:
+            raise click.ClickException(f"数据库出错（{exc.orig}）：请检查 DATABASE_URL 和数据库服务是否在运行。")
         made = done.manifest
         click.echo(f"已恢复 {directory}（备份于北京时间 {_beijing(made)}），{len(made['files'])} 个文件的校验值均已核对：")
         click.echo(_database_line(made))

@@ -10,6 +10,7 @@ NAME = "manifest.json"
 FORMAT = 1
 UPLOADS = "uploads"  # the uploads' folder inside a backup
 CHUNK = 1024 * 1024
+REQUIRED = ("created_at", "created_at_beijing", "schema_revision", "database", "tables", "points", "uploads", "files")
 
 
 def copy_hashed(source: str, target: str) -> tuple[int, str]:
@@ -53,6 +54,9 @@ def read(directory: str) -> dict:
         raise BackupError(f"{path} 已损坏，无法读取。")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{path} 不是本程序能读取的备份清单（格式版本 {FORMAT}）。")
+    missing = [key for key in REQUIRED if key not in manifest]
+    if missing or not isinstance(manifest["files"], list) or "file" not in (manifest["database"] or {}):
+        raise BackupError(f"{path} 不完整（缺少 {'、'.join(missing) or 'database.file'}），无法恢复。")
     for item in manifest.get("files", []):
         _safe_path(item.get("path"))
     return manifest

@@ -50,8 +50,11 @@ def restore(directory: str) -> Restored:
 
 
 def _refuse_unless_empty(engine, upload_dir: str) -> None:
-    with engine.connect() as conn:
-        existing = database.existing_objects(conn)
+    existing = []
+    # A SQLite file not there yet is empty (and connecting would create it, or fail if its folder is missing).
+    if engine.dialect.name != "sqlite" or os.path.exists(engine.url.database):
+        with engine.connect() as conn:
+            existing = database.existing_objects(conn)
     if existing:
         raise BackupError(f"数据库不是空的（已有 {'、'.join(existing)} 等）：恢复只写入空数据库，绝不覆盖已有数据。"
                           "请新建一个空数据库，把 DATABASE_URL 指向它后再恢复。")
