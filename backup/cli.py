@@ -22,6 +22,8 @@ def register(app) -> None:
             raise click.ClickException(str(exc))
         except OperationalError as exc:
             raise click.ClickException(f"数据库出错（{exc.orig}）：请检查 DATABASE_URL 和数据库服务是否在运行。")
+        except OSError as exc:  # a full disk, a directory not writable
+            raise click.ClickException(f"读写文件出错：{exc}")
         files = made["files"]
         click.echo(f"备份已写入 {directory}：")
         click.echo(f"  时间：{_beijing(made)}（北京时间），即 UTC {made['created_at']}")
@@ -44,6 +46,8 @@ def register(app) -> None:
             raise click.ClickException(str(exc))
         except OperationalError as exc:
             raise click.ClickException(f"数据库出错（{exc.orig}）：请检查 DATABASE_URL 和数据库服务是否在运行。")
+        except OSError as exc:  # a full disk, a directory not writable
+            raise click.ClickException(f"读写文件出错：{exc}")
         made = done.manifest
         click.echo(f"已恢复 {directory}（备份于北京时间 {_beijing(made)}），{len(made['files'])} 个文件的校验值均已核对：")
         click.echo(_database_line(made))
