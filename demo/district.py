@@ -22,6 +22,7 @@ import json
 import math
 import random
 import secrets
+import threading
 import time
 from bisect import bisect
 from collections import Counter
@@ -53,6 +54,7 @@ ACCOUNTS_PER_RESIDENT = 2  # accounts opened over the years, per resident regist
 RESIDENTS_PER_CADRE = 100
 QUESTIONS = 100_000
 LOAD_MARK = "（压测题）"
+BATCH = 200_000  # rows held before they are written
 
 TOWN_NAMES = ["城关镇", "河口镇", "青石镇", "白沙镇", "桃源镇", "金桥镇", "龙泉镇", "柳林镇", "马鞍镇", "双河镇",
               "太平镇", "新华镇", "永安镇", "长乐镇", "清溪镇", "石门镇", "凤凰镇", "黄土镇", "大营镇", "杨柳镇",
@@ -83,13 +85,15 @@ class _Sink:
     (foreign keys first): COPY on PostgreSQL, executemany on SQLite. Rows are tuples in
     the declared column order; JSON columns hold their text already."""
 
-    def __init__(self, conn, batch: int = 200_000):
-        self.conn, self.batch = conn, batch
+    def __init__(self, conn):
+        self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
         self.tables: dict[str, tuple] = {}
         self.rows: dict[str, list] = {}
         self.written: Counter = Counter()
         self.seconds = 0.0
+        self.writer: threading.Thread | None = None
+        self.failure: BaseException | None = None
 
     def declare(self, table, columns: tuple[str, ...]) -> list:
         converters = [_sqlite_value(table.c[c].type) for c in columns]
@@ -118,27 +122,49 @@ class _Sink:
         return sum(len(rows) for rows in self.rows.values())
 
     def flush_if_full(self) -> None:
-        if self.held() >= self.batch:
-            self.flush()
+        """Hand the rows held to a writer thread once there are enough, and go on: the
+        rows are made while PostgreSQL takes the previous batch (one batch in flight)."""
+        if self.held() >= BATCH:
+            self.flush(background=self.pg)
 
-    def flush(self) -> None:
-        started = time.monotonic()
-        for name, (columns, converters) in self.tables.items():
-            rows = self.rows[name]
-            if not rows:
-                continue
-            if self.pg:
-                raw = self.conn.connection.driver_connection
-                with raw.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" * len(columns))
-                self.conn.exec_driver_sql(
-                    f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})",
-                    [tuple(v if f is None or v is None else f(v) for f, v in zip(converters, row)) for row in rows])
-            self.written[name] += len(rows)
+    def flush(self, background: bool = False) -> None:
+        batch = [(name, rows[:]) for name, rows in self.rows.items() if rows]
+        for rows in self.rows.values():
             rows.clear()
+        self.drain()
+        if background:
+            self.writer = threading.Thread(target=self._write, args=(batch,), name="seed-district-copy")
+            self.writer.start()
+        else:
+            self._write(batch)
+            self.drain()
+
+    def drain(self) -> None:
+        """Wait for the writer thread: before anything else uses the connection."""
+        if self.writer is not None:
+            self.writer.join()
+            self.writer = None
+        if self.failure is not None:
+            raise self.failure
+
+    def _write(self, batch: list[tuple[str, list]]) -> None:
+        started = time.monotonic()
+        try:
+            for name, rows in batch:
+                columns, converters = self.tables[name]
+                if self.pg:
+                    raw = self.conn.connection.driver_connection
+                    with raw.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    marks = ", ".join("?" * len(columns))
+                    self.conn.exec_driver_sql(
+                        f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})",
+                        [tuple(v if f is None or v is None else f(v) for f, v in zip(converters, row)) for row in rows])
+                self.written[name] += len(rows)
+        except BaseException as exc:  # raised in the main thread by drain()
+            self.failure = exc
         self.seconds += time.monotonic() - started
 
 
@@ -151,6 +177,12 @@ def _sqlite_value(column_type):
     if isinstance(column_type, Boolean):
         return int
     return None
+
+
+def _wrong(question: Question) -> list[str]:
+    """A wrong answer: an option not in the key, or, when every option is, only the first."""
+    others = [o["key"] for o in question.options if o["key"] not in question.answer]
+    return others[:1] or sorted(question.answer)[:1]
 
 
 def _json(value) -> str:
@@ -268,6 +300,9 @@ class _Builder:
     # -- tables written in bulk, foreign keys first ---------------------------------
     def _declare(self) -> None:
         s = self.sink
+        self.questions = s.declare(Question.__table__, ("id", "category_id", "type", "stem", "options", "answer", "explanation",
+                                                        "source", "difficulty", "status", "exam_only", "version", "fingerprint",
+                                                        "created_at", "updated_at"))
         self.users = s.declare(User.__table__, ("id", "openid", "nickname", "avatar_url", "real_name", "role", "org_unit_id",
                                                 "points_balance", "created_at", "last_login_at"))
         self.cadre_rows = s.declare(Cadre.__table__, ("id", "name", "phone", "org_unit_id", "position", "newly_promoted",
@@ -301,6 +336,7 @@ class _Builder:
     def _insert(self, table, rows: list[dict]) -> None:
         """The few rows of the district's shape, through SQLAlchemy (types handled there)."""
         if rows:
+            self.sink.drain()
             self.conn.execute(table.insert(), rows)
             self.sink.written[table.name] += len(rows)
 
@@ -351,7 +387,7 @@ class _Builder:
             shipped.setdefault(q.category, []).append(q)
         laws = sorted(shipped, key=lambda c: (c.sort_order, c.id))
         per_category = max(4, round(QUESTIONS * self.scale / (len(self.towns) * len(laws))))
-        categories, questions, self.answers = [], [], {}
+        categories, self.answers = [], {}
         ctable, qtable = Category.__table__, Question.__table__
         for n, town in enumerate(self.towns):
             for law in laws:
@@ -364,22 +400,18 @@ class _Builder:
                 for k, qid in enumerate(ids):
                     tpl = shipped[law][k % len(shipped[law])]
                     stem = f"{LOAD_MARK}{town.name}第{k + 1}题：{tpl.stem}"
-                    questions.append({"id": qid, "category_id": cid, "type": tpl.type, "stem": stem, "options": tpl.options,
-                                      "answer": tpl.answer, "explanation": tpl.explanation, "source": tpl.source,
-                                      "difficulty": tpl.difficulty, "status": "active", "exam_only": False, "version": 1,
-                                      "fingerprint": fingerprint(cid, tpl.type, stem, tpl.options, tpl.answer),
-                                      "created_at": self.now, "updated_at": self.now})
-                    keys = [o["key"] for o in tpl.options]
-                    wrong = [next(key for key in keys if key not in tpl.answer)]
-                    self.answers[qid] = (_json(sorted(tpl.answer)), _json(wrong), cid)
+                    self.questions.append((qid, cid, tpl.type, stem, _json(tpl.options), _json(tpl.answer), tpl.explanation,
+                                           tpl.source, tpl.difficulty, "active", False, 1,
+                                           fingerprint(cid, tpl.type, stem, tpl.options, tpl.answer), self.now, self.now))
+                    self.answers[qid] = (_json(sorted(tpl.answer)), _json(_wrong(tpl)), cid)
                 town.laws.append((cid, ids))
                 town.bank.extend(ids)
         self._insert(ctable, categories)
-        for start in range(0, len(questions), 5000):
-            self._insert(qtable, questions[start:start + 5000])
+        count = len(self.questions)
+        self.sink.flush()
         self.law_names = {cid: law.name for town in self.towns for (cid, _), law in zip(town.laws, laws)}
         self.shipped = shipped
-        return len(questions)
+        return count
 
     def _rewards(self) -> None:
         table, rows = Reward.__table__, []
@@ -458,11 +490,12 @@ class _Builder:
 
     def _active_days(self, kind: str) -> list[int]:
         """The days of the year the person answers: none for many; for the others a
-        log-normal count (median about 2, a few almost every day)."""
+        log-normal count (half of them 1 or 2 days, a few almost every day): about 20 ledger rows
+        a resident over the year."""
         rng = self.rng
         if not self.days or rng.random() < (0.35 if kind != "n" else 0.8):
             return []
-        count = min(self.days, max(1, round(rng.lognormvariate(0.6, 1.25))))
+        count = min(self.days, max(1, round(rng.lognormvariate(0.45, 1.25))))
         return sorted(rng.sample(range(self.days), count))
 
     def day_of(self, at: datetime) -> int:
@@ -761,7 +794,7 @@ class _Builder:
             q = keys[qid]
             t += timedelta(seconds=rng.randint(15, 60))
             correct = rng.random() < skill
-            given = sorted(q.answer) if correct else [next(o["key"] for o in q.options if o["key"] not in q.answer)]
+            given = sorted(q.answer) if correct else _wrong(q)
             score += pt if correct else 0
             self.attempt_items.append((aid, qid, position, pt, _json(order) if order else None, _json(given), t, correct,
                                        pt if correct else 0))

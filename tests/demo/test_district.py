@@ -27,7 +27,8 @@ def _earned(user_id: int, since: datetime | None = None, until: datetime | None 
     return db.session.scalar(select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(*where))
 
 
-def test_seed_district_builds_towns_people_and_a_year_whose_books_balance(app, api):
+def test_seed_district_builds_towns_people_and_a_year_whose_books_balance(app, api, monkeypatch):
+    monkeypatch.setattr("demo.district.BATCH", 3_000)  # several batches, written while the next is made (PostgreSQL)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-district", "--towns", "3", "--residents", "500000", "--scale", SCALE, "--seed", "7"])
     assert result.exit_code == 0, result.output
