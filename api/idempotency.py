@@ -27,6 +27,10 @@ KEPT = timedelta(hours=24)
 # How long a repeat waits for the first request of its key, still running, to answer.
 WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
+# A first request with no answer after this long died with its server (gunicorn kills a
+# worker after 30 s, nginx gives up after 60 s). Whether its work was committed is
+# unknown, so a repeat is not run again: it is told to look at the result instead.
+ABANDONED_AFTER = timedelta(seconds=90)
 
 
 class IdempotencyRecord(db.Model):
@@ -53,7 +57,8 @@ class IdempotencyHeaders(Schema):
 # What the five operations may answer besides their own (added to their OpenAPI docs).
 _DOCUMENTED = {
     422: ("提交的内容有误", "Idempotency-Key 为空或超过 64 个字符，或已用于另一个请求（idempotency_key_reused）"),
-    409: ("", "同一 Idempotency-Key 的请求仍在处理中（request_in_progress），按 Retry-After 稍后重试"),
+    409: ("", "同一 Idempotency-Key 的请求仍在处理中（request_in_progress），按 Retry-After 稍后重试；"
+              "或第一次请求在处理中断开（request_interrupted），结果可能已生效，请刷新查看，不要用同一个键重试"),
 }
 
 
@@ -146,6 +151,8 @@ def _claim(user_id: int, key: str, request_hash: str):
                 raise ApiError(422, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求，请换一个新的。")
             if found.status_code is not None:
                 return None, (found.body if found.body is not None else "", found.status_code)
+            if found.created_at < utcnow() - ABANDONED_AFTER:
+                raise ApiError(409, "request_interrupted", "上一次提交在处理中断开了，结果可能已经生效：请刷新查看，不要重复提交。")
             if time.monotonic() > deadline:
                 raise _in_progress()
             time.sleep(POLL_SECONDS)

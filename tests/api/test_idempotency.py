@@ -1,6 +1,7 @@
 """Idempotency-Key on the creating POSTs: a retried tap answers the first response
 again and does nothing more (API.md)."""
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -262,3 +263,21 @@ def test_eight_taps_with_one_key_at_once_redeem_once(app, make):
     db.session.rollback()
     assert _count(Redemption, Redemption.user_id == user_id) == 1 and _debits(user_id) == 1
     assert _balance(user_id) == _ledger_total(user_id) == 80
+
+
+def test_a_repeat_of_a_request_whose_server_died_is_told_to_look_not_run_again(api, make, monkeypatch):
+    """A server killed mid-request leaves its key claimed with no answer, and maybe its
+    work committed: past ABANDONED_AFTER a repeat answers at once, without acting."""
+    user = make.rich_user(100)
+    reward = make.reward(cost=20)
+    db.session.commit()
+    me = api.as_user(user)
+    assert me.post("/redemptions", json={"reward_id": reward.id}, headers=_key()).status_code == 201
+    db.session.execute(update(IdempotencyRecord).values(status_code=None, body=None,
+                                                        created_at=utcnow() - idempotency.ABANDONED_AFTER - timedelta(seconds=1)))
+    db.session.commit()
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 30)  # answered at once, not after the wait
+    started = time.monotonic()
+    r = me.post("/redemptions", json={"reward_id": reward.id}, headers=_key())
+    assert r.status_code == 409 and r.get_json()["code"] == "request_interrupted" and time.monotonic() - started < 5
+    assert _count(Redemption, Redemption.user_id == user.id) == 1
