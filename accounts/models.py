@@ -45,6 +45,9 @@ class User(db.Model):
     points_balance: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Set when the person deleted their account (注销, accounts.privacy): the row stays,
+    # anonymous, so the ledger and the figures stay true; its tokens stop working.
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
 
     org_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
 

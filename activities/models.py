@@ -79,6 +79,10 @@ class CheckIn(db.Model):
     longitude: Mapped[float | None]
     accuracy_m: Mapped[float | None]
     distance_m: Mapped[float | None]
+    # What is kept of the location once it is reduced (accounts.privacy: after
+    # LOCATION_RETENTION_DAYS, or on 注销): whether it was within the event's radius;
+    # null while the point is still held, or when the event had no geofence.
+    in_range: Mapped[bool | None]
     points_awarded: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(lazy="joined")

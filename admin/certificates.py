@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from accounts.models import Cadre, OrgUnit
+from admin import personal_data
 from admin.auth import StaffView
 from core.extensions import db
 from core.timeutil import local_text
@@ -77,6 +78,7 @@ class CertificateListView(StaffView):
         if attempt is None or attempt.exam_id != exam_id:
             abort(404)
         cert, pdf = certificates.certificate_pdf(attempt)
+        personal_data.exported("certificate", cert.id, f"下载{attempt.cadre.name}的合格证书（{cert.serial}）")
         return _pdf(pdf, f"合格证书-{attempt.cadre.name}-{cert.serial}.pdf")
 
     @expose("/<int:exam_id>/certificates.pdf")
@@ -100,4 +102,6 @@ class CertificateListView(StaffView):
                 defer(ExamAttempt.paper), joinedload(ExamAttempt.cadre).joinedload(Cadre.org_unit)))
             .execution_options(yield_per=BATCH)
         )
-        return _pdf(certificates.render_all(certs, f"{exam.title} 合格证书"), f"{exam.title}-合格证书.pdf")
+        pdf, title = certificates.render_all(certs, f"{exam.title} 合格证书"), exam.title
+        personal_data.exported("exam", exam_id, f"打印考试“{title}”的全部合格证书")  # after the certificates are read
+        return _pdf(pdf, f"{title}-合格证书.pdf")

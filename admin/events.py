@@ -15,6 +15,7 @@ from activities.archive import safe_name
 from activities.events import check_event
 from activities.geo import GCJ02, WGS84
 from activities.models import EVENT_KIND_LABELS, Event
+from admin import personal_data
 from admin.auth import forbidden, has_role
 from admin.secrets import SECRET_READERS
 from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time
@@ -186,6 +187,7 @@ class EventView(LocalTimesMixin, SecureModelView):
     def checkin_list_xlsx(self, event_id):
         event = db.session.get(Event, event_id) or abort(404)
         name = safe_name(event.title) or f"活动{event.id}"
+        personal_data.exported("event", event.id, f"导出活动“{event.title}”的签到与答题名单")
         return send_file(io.BytesIO(attendance.event_xlsx(event)), as_attachment=True, mimetype=xlsx.MIME,
                          download_name=f"{local_text(event.starts_at, '%Y-%m-%d')}_{name}_签到与答题.xlsx")
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from accounts import audit
+from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
 from core.extensions import db
 from core.timeutil import local_text, utcnow
@@ -66,6 +67,7 @@ class ExamResultsView(StaffView):
     def export(self, exam_id):
         exam = db.get_or_404(Exam, exam_id)
         data = results.export_xlsx(exam)
+        personal_data.exported("exam", exam.id, f"导出考试“{exam.title}”的成绩")
         name = UNSAFE_FILENAME.sub("_", exam.title).strip() or f"考试{exam.id}"
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{name}成绩.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

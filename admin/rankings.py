@@ -8,6 +8,7 @@ from flask_admin import expose
 
 from accounts import residents
 from accounts.models import ORG_KIND_LABELS
+from admin import personal_data
 from admin.auth import StaffView
 from core import xlsx
 from core.timeutil import local_text, local_today, utcnow
@@ -88,4 +89,6 @@ class RankingView(StaffView):
                            round(s.points / s.members, 1) if s.members else None])
         ws.append([])
         ws.append([f"{title}，导出于 {local_text(utcnow())}（北京时间）"])
+        if p["board"] == "people":
+            personal_data.exported("ranking", "", f"导出{title}")
         return send_file(io.BytesIO(xlsx.to_bytes(book)), as_attachment=True, download_name=f"{self._title(p)}.xlsx", mimetype=xlsx.MIME)

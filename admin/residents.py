@@ -8,6 +8,7 @@ from flask_admin import expose
 
 from accounts import residents
 from accounts.models import ORG_KIND_LABELS
+from admin import personal_data
 from admin.auth import StaffView, has_role
 from admin.secrets import SECRET_READERS
 from core.domain_errors import Invalid
@@ -61,9 +62,12 @@ class ResidentView(StaffView):
         if record is None:
             abort(404)
         ledger = record["ledger"]
-        return self.render(
+        page = self.render(
             "admin/resident.html", r=record, person=record["user"], masked=masked, roles=residents.ROLE_LABELS,
             periods=PERIOD_LABELS, reasons=REASON_LABELS, modes=residents.QUIZ_MODE_LABELS,
             redemption_labels=REDEMPTION_STATUS_LABELS, attempt_labels=ATTEMPT_STATUS_LABELS,
             page=ledger.page, pages=max(ledger.pages, 1), args={"user_id": user_id},
         )
+        # Logged once the page is drawn: the log's own unit commits, which would expire what it shows.
+        personal_data.viewed("app_user", user_id, f"查看居民个人页：{record['user']}")
+        return page

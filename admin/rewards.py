@@ -10,6 +10,7 @@ from wtforms import FileField
 from wtforms.validators import NumberRange, Optional
 
 from activities.photos import store_image
+from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
 from admin.secrets import SecretColumns
 from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time, _yes_no
@@ -134,6 +135,7 @@ class RedemptionView(SecretColumns, SecureModelView):
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm"
+        personal_data.exported("redemption", "", f"导出兑换记录（{ws.max_row - 1} 条）")
         return send_file(io.BytesIO(xlsx.to_bytes(book)), as_attachment=True, mimetype=xlsx.MIME,
                          download_name=f"兑换记录_{local_text(utcnow(), '%Y%m%d_%H%M')}.xlsx")
 

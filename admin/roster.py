@@ -12,6 +12,7 @@ from wtforms.validators import Regexp
 
 from accounts import audit, roster
 from accounts.models import Cadre
+from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
 from admin.secrets import SECRET_READERS, SecretColumns
 from admin.uploads import stash, stashed
@@ -51,6 +52,11 @@ class CadreView(SecretColumns, SecureModelView):
     def is_action_allowed(self, name):
         return has_role(*EDITORS) and super().is_action_allowed(name)
 
+    @expose("/")
+    def index_view(self):
+        personal_data.viewed("cadre", "", "查看干部名册（含手机号）")
+        return super().index_view()
+
     @action("reset_binding", "解除绑定并换新绑定码", "解除所选干部的微信绑定，并生成新的绑定码？旧绑定码将作废。")
     @writes
     def reset_binding(self, ids):
@@ -79,6 +85,7 @@ class RosterImportView(StaffView):
         if not has_role(*SECRET_READERS):
             return forbidden()
         cadres = db.session.scalars(select(Cadre).where(Cadre.active.is_(True)).order_by(Cadre.org_unit_id, Cadre.name)).all()
+        personal_data.exported("cadre", "", f"导出干部绑定码（{len(cadres)} 人）")
         return send_file(io.BytesIO(roster.binding_sheet(cadres)), download_name="干部绑定码.xlsx", as_attachment=True)
 
     @expose("/preview", methods=("POST",))

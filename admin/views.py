@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定", "logout": "退出登录",
     "totp_on": "开启两步验证", "totp_off": "关闭两步验证", "end_sessions": "结束所有会话",
     "publish": "发布", "reject": "驳回", "undo_import": "撤销导入", "confirm": "确认无误",
+    **audit.PERSONAL_ACTIONS,
 }
 # What each recorded object is called: every entity passed to audit.record, and the table
 # of every panel view that audits its saves (SecureModelView._audit).
@@ -35,6 +36,7 @@ ENTITY_LABELS = {
     "category": "法律分类", "question": "题目", "question_import": "题库导入", "admin_user": "后台账号",
     "admin_session": "后台登录", "event": "活动", "event_photo": "活动照片", "exam": "考试", "cadre": "干部",
     "reward": "奖品", "redemption": "兑换记录", "publicity_task": "普法责任任务", "statute": "法规库",
+    "app_user": "居民", "ranking": "排行榜", "certificate": "合格证书",
 }
 # How a 判断题's answer (T/F inside the app) reads in the panel.
 TRUE_FALSE_WORDS = {"T": "对", "F": "错"}

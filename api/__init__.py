@@ -3,4 +3,4 @@ from apiflask import APIBlueprint
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 
-from api import accounts, event_photos, events, exams, points, quizzes, rewards, service, subscriptions  # noqa: E402,F401  (register routes)
+from api import accounts, event_photos, events, exams, points, privacy, quizzes, rewards, service, subscriptions  # noqa: E402,F401  (register routes)

@@ -1,4 +1,6 @@
 """Marshmallow schemas: the shapes of API.md, and the source of /openapi.json."""
+from datetime import date, datetime
+
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Method, Nested, Raw, String
 from apiflask.validators import Length, OneOf, Range
@@ -508,3 +510,46 @@ class SubscriptionOut(Schema):
 
 class SubscriptionsOut(Schema):
     templates = List(Nested(SubscriptionOut), metadata={"description": "可以订阅的全部模板（按我的身份），及各自还可发送的条数"})
+
+
+# -- personal information (accounts.privacy) ---------------------------------------
+
+
+def _local_values(value):
+    """Times in a nested export in Asia/Shanghai with their offset, dates as ISO dates."""
+    if isinstance(value, dict):
+        return {k: _local_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_local_values(v) for v in value]
+    if isinstance(value, datetime):
+        return to_local(value).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class Exported(Raw):
+    """Rows as the database holds them, times shown in Beijing time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return _local_values(value)
+
+
+class MyDataOut(Schema):
+    profile = Exported(metadata={"description": "账号资料：昵称、头像、姓名、角色、积分余额、注册和最近登录时间"})
+    org_unit = Exported(allow_none=True, metadata={"description": "所在村、社区或单位"})
+    cadre = Exported(allow_none=True, metadata={"description": "绑定的干部花名册记录（姓名、手机号、职务、单位）"})
+    points_ledger = List(Exported(), metadata={"description": "积分明细"})
+    points_tallies = List(Exported(), metadata={"description": "各排行榜周期的积分"})
+    points_daily = List(Exported(), metadata={"description": "每日按规则计入的积分（用于每日上限）"})
+    quizzes = List(Exported(), metadata={"description": "答题记录，每组题含题目和我的作答"})
+    wrong_answers = List(Exported(), metadata={"description": "错题本"})
+    review_cards = List(Exported(), metadata={"description": "间隔复习卡片"})
+    review_days = List(Exported(), metadata={"description": "做过复习的日期"})
+    seen_questions = List(Integer(), metadata={"description": "出过给我的题目编号"})
+    checkins = List(Exported(), metadata={"description": "活动签到，含签到时提交的位置（如仍保存）"})
+    photos = List(Exported(), metadata={"description": "我上传的活动照片"})
+    redemptions = List(Exported(), metadata={"description": "积分兑换记录"})
+    exam_attempts = List(Exported(), metadata={"description": "考试记录，含我的作答"})
+    subscription_credits = List(Exported(), metadata={"description": "订阅消息的剩余条数"})
+    reminders = List(Exported(), metadata={"description": "发给我的订阅消息"})

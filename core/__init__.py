@@ -86,12 +86,14 @@ def register_extensions(app: APIFlask) -> None:
     import reports.models  # noqa: F401
     import learning.models  # noqa: F401
     import api.idempotency  # noqa: F401
+    from accounts import revocation
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"], **transactions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_WAIT_SECONDS"]),
     }
     db.init_app(app)
     transactions.install(app)
+    revocation.init_app(app)  # deleted accounts' tokens refused (accounts.revocation)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     limiter.init_app(app)
     csrf.init_app(app)

@@ -216,3 +216,16 @@ def register(app) -> None:
         for d in differences:
             click.echo(f"  用户 {d.user_id}（{d.name}）：余额 {d.balance}，明细合计 {d.ledger}，差 {d.balance - d.ledger}")
         raise SystemExit(1)
+
+    privacy = click.Group("privacy", help="Personal information (accounts.privacy).")
+    app.cli.add_command(privacy)
+
+    @privacy.command("prune-locations")
+    @click.option("--days", type=click.IntRange(min=0), default=None,
+                  help="Keep locations this many days (default: LOCATION_RETENTION_DAYS).")
+    def prune_locations(days):
+        """Reduce check-in locations older than the retention period to in or out of range (schedule it daily)."""
+        from accounts.privacy import prune_locations as prune
+
+        days = app.config["LOCATION_RETENTION_DAYS"] if days is None else days
+        click.echo(f"已将 {days} 天前的 {prune(days)} 条签到位置缩减为“是否在范围内”。")

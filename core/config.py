@@ -92,6 +92,9 @@ def from_env(instance_path: str) -> dict:
         "CHECKIN_MAX_ACCURACY_M": _int("CHECKIN_MAX_ACCURACY_M", 100),
         # Unclaimed redemptions are refunded after this many days (flask rewards expire).
         "REDEMPTION_EXPIRY_DAYS": _int("REDEMPTION_EXPIRY_DAYS", 14),
+        # Check-in locations are reduced to in or out of range after this many days
+        # (flask privacy prune-locations, daily).
+        "LOCATION_RETENTION_DAYS": _int("LOCATION_RETENTION_DAYS", 30),
         # Subscription messages (flask reminders send), as JSON: reason -> WeChat template id,
         # or {"id", "fields": {keyword: "title"|"time"|"note"}, "page"}; read by the command,
         # which names what is wrong in it. A failed send is tried again this many times.

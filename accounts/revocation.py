@@ -1,0 +1,108 @@
+"""The accounts whose API tokens no longer count: deleted ones (注销, accounts.privacy),
+each with when it was deleted, so a token issued before then is refused.
+
+A token is checked without the database (accounts.tokens), so a deletion has to be told
+to every process that checks tokens: in Redis when REDIS_URL is set (shared by every app
+server and worker; one EXISTS per authenticated request), and always in this process's
+memory (the only place needed without Redis, where one process serves SQLite: README,
+"Serving"). A process learns, when it starts, the accounts deleted within a token's
+lifetime (an older deletion has no live token left), so a restarted worker, or a Redis
+that lost its keys, refuses them again."""
+import logging
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from accounts.models import User
+from core.extensions import db
+from core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Revoked:
+    def __init__(self, app):
+        self.local: dict[int, float] = {}  # user id: when deleted (epoch seconds)
+        self.ttl = app.config["TOKEN_TTL_SECONDS"]
+        self.prefix = f"{app.config.get('RATELIMIT_KEY_PREFIX', 'pufa')}:revoked:"
+        self.redis = None
+        if app.config.get("REDIS_URL"):
+            import redis
+
+            self.redis = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=1, socket_connect_timeout=1)
+        self.learned = False
+
+    def learn(self) -> None:
+        """Note the accounts deleted within a token's lifetime (at start, or at the first
+        check if the database could not be read then)."""
+        since = utcnow() - timedelta(seconds=self.ttl)
+        conn = db.session.connection()
+        columns = {c["name"] for c in inspect(conn).get_columns(User.__tablename__)} \
+            if inspect(conn).has_table(User.__tablename__) else set()
+        # Not migrated yet: no account has been deleted.
+        rows = db.session.execute(select(User.id, User.deleted_at).where(User.deleted_at >= since)).all() \
+            if "deleted_at" in columns else []
+        for user_id, deleted_at in rows:
+            self.note(user_id, _epoch(deleted_at))
+        self.learned = True
+
+    def note(self, user_id: int, deleted: float) -> None:
+        self.local[user_id] = deleted
+        if self.redis is not None:
+            try:
+                # Kept while a token issued before the deletion could still be live.
+                keep = max(int(deleted + self.ttl - datetime.now(timezone.utc).timestamp()), 1)
+                self.redis.set(self.prefix + str(user_id), repr(deleted), ex=keep)
+            except self.errors():
+                log.warning("Redis unreachable: account %s revoked in this process only", user_id, exc_info=True)
+
+    def holds(self, user_id: int, issued: float) -> bool:
+        """Whether a token of this account issued at `issued` (epoch seconds) is refused."""
+        if not self.learned:
+            self.learn()
+        deleted = self.local.get(user_id)
+        if deleted is None and self.redis is not None:
+            try:
+                value = self.redis.get(self.prefix + str(user_id))
+                deleted = float(value) if value is not None else None
+            except self.errors():
+                # Redis is the only news of deletions made by other processes: ask the database.
+                log.warning("Redis unreachable: revocation checked in the database", exc_info=True)
+                at = db.session.scalar(select(User.deleted_at).where(User.id == user_id))
+                deleted = _epoch(at) if at is not None else None
+        return deleted is not None and issued <= deleted
+
+    @staticmethod
+    def errors():
+        import redis
+
+        return redis.RedisError
+
+
+def init_app(app) -> None:
+    store = app.extensions["pufa_revoked"] = Revoked(app)
+    with app.app_context():
+        try:
+            store.learn()
+        except SQLAlchemyError:
+            log.warning("database unreachable at start: deleted accounts read at the first token check", exc_info=True)
+        finally:
+            db.session.remove()
+            # No pooled connection left behind for a forked worker to share.
+            db.engine.dispose()
+
+
+def _epoch(naive_utc: datetime) -> float:
+    return naive_utc.replace(tzinfo=timezone.utc).timestamp()
+
+
+def revoke(user_id: int, deleted_at: datetime) -> None:
+    """Every token of this account issued before `deleted_at` (naive UTC) stops working,
+    in every process that checks tokens."""
+    current_app.extensions["pufa_revoked"].note(user_id, _epoch(deleted_at))
+
+
+def is_revoked(user_id: int, issued: float) -> bool:
+    return current_app.extensions["pufa_revoked"].holds(user_id, issued)
