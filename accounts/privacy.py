@@ -225,4 +225,3 @@ def prune_locations(older_than_days: int, now: datetime | None = None, batch: in
         with writing():
             done += db.session.execute(update(CheckIn).where(CheckIn.id.in_(ids)).values(**_reduced_location())).rowcount
         last = ids[-1]
-
