@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from accounts import audit
-from accounts.models import ADMIN_ROLES, AdminUser
+from accounts.models import ADMIN_ROLES, AdminUser, OrgUnit
 from core.extensions import db
 from core.ratelimit import limiter
 from core.transactions import writes, writing
@@ -29,15 +29,25 @@ def password_problem(password: str, username: str = "") -> str | None:
 
 
 @writes
-def create_admin(username: str, password: str, role: str = "admin") -> AdminUser:
+def create_admin(username: str, password: str, role: str = "admin", town: str | None = None) -> AdminUser:
+    """Create an account (or reset its password and role). `town`: the name of the town
+    whose staff it is; None leaves an existing account's town and makes a new one
+    district staff (accounts.tenancy)."""
     if role not in ADMIN_ROLES:
         raise ValueError(f"角色须为 {'、'.join(ADMIN_ROLES)} 之一。")
     if problem := password_problem(password, username):
         raise ValueError(problem)
+    found = None
+    if town is not None:
+        found = db.session.scalar(select(OrgUnit).where(OrgUnit.kind == "town", OrgUnit.name == town))
+        if found is None:
+            raise ValueError(f"没有名为“{town}”的镇。")
     admin = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
     if admin is None:
         admin = AdminUser(username=username)
         db.session.add(admin)
+    if found is not None:
+        admin.town = found
     admin.role = role
     admin.set_password(password)
     return admin

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, event, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,12 +20,39 @@ class OrgUnit(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
-    parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id])
+    # The town the unit belongs to (a town's own id for the town): the tenant of
+    # everything hung on the unit. Set when the unit is saved (accounts.tenancy).
+    town_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
     __table_args__ = (CheckConstraint(f"kind IN {ORG_KINDS}", name="kind"),)
 
     def __str__(self) -> str:
         return self.name
+
+
+@event.listens_for(OrgUnit, "before_insert")
+@event.listens_for(OrgUnit, "before_update")
+def _set_town(mapper, connection, unit: OrgUnit) -> None:
+    """The one place a unit's town is set (rules in accounts.tenancy): a town is its own;
+    another unit takes its parent's town, or, given no parent, the only town there is."""
+    if unit.kind == "town":
+        if unit.id is None:  # its own id is its town: taken from the sequence before the insert
+            unit.id = connection.scalar(text(
+                "SELECT nextval(pg_get_serial_sequence('org_unit', 'id'))" if connection.dialect.name == "postgresql"
+                else "SELECT coalesce(max(id), 0) + 1 FROM org_unit"))
+        unit.town_id = unit.id
+        return
+    parent = unit.__dict__.get("parent")
+    if parent is not None:
+        unit.town_id = parent.town_id
+    elif unit.parent_id is not None:
+        unit.town_id = connection.scalar(select(OrgUnit.town_id).where(OrgUnit.id == unit.parent_id))
+    elif unit.town_id is None:
+        towns = connection.scalars(select(OrgUnit.id).where(OrgUnit.kind == "town").limit(2)).all()
+        if len(towns) != 1:
+            raise ValueError(f"单位“{unit.name}”须属于某个镇：请选择它的上级镇。")
+        unit.parent_id = unit.town_id = towns[0]
 
 
 class User(db.Model):
@@ -93,6 +120,8 @@ class AdminUser(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="admin")
+    # The town whose staff this account is; None: district (区级) staff, who see every town.
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Two-step login: the TOTP secret (base32), and the last time step accepted, so a
@@ -101,6 +130,8 @@ class AdminUser(db.Model):
     totp_last_step: Mapped[int | None]
     # Part of every session's id: raising it ends every session of the account.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    town: Mapped[OrgUnit | None] = relationship()
 
     __table_args__ = (CheckConstraint(f"role IN {ADMIN_ROLES}", name="role"),)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
+from accounts import tenancy
 from accounts.models import Cadre, OrgUnit, User
 from activities import checkins
 from activities.models import Event
@@ -36,11 +37,12 @@ class Found:
 
 
 def search(name: str = "", phone_tail: str = "", unit_id: int | None = None, role: str = "",
-           page: int = 1, per_page: int = 50) -> tuple[list[Found], int]:
+           page: int = 1, per_page: int = 50, town_id: int | None = None) -> tuple[list[Found], int]:
     """People matching every criterion given, newest first, and how many match: `name` in
     the real name, the nickname or the roster's name; `phone_tail` the end of a cadre's
-    phone; `unit_id` their unit (NO_UNIT: none chosen); `role` resident or cadre."""
-    where = []
+    phone; `unit_id` their unit (NO_UNIT: none chosen); `role` resident or cadre; `town_id`
+    their town (accounts.tenancy)."""
+    where = [] if town_id is None else [tenancy.condition(User, town_id)]
     if name := name.strip():
         where.append(or_(User.real_name.icontains(name, autoescape=True), User.nickname.icontains(name, autoescape=True),
                          Cadre.name.icontains(name, autoescape=True)))
@@ -64,10 +66,12 @@ def search(name: str = "", phone_tail: str = "", unit_id: int | None = None, rol
     return [Found(*row) for row in rows], total
 
 
-def units() -> list[OrgUnit]:
-    """Units to pick from: villages and communities first, then departments, by name."""
+def units(town_id: int | None = None) -> list[OrgUnit]:
+    """Units to pick from (of `town_id` if given): villages and communities first, then
+    departments, by name."""
     order = {"village": 0, "community": 1, "town": 2, "department": 3}
-    return sorted(db.session.scalars(select(OrgUnit)).all(), key=lambda u: (order.get(u.kind, 9), u.name))
+    return sorted(db.session.scalars(tenancy.scope(select(OrgUnit), OrgUnit, town_id)).all(),
+                  key=lambda u: (order.get(u.kind, 9), u.name))
 
 
 def _names(key, name, ids: set) -> dict:
@@ -86,12 +90,12 @@ def recent_attempts(user_id: int, limit: int = RECENT) -> tuple[list[ExamAttempt
     return list(rows), total
 
 
-def record(user_id: int, ledger_page: int = 1, ledger_per_page: int = 20) -> dict | None:
+def record(user_id: int, ledger_page: int = 1, ledger_per_page: int = 20, town_id: int | None = None) -> dict | None:
     """One person's page: who they are, their points on each board, a page of the points
     ledger, and the newest few of their quizzes, wrong answers, check-ins, redemptions and
-    exam attempts (each with its total). None if there is no such person."""
+    exam attempts (each with its total). None if there is no such person (in `town_id`)."""
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or not tenancy.belongs(user, town_id):
         return None
     cadre = db.session.scalar(select(Cadre).where(Cadre.user_id == user_id))
     quiz_page = quizzes.my_quizzes(user_id, None, 1, RECENT)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
+from accounts import tenancy
 from accounts.models import Cadre, OrgUnit, User
 from accounts.services import move_to_unit
 from core import xlsx
@@ -50,8 +51,11 @@ class RosterPlan:
         return not self.problems and bool(self.rows)
 
 
-def plan_roster(content: bytes) -> RosterPlan:
-    """Read a roster (.xlsx) and check every row; nothing is written."""
+def plan_roster(content: bytes, town_id: int | None = None) -> RosterPlan:
+    """Read a roster (.xlsx) and check every row; nothing is written. A town's roster
+    (`town_id`, accounts.tenancy) names units of that town and may not take over a cadre
+    of another town (the phone is the key); a unit name several towns use is ambiguous
+    on the district's roster."""
     from openpyxl import load_workbook  # heavy: imported where used
 
     plan = RosterPlan()
@@ -70,7 +74,11 @@ def plan_roster(content: bytes) -> RosterPlan:
         plan.problems.append((1, f"表头缺少：{'、'.join(missing)}。请使用花名册模板。"))
         return plan
     col = {h: header.index(h) for h in HEADERS}
-    units = {u.name: u for u in db.session.scalars(select(OrgUnit))}
+    units: dict[str, OrgUnit | None] = {}
+    for u in db.session.scalars(tenancy.scope(select(OrgUnit), OrgUnit, town_id)):
+        units[u.name] = None if u.name in units else u  # None: more than one unit of the name
+    elsewhere = set() if town_id is None else set(db.session.scalars(
+        select(Cadre.phone).where(~tenancy.condition(Cadre, town_id))))
     seen_phones: dict[str, int] = {}
     for line, raw in enumerate(rows[1:], start=2):
         cells = ["" if v is None else str(v).strip() for v in raw]
@@ -92,8 +100,12 @@ def plan_roster(content: bytes) -> RosterPlan:
             plan.problems.append((line, f"手机号“{phone}”不是 11 位手机号码。"))
         elif phone in seen_phones:
             plan.problems.append((line, f"手机号 {phone} 与第 {seen_phones[phone]} 行重复。"))
+        elif phone in elsewhere:
+            plan.problems.append((line, f"手机号 {phone} 是其他镇花名册上的干部，不能由本镇导入修改。"))
         unit = units.get(unit_name)
-        if unit is None:
+        if unit is None and unit_name in units:
+            plan.problems.append((line, f"单位“{unit_name}”在多个镇都有，无法确定是哪一个，请在本镇的账号下导入。"))
+        elif unit is None:
             plan.problems.append((line, f"单位“{unit_name}”不存在，请先在单位列表中添加，或改为已有的单位名称。"))
         if promoted not in YES | NO:
             plan.problems.append((line, f"是否新提拔应填“是”或“否”，而不是“{cell('是否新提拔')}”。"))

@@ -124,7 +124,7 @@ def _index_xlsx(entries: list[dict]) -> bytes:
     return xlsx.to_bytes(wb)
 
 
-def write_archive(year: int, out, now: datetime | None = None) -> None:
+def write_archive(year: int, out, now: datetime | None = None, town_id: int | None = None) -> None:
     """Write the archive of the events held in `year` by `now` as a ZIP to `out` (a
     binary file object, e.g. a temp file):
 
@@ -135,9 +135,10 @@ def write_archive(year: int, out, now: datetime | None = None) -> None:
             照片/20261204_093015_ab12cd34.jpg ...
             缺失照片.txt                     only if a stored file is missing on disk
 
-    Photos are copied from the upload store in chunks, so none is held in memory."""
+    Photos are copied from the upload store in chunks, so none is held in memory. With
+    `town_id`, the events its units organised (accounts.tenancy)."""
     now = now or utcnow()
-    in_year = held_events(*year_bounds(year), now)
+    in_year = held_events(*year_bounds(year), now, town_id)
     order = (Event.starts_at, Event.id)
     events = db.session.scalars(select(Event).where(in_year).order_by(*order)).all()
     checkin_counts = dict(db.session.execute(
@@ -157,7 +158,7 @@ def write_archive(year: int, out, now: datetime | None = None) -> None:
         .order_by(EventPhoto.event_id, func.coalesce(EventPhoto.taken_at, EventPhoto.created_at), EventPhoto.id)
     ):
         photos_of.setdefault(p.event_id, []).append(p)
-    figures = year_figures(year, now)
+    figures = year_figures(year, now, town_id)
     stamp = _zip_time(now)
 
     entries = []

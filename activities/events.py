@@ -3,6 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from accounts import tenancy
 from activities.models import CheckIn, Event
 from core.domain_errors import Conflict, Forbidden, NotFound
 from core.extensions import db
@@ -20,7 +21,7 @@ def event_status(event: Event, now: datetime) -> str:
 
 def events_page(user_id: int, status: str | None, page: int, per_page: int, now: datetime | None = None) -> dict:
     now = now or utcnow()
-    q = select(Event)
+    q = select(Event).where(tenancy.events_for(user_id))  # the person's town's (accounts.tenancy)
     if status == "upcoming":
         q = q.where(Event.starts_at > now).order_by(Event.starts_at, Event.id)
     elif status == "ongoing":

@@ -10,9 +10,10 @@ from flask_admin import expose
 
 from activities import archive
 from admin.auth import StaffView
+from admin.tenancy import chosen_town, is_district, picker
 from core import xlsx
 from core.timeutil import local_today, utcnow
-from reports import workbook
+from reports import figures, workbook
 from reports.figures import year_figures
 
 
@@ -33,11 +34,14 @@ class ArchiveView(StaffView):
         year = request.args.get("year", type=int)
         if year is None or year not in years:
             year = current
-        return self.render("admin/archive.html", year=year, years=years, f=year_figures(year, now))
+        town = chosen_town()
+        by_town = figures.by_town(year, now) if is_district() and town is None else None
+        return self.render("admin/archive.html", year=year, years=years, f=year_figures(year, now, town), by_town=by_town,
+                           **picker())
 
     @expose("/<int:year>/figures.xlsx")
     def figures_xlsx(self, year):
-        data = workbook.figures_xlsx(year_figures(_year(year), utcnow()))
+        data = workbook.figures_xlsx(year_figures(_year(year), utcnow(), chosen_town()))
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年普法工作统计.xlsx",
                          mimetype=xlsx.MIME)
 
@@ -53,7 +57,7 @@ class ArchiveView(StaffView):
         out = os.fdopen(fd, "w+b")
         try:
             os.unlink(path)
-            archive.write_archive(year, out, utcnow())
+            archive.write_archive(year, out, utcnow(), chosen_town())
             out.seek(0)
         except BaseException:
             out.close()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from accounts import admins, audit
+from accounts import admins, audit, tenancy
 from accounts.models import ADMIN_ROLE_LABELS, AdminUser, User
 from core.errors import ApiError
 from core.extensions import db
@@ -16,7 +16,7 @@ from core.ratelimit import limiter, remote_address
 from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
 from core.transactions import writing
 from quiz_bank.models import Question, Quiz
-from reports import dashboard
+from reports import dashboard, figures
 
 
 def load_admin(session_id: str):
@@ -90,17 +90,23 @@ class DashboardView(AdminIndexView):
             return redirect(url_for("auth.login", next=request.full_path))
         from admin.secrets import SECRET_READERS  # it imports this module
 
-        now = utcnow()
+        from admin.tenancy import chosen_town, picker
+
+        now, town = utcnow(), chosen_town()
         today = local_today(now)
         since = local_midnight_utc(today)
+        people = [] if town is None else [tenancy.condition(User, town)]
         stats = {
             "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
-            "注册用户": db.session.scalar(select(func.count()).select_from(User)),
-            "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(Quiz.started_at >= since)),
+            "注册用户": db.session.scalar(select(func.count()).select_from(User).where(*people)),
+            "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(
+                Quiz.started_at >= since, *([Quiz.user_id.in_(select(User.id).where(*people))] if people else []))),
         }
+        by_town = figures.by_town(today.year, now) if current_user.town_id is None and town is None else None
         return self.render("admin/dashboard.html", stats=stats, role_label=ADMIN_ROLE_LABELS[current_user.role],
-                           todo=dashboard.todos(now), glance=dashboard.year_at_a_glance(today.year, now),
-                           can_project=has_role(*SECRET_READERS), local=local_text, min_answers=dashboard.MIN_ANSWERS)
+                           todo=dashboard.todos(now, town), glance=dashboard.year_at_a_glance(today.year, now, town),
+                           can_project=has_role(*SECRET_READERS), local=local_text, min_answers=dashboard.MIN_ANSWERS,
+                           by_town=by_town, **picker())
 
 
 class AuthView(BaseView):

@@ -12,9 +12,11 @@ from flask_admin import expose
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
+from accounts import tenancy
 from accounts.models import Cadre, OrgUnit
 from admin import personal_data
 from admin.auth import StaffView
+from admin.tenancy import get_or_404, viewer_town
 from core.extensions import db
 from core.timeutil import local_text
 from quiz_bank.exams import certificates, results
@@ -39,15 +41,16 @@ class CertificateListView(StaffView):
 
     @expose("/")
     def index(self):
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        total = db.session.scalar(select(func.count()).select_from(Exam))
+        page, town = max(request.args.get("page", 1, type=int) or 1, 1), viewer_town()
+        total = db.session.scalar(tenancy.scope(select(func.count()).select_from(Exam), Exam, town))
         passed = (select(ExamAttempt.exam_id, func.count(func.distinct(ExamAttempt.cadre_id)).label("n"))
                   .where(ExamAttempt.status.in_(FINISHED), ExamAttempt.passed.is_(True))
                   .group_by(ExamAttempt.exam_id).subquery())
         issued = (select(ExamAttempt.exam_id, func.count(Certificate.id).label("n"))
                   .join(Certificate, Certificate.attempt_id == ExamAttempt.id).group_by(ExamAttempt.exam_id).subquery())
         rows = db.session.execute(
-            select(Exam.id, Exam.title, Exam.kind, Exam.closes_at, func.coalesce(passed.c.n, 0), func.coalesce(issued.c.n, 0))
+            tenancy.scope(select(Exam.id, Exam.title, Exam.kind, Exam.closes_at, func.coalesce(passed.c.n, 0),
+                                 func.coalesce(issued.c.n, 0)), Exam, town)
             .outerjoin(passed, passed.c.exam_id == Exam.id).outerjoin(issued, issued.c.exam_id == Exam.id)
             .order_by(Exam.opens_at.desc(), Exam.id.desc())
             .limit(EXAMS_PAGE_SIZE).offset((page - 1) * EXAMS_PAGE_SIZE)
@@ -57,7 +60,7 @@ class CertificateListView(StaffView):
 
     @expose("/<int:exam_id>/")
     def exam(self, exam_id):
-        exam = db.get_or_404(Exam, exam_id)
+        exam = get_or_404(Exam, exam_id)
         page = max(request.args.get("page", 1, type=int) or 1, 1)
         passed = results.certificate_attempts(exam.id)
         total = db.session.scalar(select(func.count()).select_from(passed.subquery()))
@@ -77,13 +80,14 @@ class CertificateListView(StaffView):
         attempt = db.session.get(ExamAttempt, attempt_id)
         if attempt is None or attempt.exam_id != exam_id:
             abort(404)
+        get_or_404(Exam, exam_id)
         cert, pdf = certificates.certificate_pdf(attempt)
         personal_data.exported("certificate", cert.id, f"下载{attempt.cadre.name}的合格证书（{cert.serial}）")
         return _pdf(pdf, f"合格证书-{attempt.cadre.name}-{cert.serial}.pdf")
 
     @expose("/<int:exam_id>/certificates.pdf")
     def print_all(self, exam_id):
-        exam = db.get_or_404(Exam, exam_id)
+        exam = get_or_404(Exam, exam_id)
         passed = results.certificate_attempts(exam.id)
         if not db.session.scalar(select(func.count()).select_from(passed.subquery())):
             flash("本场考试还没有合格人员，没有证书可打印。", "info")

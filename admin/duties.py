@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from accounts.models import OrgUnit
 from activities.models import EVENT_KIND_LABELS
 from admin.auth import StaffView
+from admin.tenancy import chosen_town, picker
 from admin.views import SecureModelView
 from core import xlsx
 from core.extensions import db
@@ -73,14 +74,14 @@ class DutyReviewView(StaffView):
     @expose("/")
     def index(self):
         year = self._year()
-        rows = duties.duty_progress(year, utcnow())
+        rows = duties.duty_progress(year, utcnow(), chosen_town())
         return self.render("admin/duties.html", year=year, headers=duties.HEADERS, table=duties.duty_table(rows),
-                           done=sum(1 for r in rows if r["status"] == duties.DONE), total=len(rows))
+                           done=sum(1 for r in rows if r["status"] == duties.DONE), total=len(rows), **picker())
 
     @expose("/export.xlsx")
     def export(self):
         year = self._year()
-        data = duties.duty_xlsx(year, duties.duty_progress(year, utcnow()))
+        data = duties.duty_xlsx(year, duties.duty_progress(year, utcnow(), chosen_town()))
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年谁执法谁普法考核.xlsx", mimetype=xlsx.MIME)
 
 
@@ -95,7 +96,7 @@ class AnnualReportView(StaffView):
     def download(self, year):
         if not 2000 <= year <= 2100:
             return self.render("admin/annual_report.html", year=local_today().year), 404
-        now = utcnow()
-        data = annual_report_docx(year_figures(year, now), duties.duty_progress(year, now))
+        now, town = utcnow(), chosen_town()
+        data = annual_report_docx(year_figures(year, now, town), duties.duty_progress(year, now, town))
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年法治政府建设年度报告（草稿）.docx",
                          mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")

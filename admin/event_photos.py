@@ -7,10 +7,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from accounts import audit
+from accounts import audit, tenancy
 from activities import photos
 from activities.models import EVENT_KIND_LABELS, Event, EventPhoto
 from admin.auth import StaffView, forbidden, has_role
+from admin.tenancy import get_or_404, viewer_town
 from core.domain_errors import DomainError
 from core.extensions import db
 from core.timeutil import local_text
@@ -56,10 +57,11 @@ class EventPhotoView(StaffView):
     @expose("/")
     def index(self):
         page = max(request.args.get("page", 1, type=int) or 1, 1)
-        total = db.session.scalar(select(func.count()).select_from(Event))
+        town = viewer_town()
+        total = db.session.scalar(tenancy.scope(select(func.count()).select_from(Event), Event, town))
         counts = select(EventPhoto.event_id, func.count().label("n")).group_by(EventPhoto.event_id).subquery()
         rows = db.session.execute(
-            select(Event, func.coalesce(counts.c.n, 0))
+            tenancy.scope(select(Event, func.coalesce(counts.c.n, 0)), Event, town)
             .outerjoin(counts, counts.c.event_id == Event.id)
             .order_by(Event.starts_at.desc(), Event.id.desc())
             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
@@ -68,10 +70,7 @@ class EventPhotoView(StaffView):
         return self.render("admin/event_photos.html", rows=rows, kinds=EVENT_KIND_LABELS, local=local_text, page=page, pages=pages)
 
     def _event(self, event_id: int) -> Event:
-        event = db.session.get(Event, event_id)
-        if event is None:
-            abort(404)
-        return event
+        return get_or_404(Event, event_id)
 
     @expose("/<int:event_id>")
     def detail(self, event_id):
@@ -136,6 +135,7 @@ class EventPhotoView(StaffView):
         photo = db.session.get(EventPhoto, photo_id)
         if photo is None or photo.event_id != event_id:
             abort(404)
+        self._event(event_id)
         photos.delete_photo(photo, current_user.id)
         flash("照片已删除。", "success")
         return redirect(url_for(".detail", event_id=event_id))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms import FloatField, RadioField
 from wtforms.validators import NumberRange, Optional
 
+from accounts import tenancy
 from activities import attendance, tokens
 from activities import checkin_codes
 from activities.archive import safe_name
@@ -18,6 +19,7 @@ from activities.models import EVENT_KIND_LABELS, Event
 from admin import personal_data
 from admin.auth import forbidden, has_role
 from admin.secrets import SECRET_READERS
+from admin.tenancy import get_or_404, viewer_town
 from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time
 from core import xlsx
 from core.extensions import db
@@ -131,9 +133,7 @@ class EventView(LocalTimesMixin, SecureModelView):
     def projector(self, event_id):
         if not has_role(*SECRET_READERS):
             return forbidden()
-        event = db.session.get(Event, event_id)
-        if event is None:
-            return forbidden()
+        event = get_or_404(Event, event_id)
         return self.render("admin/event_projector.html", event=event, kind=EVENT_KIND_LABELS[event.kind],
                            state_url=url_for(".projector_state", event_id=event.id), **self._state(event))
 
@@ -142,8 +142,8 @@ class EventView(LocalTimesMixin, SecureModelView):
         """What the projector polls: the current code and the live count, one row read."""
         if not has_role(*SECRET_READERS):
             return forbidden()
-        row = db.session.execute(
-            select(Event.id, Event.token_seconds, Event.checkin_count).where(Event.id == event_id)
+        row = db.session.execute(tenancy.scope(
+            select(Event.id, Event.token_seconds, Event.checkin_count).where(Event.id == event_id), Event, viewer_town())
         ).one_or_none()
         if row is None:
             return jsonify({"error": "活动不存在"}), 404
@@ -155,6 +155,7 @@ class EventView(LocalTimesMixin, SecureModelView):
         if not has_role(*SECRET_READERS):
             return forbidden()
         token = request.args.get("t", "")
+        get_or_404(Event, event_id)
         try:
             if tokens.read(token)[0] != event_id:
                 abort(404)
@@ -168,7 +169,7 @@ class EventView(LocalTimesMixin, SecureModelView):
     # Who came and how they did: every staff role reads it, as it reads the event.
     @expose("/<int:event_id>/attendance")
     def checkin_list(self, event_id):
-        event = db.session.get(Event, event_id) or abort(404)
+        event = get_or_404(Event, event_id)
         pages = {name: max(request.args.get(name, 1, type=int) or 1, 1) for name in ("page", "qpage")}
         figures = attendance.summary(event.id)
         gain = learning_gain.event_gain(event)
@@ -185,7 +186,7 @@ class EventView(LocalTimesMixin, SecureModelView):
 
     @expose("/<int:event_id>/attendance.xlsx")
     def checkin_list_xlsx(self, event_id):
-        event = db.session.get(Event, event_id) or abort(404)
+        event = get_or_404(Event, event_id)
         name = safe_name(event.title) or f"活动{event.id}"
         personal_data.exported("event", event.id, f"导出活动“{event.title}”的签到与答题名单")
         return send_file(io.BytesIO(attendance.event_xlsx(event)), as_attachment=True, mimetype=xlsx.MIME,

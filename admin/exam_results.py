@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from accounts import audit
+from accounts import audit, tenancy
 from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
+from admin.tenancy import get_or_404, viewer_town
 from core.extensions import db
 from core.timeutil import local_text, utcnow
 from core.transactions import writing
@@ -34,10 +35,10 @@ class ExamResultsView(StaffView):
 
     @expose("/")
     def index(self):
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        total = db.session.scalar(select(func.count()).select_from(Exam))
+        page, town = max(request.args.get("page", 1, type=int) or 1, 1), viewer_town()
+        total = db.session.scalar(tenancy.scope(select(func.count()).select_from(Exam), Exam, town))
         exams = db.session.scalars(
-            select(Exam).options(selectinload(Exam.rules)).order_by(Exam.opens_at.desc(), Exam.id.desc())
+            tenancy.scope(select(Exam), Exam, town).options(selectinload(Exam.rules)).order_by(Exam.opens_at.desc(), Exam.id.desc())
             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         ).all()
         overview = results.exam_overview(list(exams))
@@ -47,7 +48,7 @@ class ExamResultsView(StaffView):
 
     @expose("/<int:exam_id>/")
     def detail(self, exam_id):
-        exam = db.get_or_404(Exam, exam_id)
+        exam = get_or_404(Exam, exam_id)
         makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
         questions = results.question_stats(exam)
         qpages = max((len(questions) + QUESTIONS_PER_PAGE - 1) // QUESTIONS_PER_PAGE, 1)
@@ -65,7 +66,7 @@ class ExamResultsView(StaffView):
 
     @expose("/<int:exam_id>/export.xlsx")
     def export(self, exam_id):
-        exam = db.get_or_404(Exam, exam_id)
+        exam = get_or_404(Exam, exam_id)
         data = results.export_xlsx(exam)
         personal_data.exported("exam", exam.id, f"导出考试“{exam.title}”的成绩")
         name = UNSAFE_FILENAME.sub("_", exam.title).strip() or f"考试{exam.id}"
@@ -76,7 +77,7 @@ class ExamResultsView(StaffView):
     def makeup(self, exam_id):
         if not has_role(*self.makers):
             return forbidden()
-        exam = db.get_or_404(Exam, exam_id)
+        exam = get_or_404(Exam, exam_id)
         try:
             with writing():
                 new = results.create_makeup(exam)
@@ -104,6 +105,8 @@ class CertificateCheckView(StaffView):
         if serial and len(serial) <= self.MAX_SERIAL and "\x00" not in serial:
             cert = certificates.verify(serial)
         holder = None
+        if cert is not None and not tenancy.belongs(cert, viewer_town()):
+            cert = None  # another town's certificate is checked by that town (or the district)
         if cert is not None:
             attempt = cert.attempt
             cadre = attempt.cadre

@@ -2,13 +2,14 @@
 total shown while editing. Times are typed and shown in Asia/Shanghai. Once people have
 sat an exam, what decides their results holds still (quiz_bank.exams.checks); the edit
 page says so and offers a copy as a new exam instead."""
-from flask import abort, flash, redirect, request
+from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
 from flask_wtf import FlaskForm
-from wtforms.validators import NumberRange
+from wtforms.validators import NumberRange, ValidationError
 
 from admin.auth import forbidden
+from admin.tenancy import get_or_404, viewer_town
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
 from core.extensions import db
 from core.transactions import writing
@@ -84,6 +85,17 @@ class ExamView(LocalTimesMixin, SecureModelView):
 
     domain_check = staticmethod(check_exam)
 
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        # A town's staff set exams for their own town: its units and cadres only (the pick
+        # lists offer nothing else), never the whole district's cadres.
+        if viewer_town() is not None:
+            if model.assign_all or model.assign_new_leaders:
+                raise ValidationError("镇级账号不能选择“全体干部参加”或“新提拔干部参加”（那会包括全区的干部）："
+                                      "请选择本镇的参加单位或指定人员。")
+            if not model.units and not model.cadres:
+                raise ValidationError("请选择本镇的参加单位或指定人员。")
+
     def render(self, template, **kwargs):
         # The edit page tells, above the form, when the exam's rules are locked.
         if template == self.edit_template and kwargs.get("model") is not None:
@@ -95,9 +107,7 @@ class ExamView(LocalTimesMixin, SecureModelView):
     def copy_view(self, exam_id):
         if not self.can_edit:
             return forbidden()
-        exam = db.session.get(Exam, exam_id)
-        if exam is None:
-            abort(404)
+        exam = get_or_404(Exam, exam_id)
         with writing():
             copy = copy_exam(exam)
             self._audit("create", copy, f"复制考试“{exam.title}”（编号 {exam.id}）为新考试“{copy.title}”")
@@ -111,9 +121,7 @@ class ExamView(LocalTimesMixin, SecureModelView):
     def delete_view(self):
         if not self.can_edit:
             return forbidden()
-        exam = db.session.get(Exam, request.form.get("id", type=int) or 0)
-        if exam is None:
-            abort(404)
+        exam = get_or_404(Exam, request.form.get("id", type=int) or 0)
         try:
             check_exam_deletable(exam)
             flash("考试不能在管理后台删除。", "error")

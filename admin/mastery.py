@@ -9,6 +9,7 @@ from flask import request, send_file
 from flask_admin import expose
 
 from admin.auth import StaffView
+from admin.tenancy import chosen_town, picker
 from core import xlsx
 from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
 from learning import mastery
@@ -105,10 +106,10 @@ class MasteryView(StaffView):
     """掌握程度: villages × laws, for a year or a chosen period."""
 
     def _page(self, period: dict | None, table: dict | None, problem: str | None, status: int = 200):
-        args = {k: v for k, v in request.args.items() if k in ("year", "from", "to")}
+        args = {k: v for k, v in request.args.items() if k in ("year", "from", "to", "town")}
         return self.render("admin/mastery.html", period=period, table=table, problem=problem, args=args,
                            chart=_chart(table) if table else None, levels=_levels(),
-                           this_year=local_today().year, min_year=MIN_YEAR, max_year=MAX_YEAR), status
+                           this_year=local_today().year, min_year=MIN_YEAR, max_year=MAX_YEAR, **picker()), status
 
     @expose("/")
     def index(self):
@@ -116,7 +117,7 @@ class MasteryView(StaffView):
             period = _period(request.args)
         except BadPeriod as bad:
             return self._page(None, None, str(bad), 400)
-        return self._page(period, _table(mastery.by_village(period["start"], period["end"], utcnow())), None)
+        return self._page(period, _table(mastery.by_village(period["start"], period["end"], utcnow(), chosen_town())), None)
 
     @expose("/export.xlsx")
     def export(self):
@@ -126,7 +127,7 @@ class MasteryView(StaffView):
             return self._page(None, None, str(bad), 400)
         from openpyxl import Workbook
 
-        table = _table(mastery.by_village(period["start"], period["end"], utcnow()))
+        table = _table(mastery.by_village(period["start"], period["end"], utcnow(), chosen_town()))
         book = Workbook()
         ws = xlsx.sheet(book, "各村知晓度", ["村（社区）", "注册人数", *(f"《{law}》知晓度（%）" for law in table["laws"]),
                                              "平均知晓度（%）", "最需要普法的法律"], [20, 10, *(16 for _ in table["laws"]), 14, 40], first=True)

@@ -11,6 +11,7 @@ from accounts.models import ORG_KIND_LABELS
 from admin import personal_data
 from admin.auth import StaffView, has_role
 from admin.secrets import SECRET_READERS
+from admin.tenancy import chosen_town, picker, viewer_town
 from core.domain_errors import Invalid
 from points.leaderboard import PERIOD_LABELS
 from points.models import REDEMPTION_STATUS_LABELS
@@ -43,22 +44,22 @@ class ResidentView(StaffView):
     @expose("/")
     def index(self):
         name, phone, role = (request.args.get(k, "").strip()[:64] for k in ("q", "phone", "role"))
-        unit, page = _unit_arg(), _page()
+        unit, page, town = _unit_arg(), _page(), chosen_town()
         try:
-            found, total = residents.search(name, phone, unit, role, page, PAGE_SIZE)
+            found, total = residents.search(name, phone, unit, role, page, PAGE_SIZE, town)
         except Invalid as exc:
             flash(exc.message, "error")
             found, total = [], 0
         args = {k: v for k, v in request.args.items() if k != "page"}
         return self.render(
             "admin/residents.html", found=found, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-            args=args, name=name, phone=phone, unit=unit, role=role, units=residents.units(), no_unit=residents.NO_UNIT,
-            roles=residents.ROLE_LABELS, kinds=ORG_KIND_LABELS, masked=masked, searched=bool(request.args),
+            args=args, name=name, phone=phone, unit=unit, role=role, units=residents.units(town), no_unit=residents.NO_UNIT,
+            roles=residents.ROLE_LABELS, kinds=ORG_KIND_LABELS, masked=masked, searched=bool(request.args), **picker(),
         )
 
     @expose("/<int:user_id>/")
     def detail(self, user_id):
-        record = residents.record(user_id, _page(), LEDGER_PAGE_SIZE)
+        record = residents.record(user_id, _page(), LEDGER_PAGE_SIZE, viewer_town())
         if record is None:
             abort(404)
         ledger = record["ledger"]

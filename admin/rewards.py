@@ -9,13 +9,17 @@ from markupsafe import Markup
 from wtforms import FileField
 from wtforms.validators import NumberRange, Optional
 
+from accounts import tenancy
+from accounts.models import OrgUnit
 from activities.photos import store_image
 from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
 from admin.secrets import SecretColumns
+from admin.tenancy import chosen_town, get_or_404, picker, viewer_town
 from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time, _yes_no
 from core import xlsx
 from core.domain_errors import DomainError
+from core.extensions import db
 from core.timeutil import local_naive, local_text, local_today, utcnow
 from points import books, rewards
 from points.models import REDEMPTION_STATUS_LABELS, Redemption
@@ -32,11 +36,12 @@ def _image(view, context, model, name):
 class RewardView(LocalTimesMixin, SecureModelView):
     editors = ("admin",)
     local_time_fields = ("offered_from", "offered_until")
-    column_list = ("id", "image", "name", "cost", "stock", "per_user_limit", "limit_period", "offered_from", "offered_until", "visible")
+    column_list = ("id", "image", "name", "town", "cost", "stock", "per_user_limit", "limit_period", "offered_from", "offered_until",
+                   "visible")
     column_labels = {
         "id": "编号", "image": "图片", "name": "名称", "description": "介绍", "cost": "所需积分", "stock": "库存",
         "per_user_limit": "每人限兑", "limit_period": "限兑周期", "offered_from": "兑换开始", "offered_until": "兑换截止",
-        "visible": "上架", "image_file": "图片", "created_at": "创建时间",
+        "visible": "上架", "image_file": "图片", "created_at": "创建时间", "town": "所属镇",
     }
     column_searchable_list = ("name",)
     column_filters = ("visible", "limit_period")
@@ -44,12 +49,15 @@ class RewardView(LocalTimesMixin, SecureModelView):
     column_formatters = {
         "image": _image, "offered_from": _local_time, "offered_until": _local_time, "visible": _yes_no,
         "per_user_limit": lambda v, c, m, n: "不限" if m.per_user_limit is None else m.per_user_limit,
+        "town": lambda v, c, m, n: m.town.name if m.town else tenancy.DISTRICT,
     }
-    form_columns = ("name", "description", "image_file", "cost", "stock", "per_user_limit", "limit_period",
+    form_columns = ("name", "town", "description", "image_file", "cost", "stock", "per_user_limit", "limit_period",
                     "offered_from", "offered_until", "visible")
     form_extra_fields = {"image_file": FileField("图片", description="JPEG、PNG 或 WebP，不超过 10 MB；不选则保留原图")}
     form_choices = {"limit_period": list(LIMIT_PERIOD_LABELS.items())}
     form_args = {
+        "town": {"query_factory": tenancy.towns, "allow_blank": True, "blank_text": f"{tenancy.DISTRICT}（各镇居民都可兑换）",
+                 "description": "哪个镇的居民可以兑换、在哪个镇领取；镇级账号新建的奖品属于本镇"},
         "cost": {"validators": [NumberRange(1, 100_000, "所需积分须为正数")]},
         "stock": {"validators": [NumberRange(0, 1_000_000, "库存不能为负数")]},
         "per_user_limit": {"validators": [Optional(), NumberRange(1, 1000, "限兑件数须为正数")], "description": "不填为不限"},
@@ -79,6 +87,8 @@ class RewardView(LocalTimesMixin, SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
+        if viewer_town() is not None:  # a town's reward, whatever was posted
+            model.town = db.session.get(OrgUnit, viewer_town())
         if g.reward_image:
             model.image_sha256, model.image_mime = g.reward_image
 
@@ -153,6 +163,8 @@ class PickupView(StaffView):
     def index(self):
         code = request.args.get("code", "")
         found = rewards.find_by_code(code) if code else None
+        if found is not None and not tenancy.belongs(found, viewer_town()):
+            found = None  # another town's counter hands it over
         if code and found is None:
             flash("没有找到这个领取码，请核对后重试。", "error")
         return self.render("admin/pickup.html", code=code, found=found, labels=REDEMPTION_STATUS_LABELS,
@@ -162,6 +174,7 @@ class PickupView(StaffView):
     def hand_over(self, redemption_id):
         if not has_role(*COUNTER_STAFF):
             return forbidden()
+        get_or_404(Redemption, redemption_id)
         try:
             done = rewards.hand_over(redemption_id, current_user.id)
         except DomainError as exc:
@@ -177,7 +190,8 @@ class BooksView(StaffView):
     @expose("/")
     def index(self):
         year = request.args.get("year", type=int) or local_today().year
+        town = chosen_town()
         return self.render(
-            "admin/books.html", year=year, months=books.monthly_points(year), reasons=books.monthly_by_reason(year),
-            handed=books.monthly_handed_out(year), totals=books.totals(), differences=books.audit(),
+            "admin/books.html", year=year, months=books.monthly_points(year, town), reasons=books.monthly_by_reason(year, town),
+            handed=books.monthly_handed_out(year, town), totals=books.totals(town), differences=books.audit(town), **picker(),
         )

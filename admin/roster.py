@@ -10,11 +10,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.validators import Regexp
 
-from accounts import audit, roster
+from accounts import audit, roster, tenancy
 from accounts.models import Cadre
 from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
 from admin.secrets import SECRET_READERS, SecretColumns
+from admin.tenancy import viewer_town
 from admin.uploads import stash, stashed
 from admin.views import SecureModelView, _local_time, _yes_no
 from core.extensions import db
@@ -62,7 +63,7 @@ class CadreView(SecretColumns, SecureModelView):
     def reset_binding(self, ids):
         if not has_role(*EDITORS):
             return forbidden()
-        cadres = db.session.scalars(select(Cadre).where(Cadre.id.in_([int(i) for i in ids]))).all()
+        cadres = db.session.scalars(tenancy.scope(select(Cadre).where(Cadre.id.in_([int(i) for i in ids])), Cadre, viewer_town())).all()
         for cadre in cadres:
             roster.reset_binding(cadre)
             self._audit("update", cadre, f"解除绑定并换新绑定码：{cadre.name}")
@@ -84,7 +85,8 @@ class RosterImportView(StaffView):
     def binding_codes(self):
         if not has_role(*SECRET_READERS):
             return forbidden()
-        cadres = db.session.scalars(select(Cadre).where(Cadre.active.is_(True)).order_by(Cadre.org_unit_id, Cadre.name)).all()
+        cadres = db.session.scalars(tenancy.scope(select(Cadre).where(Cadre.active.is_(True)), Cadre, viewer_town())
+                                    .order_by(Cadre.org_unit_id, Cadre.name)).all()
         personal_data.exported("cadre", "", f"导出干部绑定码（{len(cadres)} 人）")
         return send_file(io.BytesIO(roster.binding_sheet(cadres)), download_name="干部绑定码.xlsx", as_attachment=True)
 
@@ -101,7 +103,7 @@ class RosterImportView(StaffView):
             return redirect(url_for(".index"))
         token, path = stash(upload, ".xlsx")
         with open(path, "rb") as f:
-            plan = roster.plan_roster(f.read())
+            plan = roster.plan_roster(f.read(), viewer_town())
         return self.render("admin/roster_preview.html", plan=plan, token=token, filename=upload.filename)
 
     @expose("/confirm", methods=("POST",))
@@ -113,7 +115,7 @@ class RosterImportView(StaffView):
             flash("上传的文件已失效，请重新上传。", "error")
             return redirect(url_for(".index"))
         with open(path, "rb") as f:
-            plan = roster.plan_roster(f.read())
+            plan = roster.plan_roster(f.read(), viewer_town())
         if not plan.ok:
             flash("花名册中有问题，未导入。请修改后重新上传。", "error")
             return redirect(url_for(".index"))

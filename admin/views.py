@@ -1,10 +1,11 @@
 """Admin CRUD views. Changes go through the domain services, and every one is audited."""
 from datetime import timedelta
 
-from flask import flash, g
+from flask import abort, flash, g
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, IntEqualFilter
 from flask_login import current_user
@@ -14,9 +15,10 @@ from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from accounts import admins, audit
+from accounts import admins, audit, tenancy
 from accounts.models import ADMIN_ROLE_LABELS, AdminUser, AuditLog
 from admin.auth import StaffOnly, forbidden, has_role
+from admin.tenancy import keep_choices_in_town, viewer_town
 from core.extensions import db
 from core.transactions import writes, writing
 from core.timeutil import from_local, local_midnight_utc, local_naive, local_text
@@ -77,7 +79,10 @@ EXAM_ONLY = "仅用于考试"
 
 
 class SecureModelView(StaffOnly, ModelView):
-    """Staff only; `editors` may change, everyone signed in may read."""
+    """Staff only; `editors` may change, everyone signed in may read. A model that
+    belongs to a town (accounts.tenancy) shows a town's staff only their town's rows:
+    the list, its count and export, the row opened by id (another town's is not found),
+    the pick lists of its forms and the ajax look-ups all go through the scope here."""
 
     editors: tuple[str, ...] = ("admin",)
     form_base_class = FlaskForm
@@ -95,12 +100,39 @@ class SecureModelView(StaffOnly, ModelView):
 
     can_delete = False
 
+    # -- towns -------------------------------------------------------------------------
+    def _town_scoped(self, query):
+        # Models of no town (the question bank, shared by the district) are left whole.
+        return tenancy.scope(query, self.model, viewer_town())
+
+    def get_query(self):
+        return self._town_scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._town_scoped(super().get_count_query())
+
+    def get_one(self, id):
+        model = super().get_one(id)
+        if model is not None and tenancy.has_town(self.model) and not tenancy.belongs(model, viewer_town()):
+            abort(404)
+        return model
+
+    def _create_ajax_loader(self, name, options):
+        loader = super()._create_ajax_loader(name, options)
+        return TownAjaxLoader(name, self.session, loader.model, **options)
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        keep_choices_in_town(form)
+        return form
+
     def edit_form(self, obj=None):
         # Flask-Admin's unique checks (a cadre's phone, a law's name) know the row being
         # edited by form._obj, which only its own BaseForm sets (ours is FlaskForm, for
         # CSRF): without it, saving a row with its unique fields unchanged failed as 已经存在.
         form = super().edit_form(obj)
         form._obj = obj
+        keep_choices_in_town(form)
         return form
 
     # Flask-Admin would quietly redirect a reader away from these; say why instead.
@@ -153,6 +185,17 @@ class SecureModelView(StaffOnly, ModelView):
 
     def _audit(self, action_name: str, model, summary: str = "") -> None:
         audit.record(current_user.id, action_name, self.model.__tablename__, model.id, summary)
+
+
+class TownAjaxLoader(QueryAjaxModelLoader):
+    """An ajax pick list (an exam's cadres) offering a town's staff only their town's rows."""
+
+    def get_query(self):
+        return tenancy.scope(super().get_query(), self.model, viewer_town())
+
+    def get_one(self, pk):
+        found = super().get_one(pk)
+        return found if found is not None and tenancy.belongs(found, viewer_town()) else None
 
 
 class LocalTimesMixin:
@@ -316,7 +359,8 @@ class _AdminAccounts:
     keeps a filter's options from start-up, so accounts added later would be missing."""
 
     def __iter__(self):
-        rows = db.session.execute(select(AdminUser.id, AdminUser.username).order_by(AdminUser.username))
+        rows = db.session.execute(tenancy.scope(select(AdminUser.id, AdminUser.username), AdminUser, viewer_town())
+                                  .order_by(AdminUser.username))
         return iter([(str(i), name) for i, name in rows])
 
 
@@ -342,9 +386,16 @@ class AuditLogView(SecureModelView):
     }
 
 
+def _town_or_none(value):
+    return int(value) if str(value).isdigit() else None
+
+
 class AdminUserForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     role = SelectField("角色", choices=list(ADMIN_ROLE_LABELS.items()))
+    # Choices per request (AdminUserView._towns): a town's admin is offered only their town.
+    town_id = SelectField("所属", coerce=_town_or_none, choices=[], validate_choice=True,
+                          description="区级账号能看到所有镇的数据；镇级账号只能看到本镇的数据")
     active = BooleanField("启用", default=True)
     password = PasswordField("新密码", description=f"新建时必填；修改时留空则不改。至少 {admins.PASSWORD_MIN_LENGTH} 位，不能是常见密码",
                              validators=[Optional()])
@@ -357,14 +408,33 @@ class AdminUserForm(FlaskForm):
 class AdminUserView(SecureModelView):
     readers = ("admin",)
     form = AdminUserForm
-    column_list = ("username", "role", "active", "created_at")
-    column_labels = {"username": "用户名", "role": "角色", "active": "启用", "created_at": "创建时间"}
+    column_list = ("username", "role", "town", "active", "created_at")
+    column_labels = {"username": "用户名", "role": "角色", "town": "所属", "active": "启用", "created_at": "创建时间"}
     column_choices = {"role": list(ADMIN_ROLE_LABELS.items())}
     column_filters = ("role", "active")
-    column_formatters = {"created_at": _local_time, "active": _yes_no}
+    column_formatters = {"created_at": _local_time, "active": _yes_no,
+                         "town": lambda v, c, m, n: m.town.name if m.town else f"{tenancy.DISTRICT}（区级）"}
     can_view_details = False
 
+    def _towns(self, form):
+        towns = [(str(t.id), t.name) for t in tenancy.towns() if viewer_town() in (None, t.id)]
+        form.town_id.choices = ([("", f"{tenancy.DISTRICT}（区级）")] if viewer_town() is None else []) + towns
+        return form
+
+    def create_form(self, obj=None):
+        return self._towns(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._towns(super().edit_form(obj))
+
     def on_model_change(self, form, model, is_created):
+        # The form offers a town's admin only their town; this holds whatever is posted.
+        # (No autoflush: reading the signed-in account must not save the half-made one.)
+        with db.session.no_autoflush:
+            try:
+                tenancy.check_account_change(current_user, model.town_id)
+            except tenancy.NotYours as exc:
+                raise ValidationError(str(exc))
         if is_created and not form.password.data:
             raise ValidationError("新建账号须设置密码。")
         if form.password.data:
@@ -372,4 +442,4 @@ class AdminUserView(SecureModelView):
 
     def audit_summary(self, form, model, is_created) -> str:
         changed = "，已重设密码" if form.password.data and not is_created else ""
-        return f"账号 {model.username}，角色 {ADMIN_ROLE_LABELS[model.role]}{changed}"
+        return f"账号 {model.username}，{tenancy.town_name(model.town_id)}，角色 {ADMIN_ROLE_LABELS[model.role]}{changed}"

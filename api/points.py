@@ -32,7 +32,7 @@ def points_ledger(query):
 def leaderboard(query):
     """排行榜
 
-    `period`: week（本周）、month（本月）、year（本年，即当年各月之和）、all（总榜）；`scope`: town（全镇）或 org_unit（本村、社区或单位）。
+    `period`: week（本周）、month（本月）、year（本年，即当年各月之和）、all（总榜）；`scope`: town（本人所在的镇；未选择单位时为全区）或 org_unit（本村、社区或单位）。
     积分相同者名次相同；`me` 为我的名次（没有积分时为 null）。
     """
     return board(get_user(current_user_id()), query["period"], query["scope"], query["limit"])

@@ -11,15 +11,16 @@ def register(app) -> None:
     @click.argument("username")
     @click.option("--password", prompt="密码", hide_input=True, confirmation_prompt=True, help="至少 10 位，不能是常见密码")
     @click.option("--role", type=click.Choice(ADMIN_ROLES), default="admin", show_default=True)
-    def create_admin(username, password, role):
+    @click.option("--town", default=None, help="镇的名称：该镇的账号，只能看到本镇的数据；不填：新账号为区级账号，已有账号不变")
+    def create_admin(username, password, role, town):
         """Create an admin account (or reset its password and role)."""
         from accounts.admins import create_admin as create
 
         try:
-            create(username, password, role)
+            admin = create(username, password, role, town)
         except ValueError as exc:
             raise click.BadParameter(str(exc))
-        click.echo(f"管理员 {username}（{role}）已保存。")
+        click.echo(f"管理员 {username}（{admin.town.name if admin.town else '区级'}，{role}）已保存。")
 
     @app.cli.command("doctor")
     def doctor():

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select
 
+from accounts import tenancy
 from accounts.models import OrgUnit, User
 from core.extensions import db
 from learning.cards import retrievability
@@ -55,7 +56,7 @@ def of_person(user_id: int, now: datetime) -> list[dict]:
     return result
 
 
-def by_village(start: datetime, end: datetime, now: datetime) -> dict:
+def by_village(start: datetime, end: datetime, now: datetime, town_id: int | None = None) -> dict:
     """Mastery by village × law from the cards last reviewed in [start, end), their
     retrievability at the period's end (or now, if sooner). Three statements however
     many people and cards.
@@ -63,24 +64,26 @@ def by_village(start: datetime, end: datetime, now: datetime) -> dict:
     Returns {"laws": [Category], "villages": [{"unit_id", "unit", "people", "cells":
     {law id: cell}, "weakest": [the WEAKEST least-known law names]}]}, a cell being {"learners", "cards",
     "retrievability", "met_share", "coverage", "score", "level"}; villages by name with
-    未填写 last."""
+    未填写 last. With `town_id`, that town's people and villages (accounts.tenancy)."""
     laws = [(c, n) for c, n in categories_with_counts() if n]  # a law with no questions cannot be studied yet
     questions = {c.id: n for c, n in laws}
     at = min(end, now)
-    people = dict(db.session.execute(select(User.org_unit_id, func.count()).group_by(User.org_unit_id)).all())
+    in_town = [] if town_id is None else [tenancy.condition(User, town_id)]
+    people = dict(db.session.execute(select(User.org_unit_id, func.count()).where(*in_town).group_by(User.org_unit_id)).all())
     names = dict(db.session.execute(select(OrgUnit.id, OrgUnit.name)).all())
     # Per person and law first, then per village: each person counts once as a learner
     # without a DISTINCT over every card (which sorts them all).
     per_person = (
         select(ReviewCard.user_id, ReviewCard.category_id, func.count().label("cards"),
                func.sum(retrievability(at)).label("recall"))
-        .where(and_(ReviewCard.last_review >= start, ReviewCard.last_review < end))
+        .where(and_(ReviewCard.last_review >= start, ReviewCard.last_review < end),
+               *([ReviewCard.user_id.in_(select(User.id).where(*in_town))] if in_town else []))
         .group_by(ReviewCard.user_id, ReviewCard.category_id).subquery()
     )
     rows = db.session.execute(
         select(User.org_unit_id, per_person.c.category_id, func.count(), func.sum(per_person.c.cards),
                func.sum(per_person.c.recall))
-        .join(User, User.id == per_person.c.user_id)
+        .join(User, User.id == per_person.c.user_id).where(*in_town)
         .group_by(User.org_unit_id, per_person.c.category_id)
     )
     cells: dict = {}

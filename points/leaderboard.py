@@ -5,12 +5,14 @@ are what they earned in it (spending does not lower them); people with no points
 not ranked; the order is points, most first, then who joined first (the user id); equal
 points share a rank. A week, a month and all time are one tally row a person; a year is
 the sum of its twelve month rows (kept that way so a paid answer moves no fourth row).
-A unit's points are the sum of its members' (tallies follow a person who moves unit)."""
+A unit's points are the sum of its members' (tallies follow a person who moves unit).
+A town's board (`town_id`) is its people's, as accounts.tenancy.people_of says."""
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import distinct, func, literal, select
 
+from accounts import tenancy
 from accounts.models import OrgUnit, User
 from core.domain_errors import Invalid
 from core.extensions import db
@@ -29,9 +31,12 @@ def tally_keys(period: str, day: date) -> list[str]:
     return [period_keys(day)[period]]
 
 
-def _standings(keys: list[str], unit_id: int | None):
-    """(user_id, points) of everyone with points over the tallies `keys`, in `unit_id` if given."""
+def _standings(keys: list[str], unit_id: int | None, town_id: int | None = None):
+    """(user_id, points) of everyone with points over the tallies `keys`, in `unit_id` and
+    `town_id` if given."""
     where = [PointsTally.org_unit_id == unit_id] if unit_id is not None else []
+    if town_id is not None:
+        where.append(tenancy.people_of(town_id, PointsTally.org_unit_id))
     if len(keys) == 1:  # one row a person: read in order straight from the board's index
         return select(PointsTally.user_id.label("user_id"), PointsTally.points.label("points")).where(
             PointsTally.period == keys[0], PointsTally.points > 0, *where)
@@ -40,9 +45,9 @@ def _standings(keys: list[str], unit_id: int | None):
             .where(PointsTally.period.in_(keys), *where).group_by(PointsTally.user_id).having(total > 0))
 
 
-def _ahead_of(keys: list[str], unit_id: int | None, points: int) -> int:
+def _ahead_of(keys: list[str], unit_id: int | None, points: int, town_id: int | None = None) -> int:
     """How many people have more than `points`: one less than the rank of whoever has them."""
-    standings = _standings(keys, unit_id).subquery()
+    standings = _standings(keys, unit_id, town_id).subquery()
     return db.session.scalar(select(func.count()).select_from(standings).where(standings.c.points > points))
 
 
@@ -71,11 +76,12 @@ class Standing:
 
 
 def people_board(period: str, unit_id: int | None = None, limit: int = 50, offset: int = 0,
-                 day: date | None = None) -> list[Standing]:
-    """People ranked over `period` (the one holding `day`, by default today), the town or
-    one unit's members; `limit` rows from `offset`. Two statements (one from the top)."""
+                 day: date | None = None, town_id: int | None = None) -> list[Standing]:
+    """People ranked over `period` (the one holding `day`, by default today): everyone, a
+    town's people or one unit's members; `limit` rows from `offset`. Two statements (one
+    from the top)."""
     keys = tally_keys(period, day or local_today())
-    standings = _standings(keys, unit_id).subquery()
+    standings = _standings(keys, unit_id, town_id).subquery()
     rows = db.session.execute(
         select(standings.c.points, User.id, User.nickname, User.real_name, User.avatar_url, OrgUnit.id, OrgUnit.name, OrgUnit.kind)
         .join(User, User.id == standings.c.user_id)
@@ -86,13 +92,13 @@ def people_board(period: str, unit_id: int | None = None, limit: int = 50, offse
     if not rows:
         return []
     # Someone further up may have the first row's points: the rank is counted, not the position.
-    first = offset + 1 if offset == 0 else _ahead_of(keys, unit_id, rows[0][0]) + 1
+    first = offset + 1 if offset == 0 else _ahead_of(keys, unit_id, rows[0][0], town_id) + 1
     return [Standing(rank, *row) for rank, row in zip(_ranks([r[0] for r in rows], first), rows)]
 
 
-def people_count(period: str, unit_id: int | None = None, day: date | None = None) -> int:
+def people_count(period: str, unit_id: int | None = None, day: date | None = None, town_id: int | None = None) -> int:
     """How many people the board of `period` ranks."""
-    standings = _standings(tally_keys(period, day or local_today()), unit_id).subquery()
+    standings = _standings(tally_keys(period, day or local_today()), unit_id, town_id).subquery()
     return db.session.scalar(select(func.count()).select_from(standings))
 
 
@@ -105,11 +111,12 @@ def points_of(user_id: int, periods=PERIODS, day: date | None = None) -> dict[st
     return {period: sum(rows.get(k, 0) for k in ks) for period, ks in keys.items()}
 
 
-def rank_of(user_id: int, period: str, unit_id: int | None = None, day: date | None = None) -> dict:
+def rank_of(user_id: int, period: str, unit_id: int | None = None, day: date | None = None,
+            town_id: int | None = None) -> dict:
     """{"rank", "points"} of one person on a board; rank None without points."""
     day = day or local_today()
     mine = points_of(user_id, (period,), day)[period]
-    return {"rank": _ahead_of(tally_keys(period, day), unit_id, mine) + 1 if mine else None, "points": mine}
+    return {"rank": _ahead_of(tally_keys(period, day), unit_id, mine, town_id) + 1 if mine else None, "points": mine}
 
 
 @dataclass(frozen=True)
@@ -123,9 +130,10 @@ class UnitStanding:
     members: int  # members registered now
 
 
-def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | None = None) -> list[UnitStanding]:
-    """Every unit (of `kinds`, if given) ranked by its members' points over `period`, by
-    the same rule; a unit nobody earned in ranks last with 0. One statement."""
+def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | None = None,
+               town_id: int | None = None) -> list[UnitStanding]:
+    """Every unit (of `kinds` and `town_id`, if given) ranked by its members' points over
+    `period`, by the same rule; a unit nobody earned in ranks last with 0. One statement."""
     keys = tally_keys(period, day or local_today())
     earned = (select(PointsTally.org_unit_id.label("unit_id"), func.sum(PointsTally.points).label("points"),
                      func.count(distinct(PointsTally.user_id)).label("earners"))
@@ -139,21 +147,24 @@ def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | No
              .order_by(points.desc(), OrgUnit.id))
     if kinds:
         query = query.where(OrgUnit.kind.in_(kinds))
+    if town_id is not None:
+        query = query.where(OrgUnit.town_id == town_id)
     rows = db.session.execute(query).all()
     return [UnitStanding(rank, *row) for rank, row in zip(_ranks([r[0] for r in rows], 1), rows)]
 
 
 def leaderboard(user: User, period: str, scope: str, limit: int = 50) -> dict:
-    """The mini-program's board: the town's or the person's own unit's, and where they stand."""
-    unit_id = None
+    """The mini-program's board: the person's town's (the whole district's for a person
+    with no unit) or their own unit's, and where they stand."""
+    unit_id, town_id = None, tenancy.person_town(user)
     if scope == "org_unit":
         if user.org_unit_id is None:
             raise Invalid("请先在个人资料中选择所在村、社区或单位。", {"scope": ["未设置所在单位。"]}, code="org_unit_required")
-        unit_id = user.org_unit_id
+        unit_id, town_id = user.org_unit_id, None
     items = [
         {"rank": s.rank, "points": s.points,
          "user": {"id": s.user_id, "nickname": s.nickname, "avatar_url": s.avatar_url,
                   "org_unit": {"id": s.unit_id, "name": s.unit_name} if s.unit_id else None}}
-        for s in people_board(period, unit_id, limit)
+        for s in people_board(period, unit_id, limit, town_id=town_id)
     ]
-    return {"period": period, "scope": scope, "items": items, "me": rank_of(user.id, period, unit_id)}
+    return {"period": period, "scope": scope, "items": items, "me": rank_of(user.id, period, unit_id, town_id=town_id)}

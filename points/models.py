@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from accounts.models import AdminUser, User
+from accounts.models import AdminUser, OrgUnit, User
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -86,7 +86,11 @@ class Reward(db.Model):
     offered_from: Mapped[datetime | None]
     offered_until: Mapped[datetime | None]
     visible: Mapped[bool] = mapped_column(default=True)
+    # The town whose residents may redeem it at its counter; None: district-wide (accounts.tenancy).
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    town: Mapped[OrgUnit | None] = relationship()
 
     __table_args__ = (
         CheckConstraint("cost > 0", name="cost"),

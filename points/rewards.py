@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from accounts import audit
+from accounts import audit, tenancy
 from activities.photos import image_url
 from core.domain_errors import Conflict, NotFound
 from core.extensions import db
@@ -66,7 +66,8 @@ def rewards_page(page: int, per_page: int, user_id: int, now: datetime | None = 
     """Visible rewards that are on offer now or will be, each with how many more the
     person may take now (`my_remaining`, None when unlimited)."""
     now = now or utcnow()
-    q = (select(Reward).where(Reward.visible.is_(True), (Reward.offered_until.is_(None)) | (Reward.offered_until >= now))
+    q = (select(Reward).where(Reward.visible.is_(True), (Reward.offered_until.is_(None)) | (Reward.offered_until >= now),
+                              tenancy.rewards_for(user_id))
          .order_by(Reward.cost, Reward.id))
     pagination = db.paginate(q, page=page, per_page=per_page, error_out=False)
     limited = [r.id for r in pagination.items if r.per_user_limit is not None]
@@ -95,7 +96,8 @@ def normalise_code(code: str) -> str:
 @writes
 def redeem(user_id: int, reward_id: int, now: datetime | None = None) -> Redemption:
     now = now or utcnow()
-    reward = db.session.get(Reward, reward_id)
+    # Another town's reward is not on offer to this person (accounts.tenancy): not found.
+    reward = db.session.scalar(select(Reward).where(Reward.id == reward_id, tenancy.rewards_for(user_id)))
     if reward is None or not reward.visible:
         raise NotFound("奖品不存在或已下架。")
     if not offered(reward, now):

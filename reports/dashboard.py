@@ -13,13 +13,18 @@ wrong; and the charts' data, as plain JSON-ready lists.
 - Most missed: questions answered at least MIN_ANSWERS times in the year's quizzes of
   every mode (online and on-site), by the share answered wrong, then by the number wrong.
 
+With `town_id` (accounts.tenancy), everything is one town's: its events, its rewards'
+pickups, its exams (with only its cadres counted), its people's answers and check-ins at
+its events; the questions awaiting review are the district's shared bank.
+
 Every figure is aggregated in SQL: `todos` sends 4 statements, `participation_by_week`
 and `most_missed` one each, however much the year holds.
 """
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, func, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, distinct, func, literal_column, or_, select, true, union_all
 
+from accounts import tenancy
 from accounts.models import Cadre
 from activities.models import CheckIn, Event
 from core.extensions import db
@@ -29,7 +34,7 @@ from quiz_bank.exams.assignment import assigned
 from quiz_bank.exams.models import Exam, ExamAttempt
 from quiz_bank.exams.results import FINISHED
 from quiz_bank.models import Category, Question, Quiz, QuizItem
-from reports.figures import ONLINE_MODES, percent, year_bounds, year_figures
+from reports.figures import ONLINE_MODES, people_in, percent, year_bounds, year_figures
 
 MIN_ANSWERS = 5
 TOP_MISSED = 10
@@ -38,7 +43,7 @@ TOP_MISSED = 10
 # -- today --------------------------------------------------------------------------------
 
 
-def todos(now: datetime) -> dict:
+def todos(now: datetime, town_id: int | None = None) -> dict:
     """{events: [{id, title, location, checkins, starts_at, ends_at}] (soonest first),
         pickups: int, exams: [{id, title, closes_at, assigned, unsat}] (closing first),
         pending_questions: int}"""
@@ -46,22 +51,28 @@ def todos(now: datetime) -> dict:
                    and_(Event.checkin_opens_at <= now, Event.checkin_closes_at > now))
     events = db.session.execute(
         select(Event.id, Event.title, Event.location_name, Event.checkin_count, Event.starts_at, Event.ends_at)
-        .where(going_on).order_by(Event.starts_at, Event.id)
+        .where(going_on, _mine(Event, town_id)).order_by(Event.starts_at, Event.id)
     ).all()
     pickups = db.session.scalar(
-        select(func.count()).select_from(Redemption).where(Redemption.status == "pending", Redemption.expires_at >= now))
+        select(func.count()).select_from(Redemption)
+        .where(Redemption.status == "pending", Redemption.expires_at >= now, _mine(Redemption, town_id)))
     pending = db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "pending"))
     return {
         "events": [{"id": e.id, "title": e.title, "location": e.location_name, "checkins": e.checkin_count,
                     "starts_at": e.starts_at, "ends_at": e.ends_at} for e in events],
         "pickups": int(pickups),
-        "exams": _open_exams(now),
+        "exams": _open_exams(now, town_id),
         "pending_questions": int(pending),
     }
 
 
-def _open_exams(now: datetime) -> list[dict]:
+def _mine(model, town_id: int | None):
+    return true() if town_id is None else tenancy.condition(model, town_id)
+
+
+def _open_exams(now: datetime, town_id: int | None = None) -> list[dict]:
     is_open = and_(Exam.opens_at <= now, Exam.closes_at > now)
+    cadres = _mine(Cadre, town_id)
     sat = (select(ExamAttempt.exam_id, ExamAttempt.cadre_id).join(Exam, Exam.id == ExamAttempt.exam_id)
            .where(is_open, ExamAttempt.status.in_(FINISHED)).distinct().subquery("sat"))
     rows = db.session.execute(
@@ -69,9 +80,9 @@ def _open_exams(now: datetime) -> list[dict]:
                func.count(distinct(case((sat.c.cadre_id.is_(None), Cadre.id)))))
         .select_from(Exam)
         # An exam assigned to nobody is still open, with no one to sit it.
-        .outerjoin(Cadre, and_(Cadre.active.is_(True), assigned()))
+        .outerjoin(Cadre, and_(Cadre.active.is_(True), assigned(), cadres))
         .outerjoin(sat, and_(sat.c.exam_id == Exam.id, sat.c.cadre_id == Cadre.id))
-        .where(is_open).group_by(Exam.id, Exam.title, Exam.closes_at).order_by(Exam.closes_at, Exam.id)
+        .where(is_open, _mine(Exam, town_id)).group_by(Exam.id, Exam.title, Exam.closes_at).order_by(Exam.closes_at, Exam.id)
     ).all()
     return [{"id": i, "title": t, "closes_at": c, "assigned": int(n), "unsat": int(u)} for i, t, c, n, u in rows]
 
@@ -100,16 +111,17 @@ def _window(year: int, now: datetime) -> tuple[datetime, datetime]:
     return start, min(end, max(now, start))
 
 
-def participation_by_week(year: int, now: datetime) -> list[dict]:
+def participation_by_week(year: int, now: datetime, town_id: int | None = None) -> list[dict]:
     """[{week (1-based), starts (local date), answers, people, checkins}] for each week begun by `now`."""
     start, until = _window(year, now)
     starts = [d for d in week_starts(year) if local_midnight_utc(d) < until] or week_starts(year)[:1]
     answers = (select(Quiz.user_id.label("user_id"), QuizItem.answered_at.label("at"),
                       literal_column("1").label("answer"), literal_column("0").label("checkin"))
                .select_from(QuizItem).join(Quiz, Quiz.id == QuizItem.quiz_id)
-               .where(Quiz.mode.in_(ONLINE_MODES), QuizItem.answered_at >= start, QuizItem.answered_at < until))
+               .where(Quiz.mode.in_(ONLINE_MODES), QuizItem.answered_at >= start, QuizItem.answered_at < until,
+                      people_in(town_id, Quiz.user_id)))
     checkins = (select(CheckIn.user_id, CheckIn.checked_in_at, literal_column("0"), literal_column("1"))
-                .where(CheckIn.checked_in_at >= start, CheckIn.checked_in_at < until))
+                .where(CheckIn.checked_in_at >= start, CheckIn.checked_in_at < until, _mine(CheckIn, town_id)))
     acts = union_all(answers, checkins).subquery("acts")
     week = _week(acts.c.at, starts).label("week")
     counted = {int(w): (int(a), int(p), int(c)) for w, a, p, c in db.session.execute(
@@ -119,12 +131,13 @@ def participation_by_week(year: int, now: datetime) -> list[dict]:
             for i, d in enumerate(starts, 1)]
 
 
-def most_missed(year: int, now: datetime, limit: int = TOP_MISSED) -> list[dict]:
+def most_missed(year: int, now: datetime, limit: int = TOP_MISSED, town_id: int | None = None) -> list[dict]:
     """[{question_id, stem, source, law, answered, wrong, wrong_share (%)}], most missed first."""
     start, until = _window(year, now)
     wrong = func.sum(case((QuizItem.correct.is_(False), 1), else_=0))
     tally = (select(QuizItem.question_id, func.count().label("answered"), wrong.label("wrong"))
-             .where(QuizItem.answered_at >= start, QuizItem.answered_at < until, QuizItem.correct.is_not(None))
+             .where(QuizItem.answered_at >= start, QuizItem.answered_at < until, QuizItem.correct.is_not(None),
+                    true() if town_id is None else QuizItem.quiz_id.in_(select(Quiz.id).where(people_in(town_id, Quiz.user_id))))
              .group_by(QuizItem.question_id).having(func.count() >= MIN_ANSWERS).subquery("tally"))
     rows = db.session.execute(
         select(Question.id, Question.stem, Question.source, Category.name, tally.c.answered, tally.c.wrong)
@@ -137,11 +150,11 @@ def most_missed(year: int, now: datetime, limit: int = TOP_MISSED) -> list[dict]
              "wrong_share": percent(int(w), int(n))} for i, stem, source, law, n, w in rows]
 
 
-def year_at_a_glance(year: int, now: datetime) -> dict:
+def year_at_a_glance(year: int, now: datetime, town_id: int | None = None) -> dict:
     """{figures: reports.figures.year_figures, weeks: participation_by_week, missed: most_missed,
-        units: exam results by unit, charts: what dashboard.js draws}"""
-    glance = {"figures": year_figures(year, now), "weeks": participation_by_week(year, now),
-              "missed": most_missed(year, now)}
+        units: exam results by unit, charts: what dashboard.js draws}, of `town_id` if given"""
+    glance = {"figures": year_figures(year, now, town_id), "weeks": participation_by_week(year, now, town_id),
+              "missed": most_missed(year, now, town_id=town_id)}
     glance["units"] = exam_units(glance["figures"])
     glance["charts"] = charts(glance)
     return glance

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import distinct, func, select
 
+from accounts import tenancy
 from activities.models import EVENT_KIND_LABELS, CheckIn, Event
 from core.extensions import db
 from core.timeutil import utcnow
@@ -24,12 +25,12 @@ def kinds_text(kinds: list[str]) -> str:
     return "、".join(EVENT_KIND_LABELS.get(k, k) for k in kinds) if kinds else "不限"
 
 
-def duty_progress(year: int, now: datetime | None = None) -> list[dict]:
+def duty_progress(year: int, now: datetime | None = None, town_id: int | None = None) -> list[dict]:
     """[{task_id, unit, kinds, events: {target, done, status}, people: {…},
     exam: {target, done (% sat, None when no cadre is assigned), status} or None,
-    status}] for every unit with tasks in `year`, by unit name."""
+    status}] for every unit with tasks in `year` (of `town_id`'s units if given), by unit name."""
     now = now or utcnow()
-    tasks = db.session.scalars(select(PublicityTask).where(PublicityTask.year == year)).all()
+    tasks = db.session.scalars(tenancy.scope(select(PublicityTask).where(PublicityTask.year == year), PublicityTask, town_id)).all()
     if not tasks:
         return []
     start, end = year_bounds(year)
@@ -40,7 +41,7 @@ def duty_progress(year: int, now: datetime | None = None) -> list[dict]:
             .where(held_events(start, end, now), Event.org_unit_id.in_({t.org_unit_id for t in tasks}))
             .group_by(Event.org_unit_id, Event.kind)):
         held.setdefault(unit_id, {})[kind] = (events, checkins)
-    annual = next((k for k in year_figures(year, now)["exams"]["by_kind"] if k["kind"] == "annual"), {"by_unit": []})
+    annual = next((k for k in year_figures(year, now, town_id)["exams"]["by_kind"] if k["kind"] == "annual"), {"by_unit": []})
     sat_rate = {u["unit_id"]: u["sat_rate"] for u in annual["by_unit"]}
 
     def item(target, done) -> dict:

@@ -29,14 +29,20 @@ What counts, and where:
   those the person cancelled.
 - Learning gain: the held events with an on-site quiz, as reports.learning_gain defines it.
 
+Towns (accounts.tenancy): with `town_id`, the figures are one town's: the events its units
+organised (and who came to them, from wherever), the online learning and points of its
+people, the exams its cadres were given (only its cadres counted), the redemptions of its
+rewards. `by_town` lays the district's main figures side by side, town by town.
+
 Every figure is aggregated in SQL: `year_figures` sends the same 19 statements
-however much the year holds.
+however much the year holds, `by_town` 6.
 """
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy import and_, case, distinct, exists, func, select, true
 
+from accounts import tenancy
 from accounts.models import Cadre, OrgUnit, User
 from activities.models import EVENT_KIND_LABELS, CheckIn, Event, EventPhoto
 from core.extensions import db
@@ -87,7 +93,7 @@ def _by_people(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: (r["unit_id"] is None, -r["people"], r["unit"]))
 
 
-def year_figures(year: int, now: datetime | None = None) -> dict:
+def year_figures(year: int, now: datetime | None = None, town_id: int | None = None) -> dict:
     """Every figure of `year` as it stood at `now` (naive UTC; default: now).
 
     {
@@ -130,12 +136,13 @@ def year_figures(year: int, now: datetime | None = None) -> dict:
         "year": year,
         "as_of": to_local(max(start, min(now, end - timedelta(microseconds=1)))).date(),
         "complete": now >= end,
-        "events": _events(year, start, end, now),
-        "learning": _learning(year, start, until),
-        "exams": _exams(start, end, now),
-        "points": _points(year, start, until),
-        "rewards": _rewards(start, until),
-        "learning_gain": learning_gain.year_gain(start, end, now),
+        "town_id": town_id,
+        "events": _events(year, start, end, now, town_id),
+        "learning": _learning(year, start, until, town_id),
+        "exams": _exams(start, end, now, town_id),
+        "points": _points(year, start, until, town_id),
+        "rewards": _rewards(start, until, town_id),
+        "learning_gain": learning_gain.year_gain(start, end, now, town_id),
     }
     figures["headlines"] = headlines(figures)
     return figures
@@ -144,9 +151,53 @@ def year_figures(year: int, now: datetime | None = None) -> dict:
 # -- events -----------------------------------------------------------------------------
 
 
-def held_events(start: datetime, end: datetime, now: datetime):
-    """SQL condition on Event: held in [start, end) by `now` (started in it, ended by now)."""
-    return and_(Event.starts_at >= start, Event.starts_at < end, Event.ends_at <= now)
+def by_town(year: int, now: datetime | None = None) -> list[dict]:
+    """The district's year town by town, as year_figures counts each town: [{town_id, town,
+    events (held), people, checkins, learners, answers, assigned, passed, pass_rate (the
+    annual exam), issued}], by the town's name."""
+    now = now or utcnow()
+    start, end = year_bounds(year)
+    until = min(end, max(now, start))
+    held = held_events(start, end, now)
+    town = OrgUnit.town_id
+    rows = {t.id: {"town_id": t.id, "town": t.name, "events": 0, "people": 0, "checkins": 0, "learners": 0, "answers": 0,
+                   "assigned": 0, "passed": 0, "issued": 0} for t in tenancy.towns()}
+
+    def add(statement, *keys):
+        for town_id, *values in db.session.execute(statement.group_by(town)):
+            if town_id in rows:
+                rows[town_id].update({k: int(v or 0) for k, v in zip(keys, values)})
+
+    add(select(town, func.count(Event.id)).join(OrgUnit, OrgUnit.id == Event.org_unit_id).where(held), "events")
+    add(select(town, func.count(distinct(CheckIn.user_id)), func.count(CheckIn.id)).select_from(CheckIn)
+        .join(Event, Event.id == CheckIn.event_id).join(OrgUnit, OrgUnit.id == Event.org_unit_id).where(held),
+        "people", "checkins")
+    add(select(town, func.count(distinct(Quiz.user_id)), func.count()).select_from(QuizItem)
+        .join(Quiz, Quiz.id == QuizItem.quiz_id).join(User, User.id == Quiz.user_id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(Quiz.mode.in_(ONLINE_MODES), QuizItem.answered_at >= start, QuizItem.answered_at < until), "learners", "answers")
+    opened = and_(Exam.kind == "annual", Exam.opens_at >= start, Exam.opens_at < end, Exam.opens_at <= now)
+    best = best_attempts(opened)
+    add(select(town, func.count(distinct(Cadre.id)), func.count(distinct(case((best.c.passed.is_(True), Cadre.id)))))
+        .select_from(Exam).join(Cadre, Cadre.active.is_(True)).join(OrgUnit, OrgUnit.id == Cadre.org_unit_id)
+        .outerjoin(best, and_(best.c.exam_id == Exam.id, best.c.cadre_id == Cadre.id)).where(opened, assigned()),
+        "assigned", "passed")
+    add(select(town, func.sum(PointsEntry.delta)).join(User, User.id == PointsEntry.user_id)
+        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(PointsEntry.created_at >= start, PointsEntry.created_at < until, PointsEntry.delta > 0,
+               PointsEntry.reason != "refund"), "issued")
+    return [{**r, "pass_rate": percent(r["passed"], r["assigned"])} for r in rows.values()]
+
+
+def held_events(start: datetime, end: datetime, now: datetime, town_id: int | None = None):
+    """SQL condition on Event: held in [start, end) by `now` (started in it, ended by now),
+    organised in `town_id` if given."""
+    held = and_(Event.starts_at >= start, Event.starts_at < end, Event.ends_at <= now)
+    return held if town_id is None else and_(held, tenancy.condition(Event, town_id))
+
+
+def people_in(town_id: int | None, user_id):
+    """SQL on a person's id: of `town_id` (always true for the district)."""
+    return true() if town_id is None else user_id.in_(select(User.id).where(tenancy.condition(User, town_id)))
 
 
 def _quiz(people=0, quizzes=0, answered=0, correct=0) -> dict:
@@ -155,13 +206,14 @@ def _quiz(people=0, quizzes=0, answered=0, correct=0) -> dict:
             "accuracy": percent(correct, answered)}
 
 
-def _events(year: int, start: datetime, end: datetime, now: datetime) -> dict:
-    held = held_events(start, end, now)
+def _events(year: int, start: datetime, end: datetime, now: datetime, town_id: int | None) -> dict:
+    held = held_events(start, end, now, town_id)
+    organised = true() if town_id is None else tenancy.condition(Event, town_id)
 
     # 1. Every event of the year by kind, organiser, month and whether it is over.
     listed = select(Event.kind, Event.org_unit_id, case((Event.ends_at <= now, 1), else_=0).label("held"),
                     _month(Event.starts_at, year).label("month")) \
-        .where(Event.starts_at >= start, Event.starts_at < end).subquery("listed")
+        .where(Event.starts_at >= start, Event.starts_at < end, organised).subquery("listed")
     event_rows = db.session.execute(
         select(listed.c.kind, listed.c.org_unit_id, OrgUnit.name, listed.c.held, listed.c.month, func.count())
         .join(OrgUnit, OrgUnit.id == listed.c.org_unit_id)
@@ -260,8 +312,9 @@ def _answers(people=0, answers=0, correct=0) -> dict:
     return {"people": int(people), "answers": answers, "correct": correct, "accuracy": percent(correct, answers)}
 
 
-def _learning(year: int, start: datetime, until: datetime) -> dict:
-    answered = and_(Quiz.mode.in_(ONLINE_MODES), QuizItem.answered_at >= start, QuizItem.answered_at < until)
+def _learning(year: int, start: datetime, until: datetime, town_id: int | None) -> dict:
+    answered = and_(Quiz.mode.in_(ONLINE_MODES), QuizItem.answered_at >= start, QuizItem.answered_at < until,
+                    people_in(town_id, Quiz.user_id))
     right = func.coalesce(func.sum(case((QuizItem.correct.is_(True), 1), else_=0)), 0)
 
     def answers_by(*columns):
@@ -302,13 +355,17 @@ def _cadres(assigned_=0, sat=0, passed=0) -> dict:
             "pass_rate": percent(passed, assigned_), "sat_rate": percent(sat, assigned_)}
 
 
-def _exams(start: datetime, end: datetime, now: datetime) -> dict:
+def _exams(start: datetime, end: datetime, now: datetime, town_id: int | None) -> dict:
     opened = and_(Exam.opens_at >= start, Exam.opens_at < end, Exam.opens_at <= now)
+    # A town's exams are those its active cadres were given (a district exam included),
+    # and its cadres the only ones counted.
+    cadres = true() if town_id is None else tenancy.condition(Cadre, town_id)
+    given = true() if town_id is None else exists().where(Cadre.active.is_(True), assigned(), cadres)
 
     # 15. The exams of the year by kind, and how many are still open.
     counts = {kind: (n, int(still)) for kind, n, still in db.session.execute(
         select(Exam.kind, func.count(), func.coalesce(func.sum(case((Exam.closes_at > now, 1), else_=0)), 0))
-        .where(opened).group_by(Exam.kind))}
+        .where(opened, given).group_by(Exam.kind))}
 
     # 16. Assigned cadres by kind and unit, with their best finished attempt at each exam.
     best = best_attempts(opened)
@@ -318,7 +375,7 @@ def _exams(start: datetime, end: datetime, now: datetime) -> dict:
                func.count(distinct(case((best.c.passed.is_(True), Cadre.id)))))
         .select_from(Exam).join(Cadre, Cadre.active.is_(True)).join(OrgUnit, OrgUnit.id == Cadre.org_unit_id)
         .outerjoin(best, and_(best.c.exam_id == Exam.id, best.c.cadre_id == Cadre.id))
-        .where(opened, assigned()).group_by(Exam.kind, Cadre.org_unit_id, OrgUnit.name)
+        .where(opened, assigned(), cadres).group_by(Exam.kind, Cadre.org_unit_id, OrgUnit.name)
     ).all()
 
     # A cadre is in one unit: a kind's people are the sum of its units'.
@@ -344,11 +401,12 @@ def _exams(start: datetime, end: datetime, now: datetime) -> dict:
 # -- points and rewards -------------------------------------------------------------------
 
 
-def _points(year: int, start: datetime, until: datetime) -> dict:
+def _points(year: int, start: datetime, until: datetime, town_id: int | None) -> dict:
     flow = case((PointsEntry.reason == "redeem", "spent"), (PointsEntry.reason == "refund", "refunded"),
                 (PointsEntry.delta > 0, "issued"), else_="other")
     entries = (select(_month(PointsEntry.created_at, year).label("month"), flow.label("flow"), PointsEntry.delta)
-               .where(PointsEntry.created_at >= start, PointsEntry.created_at < until).subquery("entries"))
+               .where(PointsEntry.created_at >= start, PointsEntry.created_at < until, people_in(town_id, PointsEntry.user_id))
+               .subquery("entries"))
     # 17. Points moved, by month and direction.
     months = {m: {"month": m, "issued": 0, "spent": 0, "refunded": 0} for m in MONTHS}
     for month, kind, total in db.session.execute(
@@ -360,12 +418,13 @@ def _points(year: int, start: datetime, until: datetime) -> dict:
     return {k: sum(m[k] for m in by_month) for k in ("issued", "spent", "refunded")} | {"by_month": by_month}
 
 
-def _rewards(start: datetime, until: datetime) -> dict:
+def _rewards(start: datetime, until: datetime, town_id: int | None) -> dict:
     # 18. Redemptions made in the year, by reward and status.
     rows = db.session.execute(
         select(Redemption.reward_id, Reward.name, Redemption.status, func.count())
         .join(Reward, Reward.id == Redemption.reward_id)
-        .where(Redemption.created_at >= start, Redemption.created_at < until)
+        .where(Redemption.created_at >= start, Redemption.created_at < until,
+               true() if town_id is None else Reward.town_id == town_id)
         .group_by(Redemption.reward_id, Reward.name, Redemption.status)
     ).all()
     rewards: dict[int, dict] = {}

@@ -147,12 +147,12 @@ def event_gain(event: Event, now: datetime | None = None) -> dict | None:
     return rows[0] if rows else None
 
 
-def year_gain(start: datetime, end: datetime, now: datetime) -> dict:
+def year_gain(start: datetime, end: datetime, now: datetime, town_id: int | None = None) -> dict:
     """The gains of the events held in [start, end) by `now` that had an on-site quiz.
 
     {events: [event_gain rows, by start], compared (events whose difference is not too_few),
      attendees, others, difference (mean gains over those, percentage points; None when none)}"""
-    rows = _rows(and_(figures.held_events(start, end, now), Event.quiz_category_id.is_not(None)), now)
+    rows = _rows(and_(figures.held_events(start, end, now, town_id), Event.quiz_category_id.is_not(None)), now)
     compared = [r for r in rows if not r["too_few"] and r["difference"] is not None]
 
     def mean(values: list[float]) -> float | None:

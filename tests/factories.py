@@ -3,6 +3,7 @@ import itertools
 from datetime import timedelta
 
 from faker import Faker
+from sqlalchemy import select
 
 from accounts.models import AdminUser, Cadre, OrgUnit, User
 from accounts.roster import new_code
@@ -19,12 +20,29 @@ fake = Faker("zh_CN")
 _seq = itertools.count(1)
 
 
+DEFAULT_TOWN = "测试镇"
+
+
 class Factories:
     def org_unit(self, **kw) -> OrgUnit:
-        unit = OrgUnit(name=kw.pop("name", None) or f"{fake.last_name()}家{next(_seq)}村", kind=kw.pop("kind", "village"), **kw)
+        """A unit (a village unless told otherwise) of `town` (an OrgUnit of kind town),
+        or of the test's default town, made when first needed: with it, a test that
+        does not care about towns runs as a township of one town."""
+        kind = kw.pop("kind", "village")
+        town = kw.pop("town", None)
+        if kind != "town" and "parent" not in kw and "parent_id" not in kw:
+            kw["parent"] = town or self.default_town()
+        unit = OrgUnit(name=kw.pop("name", None) or f"{fake.last_name()}家{next(_seq)}村", kind=kind, **kw)
         db.session.add(unit)
         db.session.flush()
         return unit
+
+    def town(self, **kw) -> OrgUnit:
+        return self.org_unit(kind="town", name=kw.pop("name", None) or f"{fake.city_name()}镇{next(_seq)}", **kw)
+
+    def default_town(self) -> OrgUnit:
+        found = db.session.scalar(select(OrgUnit).where(OrgUnit.kind == "town", OrgUnit.name == DEFAULT_TOWN))
+        return found or self.org_unit(kind="town", name=DEFAULT_TOWN)
 
     def user(self, **kw) -> User:
         n = next(_seq)

@@ -1,6 +1,6 @@
 """Starting an exam attempt and saving an answer send a fixed number of statements,
 whatever the size of the bank and the roster."""
-from accounts.models import Cadre, OrgUnit, User
+from accounts.models import Cadre, User
 from accounts.roster import new_code
 from core.extensions import db
 from quiz_bank.exams.attempts import paper_of, shown_keys
@@ -11,9 +11,9 @@ from quiz_bank.questions import fingerprint
 
 def _bank_and_roster(make, size: int):
     conn = db.session.connection()
-    unit = OrgUnit(name=f"考试规模办{size}", kind="department")
+    unit = make.org_unit(name=f"考试规模办{size}", kind="department")
     cats = [Category(name=f"考试规模法{size}-{i}", slug=f"exam-scale-{size}-{i}") for i in range(2)]
-    db.session.add_all([unit, *cats])
+    db.session.add_all(cats)
     db.session.flush()
     options = [{"key": k, "text": f"选项{k}"} for k in "ABCD"]
     rows = []

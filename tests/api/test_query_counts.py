@@ -4,19 +4,20 @@ Measured: with 100 and with 10,000 questions and users, creating a daily quiz,
 answering, and both leaderboards send the same number of statements."""
 import random
 
-from accounts.models import OrgUnit, User
+from accounts.models import User
 from core.extensions import db
 from points.models import PointsTally
 from quiz_bank.models import Category, Question
 from quiz_bank.questions import fingerprint
+from tests.factories import Factories
 
 
 def _town(size: int):
     """Bulk-build a town of `size` questions and `size` users with points."""
     conn = db.session.connection()
-    unit = OrgUnit(name=f"规模村{size}", kind="village")
+    unit = Factories().org_unit(name=f"规模村{size}", kind="village")
     cat = Category(name=f"规模法{size}", slug=f"scale-{size}")
-    db.session.add_all([unit, cat])
+    db.session.add(cat)
     db.session.flush()
     options = [{"key": k, "text": f"选项{k}"} for k in "ABCD"]
     conn.execute(Question.__table__.insert(), [

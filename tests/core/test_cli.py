@@ -20,6 +20,22 @@ def test_create_admin(app):
     assert common.exit_code != 0 and "太常见" in common.output
 
 
+def test_create_admin_for_a_town(app, make):
+    """A new account is district staff unless a town is named; naming none keeps an
+    existing account's town."""
+    town = make.town(name="东湖镇")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-admin", "wangwu", "--password", "river-lantern-47", "--town", "东湖镇"])
+    assert result.exit_code == 0 and "东湖镇" in result.output, result.output
+    again = runner.invoke(args=["create-admin", "wangwu", "--password", "river-lantern-48"])
+    assert again.exit_code == 0, again.output
+    assert db.session.scalar(select(AdminUser.town_id).where(AdminUser.username == "wangwu")) == town.id
+    assert runner.invoke(args=["create-admin", "zhaoliu", "--password", "river-lantern-47"]).exit_code == 0
+    assert db.session.scalar(select(AdminUser.town_id).where(AdminUser.username == "zhaoliu")) is None
+    nowhere = runner.invoke(args=["create-admin", "sunqi", "--password", "river-lantern-47", "--town", "不存在镇"])
+    assert nowhere.exit_code != 0 and "没有名为“不存在镇”的镇" in nowhere.output
+
+
 @pytest.mark.committing
 def test_seed_demo_builds_a_town_with_the_two_demo_logins(app, api):
     result = app.test_cli_runner().invoke(args=["seed-demo", "--residents", "20", "--days", "3"])

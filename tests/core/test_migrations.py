@@ -90,7 +90,8 @@ def test_attempts_made_before_0009_keep_their_paper_in_order(empty_database):
         with db.engine.begin() as conn:
             category = _insert(conn, "category", name="民法典", slug="mfd")
             questions = [_insert(conn, "question", category_id=category, type="single", status="active") for _ in range(3)]
-            unit = _insert(conn, "org_unit", kind="village", name="新村")
+            town = _insert(conn, "org_unit", kind="town", name="新镇")
+            unit = _insert(conn, "org_unit", kind="village", name="新村", parent_id=town)
             user = _insert(conn, "app_user", role="cadre", points_balance=0)
             cadre = _insert(conn, "cadre", org_unit_id=unit, user_id=user)
             exam = _insert(conn, "exam", kind="annual", review_policy="after_close", opens_at="2026-01-01 00:00:00",
@@ -128,3 +129,49 @@ def test_the_wrong_answer_book_before_0014_is_due_for_review_after_it(empty_data
                                 {"u": user, "q": question}).one()
         db.engine.dispose()
     assert (card.state, card.step, str(card.due)[:19], card.reviews, card.category_id) == (1, 0, "2026-11-01 08:00:00", 2, category)
+
+
+def _units_at_0015(url, units: list[tuple]) -> dict:
+    """A database at 0015 holding `units` ((key, kind, parent key)), an admin and a
+    reward; upgraded, the town of each unit by key, and the admin's and the reward's."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "migration-test"})
+    with app.app_context():
+        upgrade(revision="0015")
+        ids = {}
+        with db.engine.begin() as conn:
+            for key, kind, parent in units:
+                ids[key] = _insert(conn, "org_unit", kind=kind, name=key, parent_id=ids.get(parent))
+            _insert(conn, "admin_user", username="old-admin", password_hash="x", role="admin", active=True)
+            _insert(conn, "reward", name="雨伞", cost=10, stock=1, visible=True, limit_period="all")
+        try:
+            upgrade()
+            with db.engine.connect() as conn:
+                towns = dict(conn.execute(text("SELECT name, town_id FROM org_unit")).all())
+                names = {v: k for k, v in ids.items()}
+                found = {key: names.get(town) for key, town in towns.items()}
+                found["admin"] = names.get(conn.execute(text("SELECT town_id FROM admin_user")).scalar())
+                found["reward"] = names.get(conn.execute(text("SELECT town_id FROM reward")).scalar())
+                found["orphan's parent"] = names.get(conn.execute(
+                    text("SELECT parent_id FROM org_unit WHERE name = 'orphan'")).scalar())
+            return found
+        finally:
+            db.engine.dispose()
+
+
+def test_the_towns_migration_gives_each_unit_its_town_and_a_township_its_staff_and_rewards(empty_database):
+    """towns_are_tenants: a unit's town is its parent's; a unit under no town joins the only town; the
+    township's admins and rewards become its town's."""
+    found = _units_at_0015(empty_database, [("东湖镇", "town", None), ("东湖村", "village", "东湖镇"),
+                                            ("司法所", "department", "东湖镇"), ("orphan", "village", None)])
+    assert found == {"东湖镇": "东湖镇", "东湖村": "东湖镇", "司法所": "东湖镇", "orphan": "东湖镇",
+                     "admin": "东湖镇", "reward": "东湖镇", "orphan's parent": "东湖镇"}
+
+
+def test_the_towns_migration_with_several_towns_keeps_staff_district_wide_and_stops_at_a_unit_of_no_town(
+        empty_database, tmp_path, capfd):
+    found = _units_at_0015(empty_database, [("东湖镇", "town", None), ("西岭镇", "town", None), ("西岭村", "village", "西岭镇")])
+    assert found["西岭村"] == "西岭镇" and found["东湖镇"] == "东湖镇" and found["admin"] is None and found["reward"] is None
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits
+        _units_at_0015(f"sqlite:///{tmp_path}/orphan.sqlite3",
+                       [("东湖镇", "town", None), ("西岭镇", "town", None), ("orphan", "village", None)])
+    assert "org_unit rows [3] belong to no town and there are 2 towns" in capfd.readouterr().err

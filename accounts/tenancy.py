@@ -1,0 +1,202 @@
+"""Towns are tenants: when the district (区) runs one Pufa for its towns, a town's staff
+see and export only their town, and district staff see every town, with figures by town.
+
+The rules, in one place:
+- Org units: every unit belongs to a town (OrgUnit.town_id, a town's own id for the town).
+  It is set when the unit is saved (accounts.models._set_town): a unit takes its parent's
+  town; a unit given no parent is put under the only town, and refused when there are
+  several (or none). The migration towns_are_tenants filled it in the same way.
+- Staff: AdminUser.town_id None is district staff (区级), who see every town and may pick
+  one (the town selector); set, the account is that town's staff and sees only its town
+  whatever it asks for. A town's admin creates and edits only accounts of its own town and
+  can never make (or open) a district account; only district admins manage district
+  accounts.
+- What belongs to a town:
+  - a person (User) through their unit's town; a person who chose no unit belongs to no
+    town, and only district staff see them;
+  - a cadre, an event (its organiser, Event.org_unit_id), a publicity task through its unit;
+    check-ins, photos and on-site quizzes through their event;
+  - an exam through its units and named cadres: it is a town's when all of them are in that
+    town and it is not for 全体干部 or for every newly promoted leader (both reach the whole
+    district). Any other exam is district-level: district staff only. Town staff create
+    exams over their own units and cadres only; attempts and certificates go with the exam;
+  - a reward through Reward.town_id (None: district-wide, managed by district staff); its
+    redemptions go with the reward, since the counter that hands it over is its town's;
+  - the points ledger and books through the person's town;
+  - admin accounts through their town; the audit log through the account that acted
+    (entries without an account, failed logins, are the district's).
+- In a deployment with a single town, what would be the district's (a person with no unit,
+  a district-wide exam or reward, a failed login) is that town's: a township's staff, made
+  its town's by the migration towns_are_tenants, see everything they saw before. District
+  accounts stay out of a town admin's reach even then.
+- The question bank (laws, questions, imports, the statute library) is shared by the
+  district: town editors import and edit it as district editors do. It is not scoped.
+- The mini-program: a person's town is their unit's. The leaderboard's `town` board is the
+  people of their town, the events listed are those their town's units organise, and the
+  rewards on offer are their town's and the district-wide ones. A person with no unit sees
+  the whole district's board and events and the district-wide rewards (in a single-town
+  deployment: the town's, as before).
+
+`condition(model, town)` is the SQL that keeps a model's rows to one town, `scope` applies
+it (town None: no filter); the panel applies it through admin.tenancy, with the signed-in
+account's town, to every list, page, export and action.
+"""
+from sqlalchemy import exists, or_, select
+
+from accounts.models import AdminUser, AuditLog, Cadre, OrgUnit, User
+from core.extensions import db
+
+DISTRICT = "全区"
+# The tables whose rows belong to a town (`condition` knows each one).
+TOWN_TABLES = frozenset({"org_unit", "app_user", "cadre", "event", "publicity_task", "checkin", "event_photo", "reward",
+                         "redemption", "points_entry", "exam", "exam_attempt", "certificate", "admin_user", "audit_log"})
+NO_TOWN_NOTE = "未选择所在村、社区或单位的居民不属于任何镇，只有区级账号能看到。"
+
+
+def units_of(town_id: int):
+    """Select of the ids of a town's units (the town's own included)."""
+    return select(OrgUnit.id).where(OrgUnit.town_id == town_id)
+
+
+def towns() -> list[OrgUnit]:
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "town").order_by(OrgUnit.name, OrgUnit.id)))
+
+
+def town_name(town_id: int | None) -> str:
+    if town_id is None:
+        return DISTRICT
+    town = db.session.get(OrgUnit, town_id)
+    return town.name if town else DISTRICT
+
+
+def only_town(town_id):
+    """SQL: `town_id` (a column or an int) is the deployment's only town."""
+    return ~exists().where(OrgUnit.kind == "town", OrgUnit.id != town_id)
+
+
+def exam_condition(town_id: int):
+    """SQL on Exam: a town's exam (see the rules above)."""
+    from quiz_bank.exams.models import Exam, exam_cadre, exam_unit
+
+    unit_elsewhere = (exists().where(exam_unit.c.exam_id == Exam.id, exam_unit.c.org_unit_id == OrgUnit.id,
+                                     OrgUnit.town_id != town_id))
+    cadre_elsewhere = (exists().where(exam_cadre.c.exam_id == Exam.id, exam_cadre.c.cadre_id == Cadre.id,
+                                      Cadre.org_unit_id == OrgUnit.id, OrgUnit.town_id != town_id))
+    anyone = or_(exists().where(exam_unit.c.exam_id == Exam.id), exists().where(exam_cadre.c.exam_id == Exam.id))
+    return or_(Exam.assign_all.is_(False) & Exam.assign_new_leaders.is_(False) & anyone & ~unit_elsewhere & ~cadre_elsewhere,
+               only_town(town_id))
+
+
+def reward_condition(town_id: int):
+    from points.models import Reward
+
+    return or_(Reward.town_id == town_id, Reward.town_id.is_(None) & only_town(town_id))
+
+
+def condition(model, town_id: int):
+    """SQL keeping `model`'s rows to those of `town_id`."""
+    from activities.models import CheckIn, Event, EventPhoto
+    from points.models import PointsEntry, Redemption, Reward
+    from quiz_bank.exams.models import Certificate, Exam, ExamAttempt
+    from reports.models import PublicityTask
+
+    units = units_of(town_id)
+    if model is OrgUnit:
+        return OrgUnit.town_id == town_id
+    if model is User:
+        return people_of(town_id, User.org_unit_id)
+    if model in (Cadre, Event, PublicityTask):
+        return model.org_unit_id.in_(units)
+    if model in (CheckIn, EventPhoto):
+        return model.event_id.in_(select(Event.id).where(Event.org_unit_id.in_(units)))
+    if model is Reward:
+        return reward_condition(town_id)
+    if model is Redemption:
+        return Redemption.reward_id.in_(select(Reward.id).where(reward_condition(town_id)))
+    if model is PointsEntry:
+        return PointsEntry.user_id.in_(select(User.id).where(people_of(town_id, User.org_unit_id)))
+    if model is Exam:
+        return exam_condition(town_id)
+    if model is ExamAttempt:
+        return ExamAttempt.exam_id.in_(select(Exam.id).where(exam_condition(town_id)))
+    if model is Certificate:
+        return Certificate.attempt_id.in_(select(ExamAttempt.id).where(condition(ExamAttempt, town_id)))
+    if model is AdminUser:
+        return AdminUser.town_id == town_id
+    if model is AuditLog:
+        return or_(AuditLog.admin_id.in_(select(AdminUser.id).where(AdminUser.town_id == town_id)), only_town(town_id))
+    raise LookupError(f"{model.__name__} has no town")  # a model left out by mistake shows nothing
+
+
+def has_town(model) -> bool:
+    return getattr(model, "__tablename__", None) in TOWN_TABLES
+
+
+def scope(query, model, town_id: int | None):
+    """`query` kept to `town_id`'s rows of `model`; all of them for None (the district)."""
+    if town_id is None or not has_town(model):
+        return query
+    return query.where(condition(model, town_id))
+
+
+def belongs(obj, town_id: int | None) -> bool:
+    """Whether one row is `town_id`'s (every row is the district's)."""
+    if obj is None:
+        return False
+    if town_id is None:
+        return True
+    model = type(obj)
+    return db.session.scalar(select(model.id).where(model.id == obj.id, condition(model, town_id))) is not None
+
+
+# -- people, in the mini-program ---------------------------------------------------------
+
+
+def person_town(user: User) -> int | None:
+    """The town of a person: their unit's; None without one."""
+    return user.org_unit.town_id if user.org_unit is not None else None
+
+
+def people_of(town_id: int, unit_column):
+    """SQL on a person's unit column: in `town_id`, or no unit while it is the only town."""
+    return or_(unit_column.in_(units_of(town_id)), unit_column.is_(None) & only_town(town_id))
+
+
+def _town_of_person(user_id: int):
+    """SQL: the person's town, NULL when they chose no unit (read in the statement that uses it)."""
+    return (select(OrgUnit.town_id).join(User, User.org_unit_id == OrgUnit.id).where(User.id == user_id)
+            .scalar_subquery())
+
+
+def rewards_for(user_id: int):
+    """SQL on Reward: what this person may redeem: the district-wide rewards and their
+    town's; with no unit, the district-wide ones (and, in a township, its own)."""
+    from points.models import Reward
+
+    town = _town_of_person(user_id)
+    return or_(Reward.town_id.is_(None), Reward.town_id == town, town.is_(None) & only_town(Reward.town_id))
+
+
+def events_for(user_id: int):
+    """SQL on Event: the events listed to this person: their town's; every one with no unit."""
+    from activities.models import Event
+
+    town = _town_of_person(user_id)
+    return or_(town.is_(None), Event.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.town_id == town)))
+
+
+# -- admin accounts ------------------------------------------------------------------------
+
+
+class NotYours(ValueError):
+    """An account may not do this to that town's data; the message says why (Chinese)."""
+
+
+def check_account_change(actor: AdminUser, town_id: int | None) -> None:
+    """Refuse an account the actor may not make or keep: a town's admin only accounts of
+    their own town (never a district account, which would see every town); the town named
+    must be a town. Which accounts the actor may open at all is the scope's (condition)."""
+    if actor.town_id is not None and town_id != actor.town_id:
+        raise NotYours("镇级账号只能创建和修改本镇的账号，不能设置区级账号或其他镇的账号。")
+    if town_id is not None and (db.session.get(OrgUnit, town_id) or OrgUnit()).kind != "town":
+        raise NotYours("请选择一个镇，或选择全区。")
