@@ -5,15 +5,15 @@ A token is checked without the database (accounts.tokens), so a deletion has to 
 to every process that checks tokens: in Redis when REDIS_URL is set (shared by every app
 server and worker; one EXISTS per authenticated request), and always in this process's
 memory (the only place needed without Redis, where one process serves SQLite: README,
-"Serving"). A process learns, when it starts, the accounts deleted within a token's
-lifetime (an older deletion has no live token left), so a restarted worker, or a Redis
-that lost its keys, refuses them again."""
+"Serving"; production on PostgreSQL requires REDIS_URL, core.config). A process learns,
+at its first token check, the accounts deleted within a token's lifetime (an older
+deletion has no live token left), so a restarted worker, or a Redis that lost its keys,
+refuses them again."""
 import logging
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import inspect, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 
 from accounts.models import User
 from core.extensions import db
@@ -35,16 +35,9 @@ class Revoked:
         self.learned = False
 
     def learn(self) -> None:
-        """Note the accounts deleted within a token's lifetime (at start, or at the first
-        check if the database could not be read then)."""
+        """Note the accounts deleted within a token's lifetime (at the process's first check)."""
         since = utcnow() - timedelta(seconds=self.ttl)
-        conn = db.session.connection()
-        columns = {c["name"] for c in inspect(conn).get_columns(User.__tablename__)} \
-            if inspect(conn).has_table(User.__tablename__) else set()
-        # Not migrated yet: no account has been deleted.
-        rows = db.session.execute(select(User.id, User.deleted_at).where(User.deleted_at >= since)).all() \
-            if "deleted_at" in columns else []
-        for user_id, deleted_at in rows:
+        for user_id, deleted_at in db.session.execute(select(User.id, User.deleted_at).where(User.deleted_at >= since)):
             self.note(user_id, _epoch(deleted_at))
         self.learned = True
 
@@ -82,16 +75,9 @@ class Revoked:
 
 
 def init_app(app) -> None:
-    store = app.extensions["pufa_revoked"] = Revoked(app)
-    with app.app_context():
-        try:
-            store.learn()
-        except SQLAlchemyError:
-            log.warning("database unreachable at start: deleted accounts read at the first token check", exc_info=True)
-        finally:
-            db.session.remove()
-            # No pooled connection left behind for a forked worker to share.
-            db.engine.dispose()
+    # Nothing is read here: an app is also made for commands run before the database
+    # exists (migrations, restores); the deleted accounts are read at the first check.
+    app.extensions["pufa_revoked"] = Revoked(app)
 
 
 def _epoch(naive_utc: datetime) -> float:

@@ -124,6 +124,9 @@ def production_problems(cfg: dict) -> list[str]:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("ALLOW_SQLITE"):
         problems.append("数据库是 SQLite：生产环境请设置 DATABASE_URL 为 PostgreSQL；"
                         "若确为小镇单机部署，设置 ALLOW_SQLITE=1 表示有意为之。")
+    if not cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("REDIS_URL"):
+        problems.append("未设置 REDIS_URL：在 PostgreSQL 上以多个进程服务时，限流计数和已注销账号的名单须在 Redis 中共享，"
+                        "请设置 REDIS_URL（例如 redis://127.0.0.1:6379/0）。")
     if 0 < len(cfg.get("METRICS_TOKEN") or "") < MIN_SECRET_LENGTH:
         problems.append(f"METRICS_TOKEN 太短（至少 {MIN_SECRET_LENGTH} 个字符）：用 python3 -c 'import secrets; "
                         "print(secrets.token_urlsafe(32))' 生成一个，或不设置（/metrics 只对本机开放）。")
