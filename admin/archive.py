@@ -10,7 +10,7 @@ from flask_admin import expose
 
 from activities import archive
 from admin.auth import StaffView
-from admin.tenancy import chosen_town, is_district, picker
+from admin.tenancy import chosen_town, picker
 from core import xlsx
 from core.timeutil import local_today, utcnow
 from reports import figures, workbook
@@ -34,10 +34,10 @@ class ArchiveView(StaffView):
         year = request.args.get("year", type=int)
         if year is None or year not in years:
             year = current
-        town = chosen_town()
-        by_town = figures.by_town(year, now) if is_district() and town is None else None
+        town, towns = chosen_town(), picker()
+        by_town = figures.by_town(year, now) if towns["district"] and town is None else None
         return self.render("admin/archive.html", year=year, years=years, f=year_figures(year, now, town), by_town=by_town,
-                           **picker())
+                           **towns)
 
     @expose("/<int:year>/figures.xlsx")
     def figures_xlsx(self, year):

@@ -102,11 +102,12 @@ class DashboardView(AdminIndexView):
             "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(
                 Quiz.started_at >= since, *([Quiz.user_id.in_(select(User.id).where(*people))] if people else []))),
         }
-        by_town = figures.by_town(today.year, now) if current_user.town_id is None and town is None else None
+        towns = picker()
+        by_town = figures.by_town(today.year, now) if towns["district"] and town is None else None
         return self.render("admin/dashboard.html", stats=stats, role_label=ADMIN_ROLE_LABELS[current_user.role],
                            todo=dashboard.todos(now, town), glance=dashboard.year_at_a_glance(today.year, now, town),
                            can_project=has_role(*SECRET_READERS), local=local_text, min_answers=dashboard.MIN_ANSWERS,
-                           by_town=by_town, **picker())
+                           by_town=by_town, **towns)
 
 
 class AuthView(BaseView):

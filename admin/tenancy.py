@@ -31,9 +31,15 @@ def chosen_town() -> int | None:
 
 
 def picker() -> dict:
-    """What the selector (_town_picker.html) needs: shown to district staff only."""
-    return {"town_choices": tenancy.towns() if is_district() else [], "town": chosen_town(),
-            "town_label": tenancy.town_name(chosen_town()), "district": is_district(), "no_town_note": tenancy.NO_TOWN_NOTE}
+    """What a report's town selector (_town_select.html) and its notes need. `district`:
+    the selector is shown, to district staff where there are several towns (a township's
+    pages stay as they were)."""
+    towns = tenancy.towns()
+    several = len(towns) > 1
+    town = chosen_town()
+    return {"town_choices": towns if several else [], "town": town,
+            "town_label": tenancy.town_name(town) if town is not None or several else "",
+            "district": is_district() and several, "no_town_note": tenancy.NO_TOWN_NOTE if several else ""}
 
 
 def get_or_404(model, ident):

@@ -234,3 +234,12 @@ def test_the_home_page_is_the_towns(panel, towns, make):
     assert "东湖正在进行的宣讲" in page and "西岭正在进行的宣讲" not in page
     assert "东湖年度学法考试" in page and "西岭年度学法考试" not in page  # open exams
     assert 'id="by-town"' not in page and 'id="town-select"' not in page
+
+
+def test_a_township_shows_no_town_selector(panel, make):
+    """With one town, district staff's pages are the township's pages they always were."""
+    make.user(org_unit_id=make.org_unit().id)
+    login(panel, make.admin("admin"))
+    for path in ("/admin/", "/admin/residents/", "/admin/archive/", "/admin/books/", "/admin/rankings/", "/admin/mastery/"):
+        page = panel.get(path).get_data(as_text=True)
+        assert 'id="town-select"' not in page and 'id="by-town"' not in page and "只有区级账号" not in page, path
