@@ -24,7 +24,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, current_app, g, has_app_context, request
+from flask import Blueprint, Response, abort, current_app, g, has_request_context, request
 from flask.logging import default_handler
 from prometheus_client import (
     CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest,
@@ -61,18 +61,19 @@ POOL_SIZE = Gauge("pufa_db_pool_size", "Connections the pool keeps (overflow bey
 SLOW_QUERIES = Counter("pufa_db_slow_queries", "SQL statements slower than SLOW_QUERY_MS.")
 
 bp = Blueprint("observability", __name__)
+_to_json = json.JSONEncoder(separators=(",", ":")).encode  # ASCII whatever the stream; one encoder, not one a line
 _children: dict[tuple, tuple] = {}  # (route, method, status) -> its counter's and histogram's children
 
 
 def request_id() -> str | None:
     """The current request's id; None outside a request (a command)."""
-    return g.get("request_id") if has_app_context() else None
+    return request.environ.get(_ID) if has_request_context() else None
 
 
 def init_app(app) -> None:
-    # First of the before-request hooks and last of the after-request ones (Flask runs
-    # those in reverse), so the latency covers the others and every answer has an id.
-    app.before_request_funcs.setdefault(None, []).insert(0, _begin)
+    app.wsgi_app = _identified(app.wsgi_app)
+    # The last of the after-request hooks (Flask runs them in reverse): every answer,
+    # an error's too, leaves with its id, and the latency covers the other hooks.
     app.after_request_funcs.setdefault(None, []).insert(0, _ender(app.config))
     app.register_blueprint(bp)
     _json_lines(access_log, "stdout")
@@ -88,21 +89,33 @@ def init_app(app) -> None:
         _watch_statements(engine, app.config)
 
 
-def _begin():
-    g.request_started = time.perf_counter()
-    incoming = request.headers.get(HEADER)
-    g.request_id = incoming if incoming and _SANE_ID.fullmatch(incoming) else os.urandom(16).hex()
+_STARTED, _ID = "pufa.started", "pufa.request_id"
+
+
+def _identified(wsgi_app):
+    """The request's start and id, in its WSGI environ: before Flask's own work, and
+    cheaper there than in a before-request hook."""
+
+    def identified(environ, start_response):
+        environ[_STARTED] = time.perf_counter()
+        incoming = environ.get("HTTP_X_REQUEST_ID")
+        environ[_ID] = incoming if incoming and _SANE_ID.fullmatch(incoming) else os.urandom(16).hex()
+        return wsgi_app(environ, start_response)
+
+    return identified
 
 
 def _ender(config):
     def end(response):
-        started = g.get("request_started")
+        req = request._get_current_object()  # one context look-up, not one per attribute
+        environ = req.environ
+        started = environ.get(_STARTED)
         elapsed = time.perf_counter() - started if started is not None else 0.0
-        rid = g.get("request_id") or os.urandom(16).hex()  # a hook ahead of _begin answered
+        rid = environ.get(_ID) or environ.setdefault(_ID, os.urandom(16).hex())  # no WSGI: a test's request context
         response.headers[HEADER] = rid
-        rule = request.url_rule
+        rule = req.url_rule
         route = rule.rule if rule is not None else UNMATCHED
-        method = request.method if request.method in _METHODS else "OTHER"
+        method = req.method if req.method in _METHODS else "OTHER"
         status = response.status_code
         key = (route, method, status)
         if (pair := _children.get(key)) is None:
@@ -111,31 +124,37 @@ def _ender(config):
         pair[1].observe(elapsed)
         # A scrape every few seconds would drown the log; a refused one is worth a line.
         if config["ACCESS_LOG"] and not (route == "/metrics" and status == 200):
-            access_log.info(json.dumps({
+            ctx_g = g._get_current_object()
+            line = _to_json({
                 "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 "request_id": rid,
                 "method": method,
                 "route": rule.rule if rule is not None else None,
                 "status": status,
                 "latency_ms": round(elapsed * 1000, 2),
-                "user_id": _api_user_id(),
-                "admin_id": _panel_user_id(),
-                "remote_addr": request.remote_addr,
-            }, separators=(",", ":")))
+                "user_id": _api_user_id(ctx_g),
+                "admin_id": _panel_user_id(ctx_g),
+                "remote_addr": req.remote_addr,
+            })
+            # Logger.info would also walk the stack for the caller's file and line.
+            access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, None, None))
         return response
 
     return end
 
 
-def _api_user_id() -> int | None:
-    principal = g.get("flask_httpauth_user")  # api.auth's Principal, set by a verified token
+def _api_user_id(ctx_g) -> int | None:
+    principal = ctx_g.get("flask_httpauth_user")  # api.auth's Principal, set by a verified token
     return getattr(principal, "id", None)
 
 
-def _panel_user_id() -> int | None:
+def _panel_user_id(ctx_g) -> int | None:
+    user = ctx_g.get("_login_user")  # Flask-Login's, when the panel loaded it
+    if user is None:
+        return None
     # The identity key, not `.id`: after a commit the instance is expired and reading
     # an attribute would query the database again.
-    state = sa_inspect(g.get("_login_user"), raiseerr=False)  # Flask-Login's, when loaded
+    state = sa_inspect(user, raiseerr=False)
     return state.identity[0] if state is not None and state.identity else None
 
 
@@ -175,30 +194,35 @@ def _watch_pool(engine) -> None:
 
 
 def _watch_statements(engine, config) -> None:
-    def started(conn, cursor, statement, parameters, context, executemany):
-        if context is not None:
-            context.pufa_started = time.perf_counter()
+    """Time each statement where the dialect hands it to the driver: one call a
+    statement, where the cursor events would cost two and the dispatch around them."""
+    dialect = engine.dialect
+    for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+        event.listen(engine, name, _timed(getattr(dialect, name), config))
 
-    def finished(conn, cursor, statement, parameters, context, executemany):
-        begun = getattr(context, "pufa_started", None)
-        if begun is None:
-            return
-        ms = (time.perf_counter() - begun) * 1000
-        threshold = config["SLOW_QUERY_MS"]
-        if ms >= threshold > 0:
-            SLOW_QUERIES.inc()
-            sql_log.warning(json.dumps({
-                "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                "event": "slow_query",
-                "request_id": request_id(),
-                "duration_ms": round(ms, 1),
-                "threshold_ms": threshold,
-                # The text with its placeholders; the parameters are personal data.
-                "statement": " ".join(statement.split())[:2000],
-            }, ensure_ascii=False, separators=(",", ":")))
 
-    event.listen(engine, "before_cursor_execute", started)
-    event.listen(engine, "after_cursor_execute", finished)
+def _timed(run, config):
+    def timed(cursor, statement, *rest):
+        begun = time.perf_counter()
+        run(cursor, statement, *rest)
+        if (ms := (time.perf_counter() - begun) * 1000) >= config["SLOW_QUERY_MS"] > 0:
+            _slow(statement, ms, config["SLOW_QUERY_MS"])
+        return True  # run: SQLAlchemy does not run it again
+
+    return timed
+
+
+def _slow(statement: str, ms: float, threshold: float) -> None:
+    SLOW_QUERIES.inc()
+    sql_log.warning(_to_json({
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "event": "slow_query",
+        "request_id": request_id(),
+        "duration_ms": round(ms, 1),
+        "threshold_ms": threshold,
+        # The text with its placeholders; the parameters are personal data.
+        "statement": " ".join(statement.split())[:2000],
+    }))
 
 
 class _RequestIdFilter(logging.Filter):
@@ -207,21 +231,22 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
-class _LinesHandler(logging.StreamHandler):
+class _LinesHandler(logging.Handler):
     """Each record's message as one line on the process's stdout or stderr as it is now
-    (gunicorn's workers inherit them; systemd's journal collects both)."""
+    (gunicorn's workers inherit them; systemd's journal collects both). The message is
+    the line: no formatter to run."""
 
     def __init__(self, stream_name: str):
-        self.stream_name = stream_name
         super().__init__()
+        self.stream_name = stream_name
 
-    @property
-    def stream(self):
-        return getattr(sys, self.stream_name)
-
-    @stream.setter
-    def stream(self, _value):
-        pass
+    def emit(self, record):
+        try:
+            stream = getattr(sys, self.stream_name)
+            stream.write(record.getMessage() + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
 
 
 def _json_lines(logger: logging.Logger, stream_name: str) -> None:
