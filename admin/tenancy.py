@@ -59,13 +59,28 @@ def in_town(obj, town_id: int) -> bool:
     return True
 
 
+def _with_town(obj, names: dict[int, str]) -> str:
+    """A unit or a cadre as district staff pick it: every town has its 司法所."""
+    if isinstance(obj, OrgUnit) and obj.kind != "town":
+        return f"{names.get(obj.town_id, '')}·{obj.name}"
+    if isinstance(obj, Cadre) and obj.org_unit is not None:
+        return f"{obj.name}（{names.get(obj.org_unit.town_id, '')}·{obj.org_unit.name}）"
+    return str(obj)
+
+
 def keep_choices_in_town(form) -> None:
     """Narrow the form's pick lists of units and cadres to the viewer's town: what is not
-    offered cannot be chosen (the field refuses any other id)."""
+    offered cannot be chosen (the field refuses any other id). District staff, where
+    there are several towns, see each unit with its town."""
     from flask_admin.contrib.sqla.fields import QuerySelectField
 
     town_id = viewer_town()
     if town_id is None:
+        names = {t.id: t.name for t in tenancy.towns()}
+        if len(names) > 1:
+            for field in form:
+                if isinstance(field, QuerySelectField):
+                    field.get_label = lambda obj, names=names: _with_town(obj, names)
         return
     for field in form:
         if isinstance(field, QuerySelectField):  # the multiple-choice field is one too

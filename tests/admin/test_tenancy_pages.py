@@ -243,3 +243,9 @@ def test_a_township_shows_no_town_selector(panel, make):
     for path in ("/admin/", "/admin/residents/", "/admin/archive/", "/admin/books/", "/admin/rankings/", "/admin/mastery/"):
         page = panel.get(path).get_data(as_text=True)
         assert 'id="town-select"' not in page and 'id="by-town"' not in page and "只有区级账号" not in page, path
+
+
+def test_district_staff_pick_units_by_town(panel, towns):
+    login(panel, towns["district"])
+    page = panel.get("/admin/events/new/").get_data(as_text=True)
+    assert "东湖镇·东湖司法所" in page and "西岭镇·西岭司法所" in page
