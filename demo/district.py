@@ -75,25 +75,22 @@ class AlreadySeeded(Exception):
     pass
 
 
-def _tenant(table, town_id: int | None) -> dict:
-    """The row's town, where the table carries one (towns are tenants: migration 0016)."""
-    return {"town_id": town_id} if "town_id" in table.c else {}
-
-
 class _Sink:
     """Rows buffered per table and written in the order the tables were declared
     (foreign keys first): COPY on PostgreSQL, executemany on SQLite. Rows are tuples in
     the declared column order; JSON columns hold their text already."""
 
-    def __init__(self, conn):
-        self.conn = conn
-        self.pg = conn.dialect.name == "postgresql"
+    def __init__(self):
+        self.conn, self.pg = None, False
         self.tables: dict[str, tuple] = {}
         self.rows: dict[str, list] = {}
         self.written: Counter = Counter()
         self.seconds = 0.0
         self.writer: threading.Thread | None = None
         self.failure: BaseException | None = None
+
+    def attach(self, conn) -> None:
+        self.conn, self.pg = conn, conn.dialect.name == "postgresql"
 
     def declare(self, table, columns: tuple[str, ...]) -> list:
         converters = [_sqlite_value(table.c[c].type) for c in columns]
@@ -146,6 +143,11 @@ class _Sink:
             self.writer = None
         if self.failure is not None:
             raise self.failure
+
+    def drain_quietly(self) -> None:
+        if self.writer is not None:
+            self.writer.join()
+            self.writer = None
 
     def _write(self, batch: list[tuple[str, list]]) -> None:
         started = time.monotonic()
@@ -253,16 +255,25 @@ class _Builder:
         self.day_date = [start.date() + timedelta(days=d) for d in range(self.days + 1)]
         self.data_end = self.day_utc[self.days]
         self.hour_cum = list(accumulate(HOUR_WEIGHTS))
+        self.sink = _Sink()
 
     def run(self) -> str:
+        try:
+            return self._build()
+        except BaseException:
+            self.sink.drain_quietly()  # no COPY left running on the connection being rolled back
+            db.session.rollback()
+            raise
+
+    def _build(self) -> str:
         t0 = time.monotonic()
         added = load_bank()  # commits on its own: the rest is one transaction
         self.echo(f"题库：法规原题 {sum(added.values())} 道已载入（已有的不重复）")
         conn = self.conn = db.session.connection()
+        self.sink.attach(conn)
         self.ids = _Ids(conn, [OrgUnit.__table__, User.__table__, Cadre.__table__, AdminUser.__table__, Category.__table__,
                                Question.__table__, Quiz.__table__, PointsEntry.__table__, Reward.__table__, Redemption.__table__,
                                Event.__table__, CheckIn.__table__, Exam.__table__, PaperRule.__table__, ExamAttempt.__table__])
-        self.sink = _Sink(conn)
         self._declare()
         self.sink.hold_foreign_keys()
         self.towns = self._units()
@@ -272,10 +283,10 @@ class _Builder:
                   f"{sum(len(t.departments) for t in self.towns)} 个部门；压测题 {questions} 道 ({time.monotonic() - t0:.1f}s)")
         self._rewards()
         self._events()
-        t1 = time.monotonic()
+        t1, before = time.monotonic(), sum(self.sink.written.values())
         cadres = self._people()
         self.sink.flush()
-        self.echo(f"居民与一年的答题：{self.sink.held() + sum(self.sink.written.values())} 行 ({time.monotonic() - t1:.1f}s)")
+        self.echo(f"居民与一年的答题：{sum(self.sink.written.values()) - before:,} 行 ({time.monotonic() - t1:.1f}s)")
         t2 = time.monotonic()
         self._exams(cadres)
         self.sink.flush()
@@ -347,18 +358,18 @@ class _Builder:
         places = [a + b for a in PLACE_FIRST for b in PLACE_SECOND]
         for n, name in enumerate(self.names):
             town = _Town(self.ids.take(table), name, centre=(30.2 + rng.random(), 113.8 + rng.random()))
-            units.append({"id": town.id, "name": name, "kind": "town", "parent_id": None, **_tenant(table, town.id)})
+            units.append({"id": town.id, "name": name, "kind": "town", "parent_id": None, "town_id": town.id})
             villages = rng.randint(10, 25)
             for k, place in enumerate(rng.sample(places, villages)):
                 community = k >= villages * 0.75  # a town's centre: a few communities, larger than villages
                 unit_id = self.ids.take(table)
                 units.append({"id": unit_id, "name": place + ("社区" if community else "村"), "kind": "community" if community else "village",
-                              "parent_id": town.id, **_tenant(table, town.id)})
+                              "parent_id": town.id, "town_id": town.id})
                 town.units.append(unit_id)
                 town.unit_weights.append(rng.lognormvariate(0.8 if community else 0, 0.6))
             for dept in rng.sample(DEPARTMENTS, rng.randint(8, 15)):
                 unit_id = self.ids.take(table)
-                units.append({"id": unit_id, "name": dept, "kind": "department", "parent_id": town.id, **_tenant(table, town.id)})
+                units.append({"id": unit_id, "name": dept, "kind": "department", "parent_id": town.id, "town_id": town.id})
                 town.departments.append(unit_id)
             towns.append(town)
         self._insert(table, units)
@@ -370,11 +381,11 @@ class _Builder:
         digest = generate_password_hash(password)
         table = AdminUser.__table__
         rows = [{"id": self.ids.take(table), "username": "district-admin", "password_hash": digest, "role": "admin",
-                 "active": True, "created_at": self.now, "session_epoch": 0, **_tenant(table, None)}]
+                 "active": True, "created_at": self.now, "session_epoch": 0, "town_id": None}]
         for n, town in enumerate(self.towns):
             town.staff_id = self.ids.take(table)
             rows.append({"id": town.staff_id, "username": f"town-{n + 1:02d}", "password_hash": digest, "role": "admin",
-                         "active": True, "created_at": self.now, "session_epoch": 0, **_tenant(table, town.id)})
+                         "active": True, "created_at": self.now, "session_epoch": 0, "town_id": town.id})
         self._insert(table, rows)
         return password
 
@@ -414,17 +425,19 @@ class _Builder:
         return count
 
     def _rewards(self) -> None:
+        """Each town's shop, and a few district-wide rewards anyone may take."""
         table, rows = Reward.__table__, []
         start = self.day_utc[0]
-        for town in [None, *self.towns]:  # None: the district's own, for people without a town
+        self.district_rewards: list[tuple[int, str, int]] = []
+        for town in [None, *self.towns]:
             for name, cost in (SHOP if town else SHOP[3:]):
                 rid = self.ids.take(table)
                 full = f"{name}（{town.name if town else '区级'}）"
                 rows.append({"id": rid, "name": full, "description": "压测数据中的奖品。", "cost": cost,
                              "stock": self.rng.randint(0, 60), "per_user_limit": None, "limit_period": "all",
                              "offered_from": start, "offered_until": None, "visible": True, "created_at": start,
-                             **_tenant(table, town.id if town else None)})
-                (town.rewards if town else self.__dict__.setdefault("district_rewards", [])).append((rid, full, cost))
+                             "town_id": town.id if town else None})
+                (town.rewards if town else self.district_rewards).append((rid, full, cost))
         self._insert(table, rows)
 
     def _events(self) -> None:
@@ -432,13 +445,14 @@ class _Builder:
         rng, table, rows = self.rng, Event.__table__, []
         for town in self.towns:
             days = sorted(rng.sample(range(self.days), min(self.days, rng.randint(10, 20)))) if self.days else []
-            upcoming = [self.days + 3, self.days + 17]
+            upcoming = [self.days + 3, self.days + 17] if self.year == local_today(self.now).year else []
             for d in days + upcoming:
                 starts = self.day_utc[min(d, self.days)] + timedelta(days=max(0, d - self.days), hours=rng.choice([9, 14, 19]))
                 hours = rng.choice([2, 3])
                 law_id = rng.choice(town.laws)[0] if rng.random() < 0.8 else None
                 fenced = rng.random() < 0.7
-                lat, lng = (town.centre[0] + rng.uniform(-0.05, 0.05), town.centre[1] + rng.uniform(-0.05, 0.05)) if fenced else (None, None)
+                lat, lng = (None, None) if not fenced else \
+                    (town.centre[0] + rng.uniform(-0.05, 0.05), town.centre[1] + rng.uniform(-0.05, 0.05))
                 event = {"id": self.ids.take(table), "title": f"{town.name}{self.law_names.get(law_id, '法治')}宣讲（压测）",
                          "kind": rng.choice(EVENT_KINDS), "org_unit_id": rng.choice(town.departments), "starts_at": starts,
                          "ends_at": starts + timedelta(hours=hours), "checkin_opens_at": starts - timedelta(minutes=30),
@@ -459,12 +473,12 @@ class _Builder:
         cadres = max(1, self.residents // RESIDENTS_PER_CADRE)
         kinds = ["c"] * cadres + ["r"] * (self.residents - cadres) + ["n"] * (accounts - self.residents)
         rng.shuffle(kinds)
-        town_cum = list(accumulate(rng.lognormvariate(0, 0.45) for _ in self.towns))
-        for town in self.towns:
+        weights = [rng.lognormvariate(0, 0.45) for _ in self.towns]
+        town_cum = list(accumulate(weights))
+        for town, weight in zip(self.towns, weights):
             town.unit_cum = list(accumulate(town.unit_weights))
-            # Each of the town's residents attends an event with this chance: its attendance over the residents.
-            share = town_cum[self.towns.index(town)] - (town_cum[self.towns.index(town) - 1] if self.towns.index(town) else 0)
-            town.people = max(1.0, self.residents * share / town_cum[-1])
+            # Residents expected in the town: an event's attendance over them is each one's chance to come.
+            town.people = max(1.0, self.residents * weight / town_cum[-1])
         first_user = self.ids.take(User.__table__, accounts)
         self.review_cache: dict = {}
         self.codes: set[str] = set()
@@ -641,7 +655,7 @@ class _Builder:
         card[6] += 1
         card[7] += lapsed
         if correct and card[8] and card[0] == 2:
-            card[8] = False
+            card[8], card[9] = False, 0  # out of the book; a later mistake starts its count again
         elif not correct:
             card[8], card[9], card[10], card[12] = True, card[9] + 1, now, given
         heapq.heappush(p.heap, (card[4], qid))
@@ -670,7 +684,7 @@ class _Builder:
         cancelled or expired with their refunds). Returns the final balance."""
         rng = self.rng
         p.credits.sort(key=lambda c: c[0])  # stable: a quiz's perfect bonus stays after its last answer
-        shop = town.rewards if town else self.district_rewards
+        shop = (town.rewards if town else []) + self.district_rewards
         refunds: list = []
         balance = 0
         entry = self.ids.next[PointsEntry.__table__.name]
@@ -747,6 +761,7 @@ class _Builder:
         for category, questions in self.shipped.items():
             for q in questions:
                 by_rule.setdefault((category.id, q.type), []).append(q)
+        self.exam_questions = {q.id: q for questions in self.shipped.values() for q in questions}
         end = self.data_end
         closes = end - timedelta(days=7)
         exams = [
@@ -786,12 +801,11 @@ class _Builder:
         paper = [[q.id, pt, None if q.type == "true_false" else rng.sample([o["key"] for o in q.options], len(q.options))]
                  for c, t, n, pt in wants for q in rng.sample(by_rule[(c, t)], n)]
         rng.shuffle(paper)
-        keys = {q.id: q for c, t, n, pt in wants for q in by_rule[(c, t)]}
         aid = self.ids.take(ExamAttempt.__table__)
         score = 0
         t = started
         for position, (qid, pt, order) in enumerate(paper):
-            q = keys[qid]
+            q = self.exam_questions[qid]
             t += timedelta(seconds=rng.randint(15, 60))
             correct = rng.random() < skill
             given = sorted(q.answer) if correct else _wrong(q)

@@ -3,12 +3,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from accounts.models import Cadre, OrgUnit, User
+from accounts.models import AdminUser, Cadre, OrgUnit, User
 from activities.models import CheckIn, Event
 from core.extensions import db
 from core.timeutil import from_local, local_today
 from learning.models import ReviewCard
-from points.models import PointsEntry, PointsTally, Redemption
+from points.models import PointsEntry, PointsTally, Redemption, Reward
 from quiz_bank.exams.models import ExamAttempt
 from quiz_bank.models import Question, Quiz, QuizItem
 from quiz_bank.questions import citation_problem
@@ -40,8 +40,12 @@ def test_seed_district_builds_towns_people_and_a_year_whose_books_balance(app, a
     for town in towns:
         kinds = dict(db.session.execute(select(OrgUnit.kind, func.count()).where(OrgUnit.parent_id == town.id).group_by(OrgUnit.kind)).all())
         assert 10 <= kinds.get("village", 0) + kinds.get("community", 0) <= 25 and 8 <= kinds["department"] <= 15
-        if "town_id" in OrgUnit.__table__.c:  # towns are tenants (migration 0016)
-            assert {u.town_id for u in db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == town.id))} == {town.id}
+        # Towns are tenants: the town, its units, its staff account and its rewards are the town's.
+        assert town.town_id == town.id
+        assert {u.town_id for u in db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == town.id))} == {town.id}
+        assert db.session.scalar(select(func.count()).select_from(AdminUser).where(AdminUser.town_id == town.id)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Reward).where(Reward.town_id == town.id)) > 0
+    assert db.session.scalar(select(AdminUser.town_id).where(AdminUser.username == "district-admin")) is None
 
     # 500 residents in units out of 1,000 accounts; 5 cadres bound to users in departments.
     assert _count(User) == 1000
