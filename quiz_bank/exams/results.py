@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Integer, and_, case, func, literal, select, union_all
+from sqlalchemy.orm import aliased
 
 from accounts.models import Cadre, OrgUnit
 from core import xlsx
@@ -127,11 +128,12 @@ def cadre_results(exam: Exam) -> list[dict]:
         )
         .where(ExamAttempt.exam_id == exam.id).group_by(ExamAttempt.cadre_id).subquery("tried")
     )
+    town = aliased(OrgUnit)
     stmt = (
         _assigned(exam, Cadre.id, Cadre.name, Cadre.phone, Cadre.position, OrgUnit.id.label("unit_id"),
-                  OrgUnit.name.label("unit"), best.c.score, best.c.passed, best.c.total_score, best.c.submitted_at,
-                  best.c.status, tried.c.attempts, tried.c.open)
-        .join(OrgUnit, OrgUnit.id == Cadre.org_unit_id)
+                  OrgUnit.name.label("unit"), town.id.label("town_id"), town.name.label("town"), best.c.score, best.c.passed,
+                  best.c.total_score, best.c.submitted_at, best.c.status, tried.c.attempts, tried.c.open)
+        .join(OrgUnit, OrgUnit.id == Cadre.org_unit_id).join(town, town.id == OrgUnit.town_id)
         .outerjoin(best, best.c.cadre_id == Cadre.id)
         .outerjoin(tried, tried.c.cadre_id == Cadre.id)
         .order_by(OrgUnit.id, Cadre.id)
@@ -145,7 +147,7 @@ def cadre_results(exam: Exam) -> list[dict]:
             status = IN_PROGRESS if r.open else NOT_STARTED
         rows.append({
             "cadre_id": r.id, "name": r.name, "phone": r.phone, "position": r.position,
-            "unit_id": r.unit_id, "unit": r.unit,
+            "unit_id": r.unit_id, "unit": r.unit, "town_id": r.town_id, "town": r.town,
             "started": bool(r.attempts), "finished": finished, "in_progress": bool(r.open),
             "score": r.score, "total_score": r.total_score, "passed": bool(r.passed) if finished else None,
             "band": band(exam, r.score, r.passed, r.total_score) if finished else None,
@@ -173,22 +175,27 @@ def _summary(unit: str, rows: list[dict]) -> dict:
 
 def _results_from(exam: Exam, cadres: list[dict]) -> dict:
     by_unit: dict[int, list[dict]] = {}
+    by_town: dict[int, list[dict]] = {}
     for row in cadres:
         by_unit.setdefault(row["unit_id"], []).append(row)
+        by_town.setdefault(row["town_id"], []).append(row)
     units = [dict(_summary(rows[0]["unit"], rows), unit_id=unit_id) for unit_id, rows in by_unit.items()]
+    # An exam reaching several towns (a district's) is summed up town by town too.
+    towns = sorted((dict(_summary(rows[0]["town"], rows), town_id=town_id) for town_id, rows in by_town.items()),
+                   key=lambda s: s["unit"]) if len(by_town) > 1 else []
     not_sat = [
         {k: r[k] for k in ("cadre_id", "name", "unit", "position", "phone", "status")}
         for r in cadres if not r["finished"]
     ]
     return {
         "exam_id": exam.id, "total_score": exam.total_score, "pass_score": exam.pass_score,
-        "units": units, "total": _summary("合计", cadres), "not_sat": not_sat, "cadres": cadres,
+        "units": units, "towns": towns, "total": _summary("合计", cadres), "not_sat": not_sat, "cadres": cadres,
     }
 
 
 def exam_results(exam: Exam, flags: bool = False) -> dict:
-    """The exam's results: `units` (one summary per org unit), `total` (the same for the
-    whole exam), `not_sat` (assigned, no finished attempt: name, unit, position, phone,
+    """The exam's results: `units` (one summary per org unit), `towns` (one per town, when
+    the exam reaches several), `total` (the same for the whole exam), `not_sat` (assigned, no finished attempt: name, unit, position, phone,
     status) and `cadres` (every assigned cadre's best result).
 
     A summary holds assigned, started (any attempt), submitted (a finished attempt),
@@ -309,7 +316,7 @@ def question_stats(exam: Exam) -> list[dict]:
 
 def export_xlsx(exam: Exam) -> bytes:
     """The results workbook for the cadre management office: 汇总, 成绩名单 (with each
-    cadre's 疑点), 试题分析."""
+    cadre's 疑点), 试题分析, and 各镇 for an exam reaching several towns."""
     from openpyxl import Workbook  # heavy: imported where used
     from openpyxl.styles import Alignment, PatternFill
 
@@ -345,6 +352,11 @@ def export_xlsx(exam: Exam) -> bytes:
         if q["bad"]:
             for cell in ws[ws.max_row]:
                 cell.fill = bad_fill
+
+    if results["towns"]:
+        ws = xlsx.sheet(wb, "各镇", ["镇", "应考人数", "已参加", "已交卷", "合格人数", "合格率（%）", "平均分"], [16, 10, 10, 10, 10, 12, 10])
+        for s in results["towns"]:
+            ws.append([s["unit"], s["assigned"], s["started"], s["submitted"], s["passed"], s["pass_rate"], s["average"]])
 
     return xlsx.to_bytes(wb)
 
