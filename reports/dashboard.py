@@ -46,7 +46,7 @@ TOP_MISSED = 10
 def todos(now: datetime, town_id: int | None = None) -> dict:
     """{events: [{id, title, location, checkins, starts_at, ends_at}] (soonest first),
         pickups: int, exams: [{id, title, closes_at, assigned, unsat}] (closing first),
-        pending_questions: int}"""
+        pending_questions: int, recheck_questions: int (待复核: their article was amended)}"""
     going_on = or_(and_(Event.starts_at <= now, Event.ends_at > now),
                    and_(Event.checkin_opens_at <= now, Event.checkin_closes_at > now))
     events = db.session.execute(
@@ -56,13 +56,15 @@ def todos(now: datetime, town_id: int | None = None) -> dict:
     pickups = db.session.scalar(
         select(func.count()).select_from(Redemption)
         .where(Redemption.status == "pending", Redemption.expires_at >= now, _mine(Redemption, town_id)))
-    pending = db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "pending"))
+    waiting = dict(db.session.execute(select(Question.status, func.count()).where(Question.status.in_(("pending", "recheck")))
+                                      .group_by(Question.status)).all())
     return {
         "events": [{"id": e.id, "title": e.title, "location": e.location_name, "checkins": e.checkin_count,
                     "starts_at": e.starts_at, "ends_at": e.ends_at} for e in events],
         "pickups": int(pickups),
         "exams": _open_exams(now, town_id),
-        "pending_questions": int(pending),
+        "pending_questions": int(waiting.get("pending", 0)),
+        "recheck_questions": int(waiting.get("recheck", 0)),
     }
 
 

@@ -18,6 +18,7 @@ def test_the_home_page_lists_todays_to_dos_with_where_to_deal_with_them(panel, m
     exam = make.exam(title="年度学法考试（第一场）")
     make.cadre(make.user())
     make.question(status="pending")
+    make.question(status="recheck")
     db.session.flush()
 
     page = panel.get("/admin/").get_data(as_text=True)
@@ -27,6 +28,7 @@ def test_the_home_page_lists_todays_to_dos_with_where_to_deal_with_them(panel, m
     assert "年度学法考试（第一场）" in page and "尚有 <strong>1</strong> 人未参加" in page
     assert f'href="/admin/exam-results/{exam.id}/"' in page
     assert "待审核题目 <strong>1</strong> 道" in page and 'href="/admin/pending-questions/"' in page
+    assert "待复核的题目 <strong>1</strong> 道" in page and 'href="/admin/recheck-questions/"' in page
     # The charts' data for the static script, and no inline script for it.
     assert '<script type="application/json" id="dashboard-charts">' in page
     assert "/static/vendor/echarts.min.js" in page and "/static/dashboard.js" in page

@@ -49,6 +49,7 @@ def test_todos_list_the_event_going_on_pickups_waiting_open_exams_and_questions_
 
     make.question(status="pending")
     make.question(status="pending")
+    make.question(status="recheck")
     make.question(status="active")
     db.session.flush()
 
@@ -58,7 +59,7 @@ def test_todos_list_the_event_going_on_pickups_waiting_open_exams_and_questions_
     # Closing first: the exam assigned to nobody closes sooner.
     assert [(x["id"], x["title"], x["assigned"], x["unsat"]) for x in t["exams"]] == [
         (nobody.id, "空白考试", 0, 0), (exam.id, "2025年度学法考试", 3, 2)]
-    assert t["pending_questions"] == 2
+    assert t["pending_questions"] == 2 and t["recheck_questions"] == 1
 
 
 def test_an_event_with_check_in_open_before_it_starts_is_going_on(make, now):
