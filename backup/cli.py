@@ -1,9 +1,24 @@
 """`flask backup create DIR` and `flask backup restore DIR`."""
+from contextlib import contextmanager
+
 import click
 from sqlalchemy.exc import OperationalError
 
 from backup import BackupError
 from backup.database import KINDS
+
+
+@contextmanager
+def _one_line_errors():
+    """What went wrong as one Chinese line, not a traceback."""
+    try:
+        yield
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    except OperationalError as exc:
+        raise click.ClickException(f"数据库出错（{exc.orig}）：请检查 DATABASE_URL 和数据库服务是否在运行。")
+    except OSError as exc:  # a full disk, a directory not writable
+        raise click.ClickException(f"读写文件出错：{exc}")
 
 
 def register(app) -> None:
@@ -16,14 +31,8 @@ def register(app) -> None:
         """Write a consistent backup into DIRECTORY (new or empty): the database, the uploads, manifest.json."""
         from backup.snapshot import create as make
 
-        try:
+        with _one_line_errors():
             made = make(directory)
-        except BackupError as exc:
-            raise click.ClickException(str(exc))
-        except OperationalError as exc:
-            raise click.ClickException(f"数据库出错（{exc.orig}）：请检查 DATABASE_URL 和数据库服务是否在运行。")
-        except OSError as exc:  # a full disk, a directory not writable
-            raise click.ClickException(f"读写文件出错：{exc}")
         files = made["files"]
         click.echo(f"备份已写入 {directory}：")
         click.echo(f"  时间：{_beijing(made)}（北京时间），即 UTC {made['created_at']}")
@@ -40,14 +49,8 @@ def register(app) -> None:
         """Restore the backup in DIRECTORY into the configured database and UPLOAD_DIR, both empty; verify checksums before and row counts and the points books after."""
         from backup.restore import restore as put_back
 
-        try:
+        with _one_line_errors():
             done = put_back(directory)
-        except BackupError as exc:
-            raise click.ClickException(str(exc))
-        except OperationalError as exc:
-            raise click.ClickException(f"数据库出错（{exc.orig}）：请检查 DATABASE_URL 和数据库服务是否在运行。")
-        except OSError as exc:  # a full disk, a directory not writable
-            raise click.ClickException(f"读写文件出错：{exc}")
         made = done.manifest
         click.echo(f"已恢复 {directory}（备份于北京时间 {_beijing(made)}），{len(made['files'])} 个文件的校验值均已核对：")
         click.echo(_database_line(made))
