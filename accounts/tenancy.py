@@ -42,6 +42,7 @@ it (town None: no filter); the panel applies it through admin.tenancy, with the 
 account's town, to every list, page, export and action.
 """
 from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased
 
 from accounts.models import AdminUser, AuditLog, Cadre, OrgUnit, User
 from core.extensions import db
@@ -53,9 +54,14 @@ TOWN_TABLES = frozenset({"org_unit", "app_user", "cadre", "event", "publicity_ta
 NO_TOWN_NOTE = "未选择所在村、社区或单位的居民不属于任何镇，只有区级账号能看到。"
 
 
+# The subqueries below read org_unit under their own alias: a query they go into may have
+# org_unit in its FROM already, and must not be correlated with it.
+
+
 def units_of(town_id: int):
     """Select of the ids of a town's units (the town's own included)."""
-    return select(OrgUnit.id).where(OrgUnit.town_id == town_id)
+    unit = aliased(OrgUnit)
+    return select(unit.id).where(unit.town_id == town_id)
 
 
 def towns() -> list[OrgUnit]:
@@ -71,17 +77,18 @@ def town_name(town_id: int | None) -> str:
 
 def only_town(town_id):
     """SQL: `town_id` (a column or an int) is the deployment's only town."""
-    return ~exists().where(OrgUnit.kind == "town", OrgUnit.id != town_id)
+    town = aliased(OrgUnit)
+    return ~exists().where(town.kind == "town", town.id != town_id)
 
 
 def exam_condition(town_id: int):
     """SQL on Exam: a town's exam (see the rules above)."""
     from quiz_bank.exams.models import Exam, exam_cadre, exam_unit
 
-    unit_elsewhere = (exists().where(exam_unit.c.exam_id == Exam.id, exam_unit.c.org_unit_id == OrgUnit.id,
-                                     OrgUnit.town_id != town_id))
-    cadre_elsewhere = (exists().where(exam_cadre.c.exam_id == Exam.id, exam_cadre.c.cadre_id == Cadre.id,
-                                      Cadre.org_unit_id == OrgUnit.id, OrgUnit.town_id != town_id))
+    unit, cadre = aliased(OrgUnit), aliased(Cadre)
+    unit_elsewhere = exists().where(exam_unit.c.exam_id == Exam.id, exam_unit.c.org_unit_id == unit.id, unit.town_id != town_id)
+    cadre_elsewhere = exists().where(exam_cadre.c.exam_id == Exam.id, exam_cadre.c.cadre_id == cadre.id,
+                                     cadre.org_unit_id == unit.id, unit.town_id != town_id)
     anyone = or_(exists().where(exam_unit.c.exam_id == Exam.id), exists().where(exam_cadre.c.exam_id == Exam.id))
     return or_(Exam.assign_all.is_(False) & Exam.assign_new_leaders.is_(False) & anyone & ~unit_elsewhere & ~cadre_elsewhere,
                only_town(town_id))
@@ -164,8 +171,8 @@ def people_of(town_id: int, unit_column):
 
 def _town_of_person(user_id: int):
     """SQL: the person's town, NULL when they chose no unit (read in the statement that uses it)."""
-    return (select(OrgUnit.town_id).join(User, User.org_unit_id == OrgUnit.id).where(User.id == user_id)
-            .scalar_subquery())
+    unit, person = aliased(OrgUnit), aliased(User)
+    return select(unit.town_id).join(person, person.org_unit_id == unit.id).where(person.id == user_id).scalar_subquery()
 
 
 def rewards_for(user_id: int):
@@ -182,7 +189,8 @@ def events_for(user_id: int):
     from activities.models import Event
 
     town = _town_of_person(user_id)
-    return or_(town.is_(None), Event.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.town_id == town)))
+    unit = aliased(OrgUnit)
+    return or_(town.is_(None), Event.org_unit_id.in_(select(unit.id).where(unit.town_id == town)))
 
 
 # -- admin accounts ------------------------------------------------------------------------
