@@ -178,3 +178,27 @@ def test_a_town_admin_may_only_keep_accounts_of_their_town(make):
     tenancy.check_account_change(district_admin, b.id)
     with pytest.raises(tenancy.NotYours):  # a village is no town
         tenancy.check_account_change(district_admin, make.org_unit(town=a).id)
+
+
+def test_a_towns_reports_send_the_statements_the_districts_do(app, make, count_queries):
+    """The town is a condition inside each statement, never a statement more a row."""
+    from points import books
+    from reports.dashboard import year_at_a_glance
+
+    a, b, u = _two_towns(make)
+    for key in ("a", "b", "a_dept", "b_dept"):
+        _earn(app, make.user(org_unit_id=u[key].id), 5)
+        make.event(org_unit=u["a_dept" if key.startswith("a") else "b_dept"])
+    now = utcnow()
+    counts = []
+    for town_id in (None, a.id):
+        with count_queries() as sql:
+            year_figures(now.year, now, town_id)
+            year_at_a_glance(now.year, now, town_id)
+            books.monthly_points(now.year, town_id)
+            books.totals(town_id)
+        counts.append(len(sql))
+    assert counts[0] == counts[1]
+    with count_queries() as sql:
+        by_town(now.year, now)
+    assert len(sql) == 6
