@@ -4,6 +4,8 @@ Command-line options override these; WEB_CONCURRENCY sets the number of workers.
 import multiprocessing
 import os
 
+from core.observability import child_exit  # noqa: F401  (a dead worker leaves the /metrics sums)
+
 bind = os.environ.get("PUFA_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
