@@ -73,6 +73,8 @@ class OrgUnitRef(Schema):
 class OrgUnitOut(OrgUnitRef):
     kind = String()
     parent_id = Integer(allow_none=True)
+    # The town the unit belongs to (a town's own id): a district's units picked town by town.
+    town_id = Integer(metadata={"description": "所属镇的编号（镇本身为自己的编号）"})
 
 
 class UserOut(Schema):

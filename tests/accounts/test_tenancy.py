@@ -202,3 +202,9 @@ def test_a_towns_reports_send_the_statements_the_districts_do(app, make, count_q
     with count_queries() as sql:
         by_town(now.year, now)
     assert len(sql) == 6
+
+
+def test_the_units_to_choose_from_carry_their_town(api, make):
+    a, b, u = _two_towns(make)
+    units = {row["name"]: row for row in api.as_user(make.user()).get("/org-units").get_json()}
+    assert units["东湖村"]["town_id"] == a.id and units["西岭司法所"]["town_id"] == b.id and units["西岭镇"]["town_id"] == b.id
