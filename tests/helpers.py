@@ -1,3 +1,8 @@
+import uuid
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+
 from accounts import tokens
 from core import create_app
 from core.extensions import db
@@ -44,3 +49,25 @@ def app_of_its_own(tmp_path, **config):
     with app.app_context():
         db.create_all()
     return app
+
+
+@contextmanager
+def new_database(directory, prefix: str = "pufa_test"):
+    """A database of its own, empty: a new SQLite file in `directory` on the SQLite pass,
+    a new PostgreSQL database (dropped afterwards) on the PostgreSQL pass."""
+    from tests.conftest import DATABASE_URL
+
+    if DATABASE_URL.startswith("sqlite"):
+        yield f"sqlite:///{directory}/{uuid.uuid4().hex[:8]}.sqlite3"
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

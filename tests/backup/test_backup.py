@@ -3,13 +3,12 @@ byte for byte into an empty database; a damaged backup, a database or upload dir
 holding data, and a backup directory holding files are refused."""
 import os
 import shutil
-import uuid
 from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, delete, func, insert, inspect, select, table, text
+from sqlalchemy import delete, func, insert, inspect, select, table
 from sqlalchemy.engine import make_url
 
 from accounts.models import User
@@ -19,28 +18,11 @@ from backup.database import libpq_address
 from core import create_app
 from core.extensions import db
 from tests.activities.photo_helpers import image_bytes
-from tests.conftest import DATABASE_URL
+from tests.helpers import new_database
 
 pytestmark = pytest.mark.committing
 
 
-@contextmanager
-def new_database(directory):
-    """A database of its own, empty: a new SQLite file, or a new PostgreSQL database."""
-    if DATABASE_URL.startswith("sqlite"):
-        yield f"sqlite:///{directory}/{uuid.uuid4().hex[:8]}.sqlite3"
-        return
-    name = f"pufa_backup_{uuid.uuid4().hex[:8]}"
-    url = DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

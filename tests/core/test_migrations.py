@@ -1,16 +1,15 @@
 """The schema comes from the Alembic migrations, and they agree with the models."""
-import uuid
 from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from core import create_app
 from core.extensions import db
-from tests.conftest import DATABASE_URL
+from tests.helpers import new_database
 
 pytestmark = pytest.mark.committing
 
@@ -18,18 +17,8 @@ pytestmark = pytest.mark.committing
 @pytest.fixture
 def empty_database(tmp_path):
     """A database of its own: a new SQLite file, or a new PostgreSQL database."""
-    if DATABASE_URL.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path}/migrated.sqlite3"
-        return
-    name = f"pufa_migrations_{uuid.uuid4().hex[:8]}"
-    url = DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with new_database(tmp_path, "pufa_migrations") as url:
+        yield url
 
 
 @contextmanager
