@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from accounts import admins, audit, tenancy
+from accounts import admins, audit
 from accounts.models import ADMIN_ROLE_LABELS, AdminUser, User
 from core.errors import ApiError
 from core.extensions import db
@@ -17,6 +17,7 @@ from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
 from core.transactions import writing
 from quiz_bank.models import Question, Quiz
 from reports import dashboard, figures
+from reports.figures import people_in
 
 
 def load_admin(session_id: str):
@@ -95,12 +96,11 @@ class DashboardView(AdminIndexView):
         now, town = utcnow(), chosen_town()
         today = local_today(now)
         since = local_midnight_utc(today)
-        people = [] if town is None else [tenancy.condition(User, town)]
         stats = {
             "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
-            "注册用户": db.session.scalar(select(func.count()).select_from(User).where(*people)),
+            "注册用户": db.session.scalar(select(func.count()).select_from(User).where(people_in(town, User.id))),
             "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(
-                Quiz.started_at >= since, *([Quiz.user_id.in_(select(User.id).where(*people))] if people else []))),
+                Quiz.started_at >= since, people_in(town, Quiz.user_id))),
         }
         towns = picker()
         by_town = figures.by_town(today.year, now) if towns["district"] and town is None else None

@@ -142,4 +142,4 @@ class SourceCheckView(StaffView):
     @expose("/")
     def index(self):
         return self.render("admin/statute_source_check.html", check=citations.check_sources(), statuses=STATUS_LABELS,
-                           can_edit=has_role("admin", "editor"))
+                           can_edit=has_role(*StatuteView.editors))

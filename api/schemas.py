@@ -186,7 +186,7 @@ QuizPage = page_of(QuizSummary, "QuizPage")
 
 class QuizIn(Schema):
     # On-site quizzes start from their event (POST /events/{id}/quiz).
-    mode = String(required=True, validate=OneOf(("daily", "practice", "challenge", "review"),
+    mode = String(required=True, validate=OneOf(tuple(m for m in QUIZ_MODES if m != "event"),
                                                 error="答题模式须为 daily、practice、challenge 或 review。"))
     category_id = Id(allow_none=True)
 
