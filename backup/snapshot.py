@@ -36,13 +36,14 @@ def create(directory: str) -> dict:
 
 
 def _claim(directory: str) -> bool:
-    """Refuse a directory that holds anything; create a missing one, readable by this
-    user only (it holds everyone's personal data). Returns whether it was created."""
+    """Refuse a directory that holds anything; create a missing one; either way readable by
+    this user only (it holds everyone's personal data). Returns whether it was created."""
     if os.path.exists(directory):
         if not os.path.isdir(directory):
             raise BackupError(f"{directory} 不是目录。")
         if os.listdir(directory):
             raise BackupError(f"{directory} 不是空目录：备份只写入新目录或空目录，不会覆盖或混入已有文件。")
+        os.chmod(directory, 0o700)  # an empty directory made beforehand is usually readable by all
         return False
     os.makedirs(directory, mode=0o700)
     return True

@@ -111,14 +111,16 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
-            if sqlite:
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if broken:
-                    raise RuntimeError(f"migrations left rows pointing at missing rows: {broken[:5]}")
-        if sqlite:
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migrations left rows pointing at missing rows: {broken[:5]}")
+        finally:
+            if sqlite:  # the pooled connection goes back enforcing foreign keys, even after a failure
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -169,3 +169,10 @@ def test_a_backup_holds_the_database_as_it_was_when_the_rows_were_counted(town, 
     finally:
         with town.app.app_context(), db.engine.begin() as conn:
             conn.execute(delete(User).where(User.openid == "dev:late-signup"))
+
+
+def test_a_backup_into_an_empty_directory_made_beforehand_is_readable_by_its_owner_only(town, tmp_path):
+    target = tmp_path / "nightly"
+    target.mkdir(mode=0o755)
+    assert flask(town.app, "backup", "create", target).exit_code == 0
+    assert target.stat().st_mode & 0o777 == 0o700
