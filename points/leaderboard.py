@@ -27,7 +27,7 @@ SCOPES = ("town", "org_unit")
 def tally_keys(period: str, day: date) -> list[str]:
     """The tally periods a board of `period` adds up, for the period holding `day` (local)."""
     if period == "year":
-        return [f"m{day.year}-{month:02d}" for month in range(1, 13)]
+        return [period_keys(date(day.year, month, 1))["month"] for month in range(1, 13)]
     return [period_keys(day)[period]]
 
 
