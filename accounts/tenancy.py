@@ -39,7 +39,11 @@ The rules, in one place:
 
 `condition(model, town)` is the SQL that keeps a model's rows to one town, `scope` applies
 it (town None: no filter); the panel applies it through admin.tenancy, with the signed-in
-account's town, to every list, page, export and action.
+account's town, to every list, page, export and action. Both fail closed: a model must be
+a town's (TOWN_TABLES, which `condition` knows) or shared on purpose (SHARED_TABLES, the
+question bank); any other raises, so a model added to the panel without a rule here is a
+programming error a test finds (tests/admin/test_tenancy_pages.py walks the panel's
+views), never another town's rows shown to a town's staff.
 """
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
@@ -51,6 +55,8 @@ DISTRICT = "全区"
 # The tables whose rows belong to a town (`condition` knows each one).
 TOWN_TABLES = frozenset({"org_unit", "app_user", "cadre", "event", "publicity_task", "checkin", "event_photo", "reward",
                          "redemption", "points_entry", "exam", "exam_attempt", "certificate", "admin_user", "audit_log"})
+# The tables every town shares, left whole for a town's staff: the question bank.
+SHARED_TABLES = frozenset({"category", "question", "question_import", "statute", "statute_version", "statute_article"})
 NO_TOWN_NOTE = "未选择所在村、社区或单位的居民不属于任何镇，只有区级账号能看到。"
 
 
@@ -136,12 +142,21 @@ def condition(model, town_id: int):
 
 
 def has_town(model) -> bool:
-    return getattr(model, "__tablename__", None) in TOWN_TABLES
+    """Whether `model`'s rows belong to a town (False: shared by every town). A model that
+    is neither raises LookupError: nothing is shown unfiltered by omission."""
+    table = getattr(model, "__tablename__", None)
+    if table in TOWN_TABLES:
+        return True
+    if table in SHARED_TABLES:
+        return False
+    raise LookupError(f"{getattr(model, '__name__', model)!r} is neither a town's (TOWN_TABLES) nor shared "
+                      "(SHARED_TABLES): say which in accounts.tenancy")
 
 
 def scope(query, model, town_id: int | None):
-    """`query` kept to `town_id`'s rows of `model`; all of them for None (the district)."""
-    if town_id is None or not has_town(model):
+    """`query` kept to `town_id`'s rows of `model`; all of them for None (the district).
+    An unknown model raises whoever asks, the district too, so that any test finds it."""
+    if not has_town(model) or town_id is None:
         return query
     return query.where(condition(model, town_id))
 

@@ -12,8 +12,9 @@ from activities.models import Event
 from core.extensions import db
 from core.timeutil import utcnow
 from points import ledger, rewards
-from points.models import Redemption, Reward
+from points.models import DailyEarning, Redemption, Reward
 from quiz_bank.exams.models import Exam
+from quiz_bank.models import Question
 from reports.figures import by_town, year_figures
 
 
@@ -208,3 +209,25 @@ def test_the_units_to_choose_from_carry_their_town(api, make):
     a, b, u = _two_towns(make)
     units = {row["name"]: row for row in api.as_user(make.user()).get("/org-units").get_json()}
     assert units["东湖村"]["town_id"] == a.id and units["西岭司法所"]["town_id"] == b.id and units["西岭镇"]["town_id"] == b.id
+
+
+def test_a_model_neither_a_towns_nor_shared_is_refused_not_shown_whole(make):
+    """Fail closed: a model with no rule here (a person's daily points, say) raises for
+    whoever asks, instead of handing a town's staff every town's rows."""
+    a, b, u = _two_towns(make)
+    for town_id in (a.id, None):
+        with pytest.raises(LookupError, match="DailyEarning"):
+            tenancy.scope(select(DailyEarning), DailyEarning, town_id)
+        with pytest.raises(LookupError):
+            tenancy.has_town(DailyEarning)
+    question = make.question()
+    assert question.id in _ids(Question, a.id)  # the question bank is shared on purpose
+
+
+def test_every_town_table_has_its_condition_and_no_table_is_both():
+    tables = {m.class_.__tablename__: m.class_ for m in db.Model.registry.mappers}
+    assert tenancy.TOWN_TABLES <= tables.keys() and tenancy.SHARED_TABLES <= tables.keys()
+    assert not tenancy.TOWN_TABLES & tenancy.SHARED_TABLES
+    for name in tenancy.TOWN_TABLES:
+        assert tenancy.has_town(tables[name])
+        tenancy.condition(tables[name], 1)  # raises LookupError for a table `condition` forgot

@@ -5,9 +5,11 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
+from flask_admin.contrib.sqla import ModelView
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from accounts import tenancy
 from accounts.models import AdminUser, Cadre
 from activities.models import Event
 from core.extensions import db
@@ -262,3 +264,18 @@ def test_a_district_exam_has_its_results_town_by_town(panel, towns, make):
     # Not a town's: its staff do not open it.
     login(panel, towns["a"]["staff"])
     assert panel.get(f"/admin/exam-results/{exam.id}/").status_code == 404
+
+
+def test_every_model_the_panel_lists_is_a_towns_or_shared_on_purpose(app):
+    """Each model view and ajax pick list of the panel goes through accounts.tenancy's
+    scope, which refuses a model with no rule: a model added to the panel without one
+    fails here, not by showing a town's staff every town's rows."""
+    models = set()
+    for view in app.extensions["admin"][0]._views:
+        if isinstance(view, ModelView):
+            models.add(view.model)
+            models.update(loader.model for loader in view._form_ajax_refs.values())
+    assert {m.__tablename__ for m in models} >= {"event", "cadre", "exam", "reward", "redemption", "admin_user", "question"}
+    for model in models:
+        if tenancy.has_town(model):  # raises LookupError for a model with no rule
+            tenancy.condition(model, 1)
