@@ -67,8 +67,9 @@ def from_env(instance_path: str) -> dict:
         # names the phone, or every login would count against the proxy's address.
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         # Observability (core.observability): one JSON line per request on stdout; /metrics
-        # for a scraper with this bearer token (without one, loopback only); statements
-        # slower than this many milliseconds logged (0: none).
+        # for a scraper with this bearer token (required in production; in development,
+        # without one, loopback only); statements slower than this many milliseconds
+        # logged (0: none).
         "ACCESS_LOG": env.get("ACCESS_LOG", "1") != "0",
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "SLOW_QUERY_MS": float(env.get("SLOW_QUERY_MS", "200")),
@@ -127,9 +128,12 @@ def production_problems(cfg: dict) -> list[str]:
     if not cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("REDIS_URL"):
         problems.append("未设置 REDIS_URL：在 PostgreSQL 上以多个进程服务时，限流计数和已注销账号的名单须在 Redis 中共享，"
                         "请设置 REDIS_URL（例如 redis://127.0.0.1:6379/0）。")
-    if 0 < len(cfg.get("METRICS_TOKEN") or "") < MIN_SECRET_LENGTH:
-        problems.append(f"METRICS_TOKEN 太短（至少 {MIN_SECRET_LENGTH} 个字符）：用 python3 -c 'import secrets; "
-                        "print(secrets.token_urlsafe(32))' 生成一个，或不设置（/metrics 只对本机开放）。")
+    # In production /metrics opens to the token only, loopback included (core.observability):
+    # any process on the machine, or a proxy's request, is no proof of being the scraper.
+    if len(cfg.get("METRICS_TOKEN") or "") < MIN_SECRET_LENGTH:
+        problems.append(f"METRICS_TOKEN 未设置或太短（至少 {MIN_SECRET_LENGTH} 个字符）：生产环境中 /metrics 只对携带该令牌"
+                        "（Authorization: Bearer）的监控抓取开放。用 python3 -c 'import secrets; "
+                        "print(secrets.token_urlsafe(32))' 生成一个并设置，并在 Prometheus 中配置同一令牌。")
     return problems
 
 

@@ -8,8 +8,10 @@ access-log line per request, Prometheus metrics at /metrics and slow SQL stateme
 - The access log ("pufa.access", JSON lines on stdout) names the URL rule, never the
   path as sent, and the user by id: no query strings, bodies, tokens, codes or phone
   numbers reach it.
-- /metrics answers only a scraper holding METRICS_TOKEN, or one on loopback talking to
-  the app server directly. Under gunicorn with several workers, set
+- /metrics answers only a scraper holding METRICS_TOKEN (Authorization: Bearer). In
+  production that is the only way in, loopback included, and the app does not start
+  without the token (core.config); in development a request on loopback talking to the
+  app server directly is let in without one. Under gunicorn with several workers, set
   PROMETHEUS_MULTIPROC_DIR (an empty directory, before the server starts) so that the
   numbers are the sum over all workers, and `child_exit` (below) in gunicorn's config.
 - A statement slower than SLOW_QUERY_MS is logged ("pufa.sql", JSON lines on stderr)
@@ -171,10 +173,13 @@ def metrics():
 
 
 def _may_scrape() -> bool:
-    token = current_app.config["METRICS_TOKEN"]
+    config = current_app.config
+    token = config["METRICS_TOKEN"]
     given = request.headers.get("Authorization", "")
     if token and given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode()):
         return True
+    if config["PRODUCTION"]:  # the token or nothing: any local process is on loopback too
+        return False
     # Loopback only when straight from the peer: through a proxy (nginx on the same
     # machine) the peer is loopback whoever asked, so any forwarding header needs the token.
     if any(name in request.headers for name in _FORWARDING_HEADERS):

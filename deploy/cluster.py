@@ -146,6 +146,8 @@ class Cluster:
             "UPLOAD_DIR": str(d / "uploads"),
             "PUFA_INSTANCE": str(d / "instance"),
             "PROXY_COUNT": "1",
+            # Production refuses to start without it; /metrics answers only this token.
+            "METRICS_TOKEN": secrets.token_urlsafe(32),
             # Production refuses to start without WeChat credentials: the stand-in WeChat.
             "WECHAT_APPID": "wx-cluster-appid",
             "WECHAT_SECRET": "cluster-secret",

@@ -155,20 +155,54 @@ def test_a_slow_statement_is_logged_with_its_request_id_and_no_parameters(app, a
     assert "李桂兰" not in json.dumps(lines, ensure_ascii=False)
 
 
-def test_a_short_metrics_token_stops_production(monkeypatch, tmp_path):
-    from core import create_app
-    from core.config import ConfigError
+def test_metrics_in_production_want_the_token_even_from_loopback(app, client, monkeypatch):
+    """In production any process on the machine is on loopback too: the token or a 403."""
+    monkeypatch.setitem(app.config, "PRODUCTION", True)
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", TOKEN)
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/metrics", headers=bearer).status_code == 200
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.7"}, headers=bearer).status_code == 200
+    assert client.get("/metrics", headers={**bearer, "X-Forwarded-For": "203.0.113.7"}).status_code == 200
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "")  # never started so, but closed all the same
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
 
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+def test_metrics_in_development_open_to_loopback_without_a_token(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "")
+    assert not app.config["PRODUCTION"]
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 403
+
+
+@pytest.fixture
+def production_env(monkeypatch, tmp_path):
+    """A production environment that starts, but for what a test takes away."""
+    for name in ("DATABASE_URL", "METRICS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PUFA_ENV", "production")
     monkeypatch.setenv("PUFA_INSTANCE", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
     monkeypatch.setenv("WECHAT_APPID", "wx0123456789abcdef")
     monkeypatch.setenv("WECHAT_SECRET", "s" * 32)
     monkeypatch.setenv("ALLOW_SQLITE", "1")
-    monkeypatch.setenv("METRICS_TOKEN", "letmein")
-    with pytest.raises(ConfigError, match="METRICS_TOKEN"):
+    return monkeypatch
+
+
+@pytest.mark.parametrize("token", [None, "letmein"])
+def test_production_does_not_start_without_a_strong_metrics_token(production_env, token):
+    from core import create_app
+    from core.config import ConfigError
+
+    if token is not None:
+        production_env.setenv("METRICS_TOKEN", token)
+    with pytest.raises(ConfigError, match="METRICS_TOKEN 未设置或太短") as refused:
         create_app()
+    assert "Authorization: Bearer" in str(refused.value)
+    production_env.setenv("METRICS_TOKEN", TOKEN)
+    assert create_app().config["PRODUCTION"]
 
 
 MULTIPROCESS = """

@@ -6,6 +6,7 @@ from core import create_app
 from core.config import ConfigError
 
 STRONG_KEY = "k" * 48
+METRICS_TOKEN = "metrics-token-0123456789abcdef-0123456789"
 WECHAT = {"WECHAT_APPID": "wx0123456789abcdef", "WECHAT_SECRET": "s" * 32}
 
 
@@ -16,6 +17,7 @@ def production(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PUFA_ENV", "production")
     monkeypatch.setenv("PUFA_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("METRICS_TOKEN", METRICS_TOKEN)
     return monkeypatch
 
 
