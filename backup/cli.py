@@ -1,10 +1,10 @@
-"""`flask backup create DIR` and `flask backup restore DIR`."""
+"""`flask backup create DIR`, `flask backup restore DIR` and `flask backup prune DIR --keep N`."""
 from contextlib import contextmanager
 
 import click
 from sqlalchemy.exc import OperationalError
 
-from backup import BackupError
+from backup import BackupError, manifest
 from backup.database import KINDS
 
 
@@ -60,6 +60,27 @@ def register(app) -> None:
         if done.upgrade_to:
             click.echo(f"注意：备份的数据库结构版本是 {made['schema_revision']}，当前程序需要 {done.upgrade_to}："
                        "请运行 flask db upgrade 后再启动服务。")
+
+
+    @group.command("prune")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False))
+    @click.option("--keep", type=int, required=True, help="How many of the newest complete backups to keep (at least 1).")
+    def prune(directory, keep):
+        """Delete all but the KEEP newest complete backups in DIRECTORY (each a subdirectory whose manifest verifies); anything else there is left alone."""
+        from backup.prune import prune as clear
+
+        with _one_line_errors():
+            done = clear(directory, keep)
+        click.echo(f"{directory}：保留最新的 {len(done.kept)} 份完整备份（--keep {keep}），删除较早的 {len(done.deleted)} 份。")
+        for label, names in (("  保留", done.kept), ("  已删除", done.deleted)):
+            if names:
+                click.echo(f"{label}：{'、'.join(names)}")
+        if done.unknown:
+            click.echo(f"  未动（没有 {manifest.NAME}：不是备份，或备份尚未完成）：{'、'.join(done.unknown)}")
+        if done.damaged:
+            for name, why in done.damaged:
+                click.echo(f"  未动（备份已损坏）：{name}：{why}")
+            raise click.ClickException(f"{len(done.damaged)} 份备份已损坏，未删除：请查看原因，确认后手动处理。")
 
 
 def _beijing(made: dict) -> str:
