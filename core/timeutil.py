@@ -44,7 +44,7 @@ def local_today(now: datetime | None = None) -> date:
 def period_keys(day: date) -> dict[str, str]:
     """Leaderboard periods a point earned on `day` (local) counts towards."""
     iso = day.isocalendar()
-    return {"week": f"w{iso.year}-{iso.week:02d}", "month": f"m{day:%Y-%m}", "all": "all"}
+    return {"week": f"w{iso.year}-{iso.week:02d}", "month": f"m{day:%Y-%m}", "year": f"y{day.year}", "all": "all"}
 
 
 def local_midnight_utc(day: date) -> datetime:

@@ -8,8 +8,8 @@ wrong-answer books they leave; events with check-ins and on-site quizzes; the ye
 exams with results; the reward shops' redemptions.
 
 The history is simulated here, one person at a time, by the same rules the services
-apply (points per rule and daily caps, tallies per week, month and all time, FSRS cards
-by the app's scheduler, refunds of cancelled and expired redemptions), and written in
+apply (points per rule and daily caps, tallies per week, month, year and all time, FSRS
+cards by the app's scheduler, refunds of cancelled and expired redemptions), and written in
 bulk: PostgreSQL's COPY, or executemany on SQLite. The services per answer are what
 the demo town replays; at ten million ledger rows they would take days.
 

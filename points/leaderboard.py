@@ -3,14 +3,14 @@
 The one rule, for the mini-program and the panel alike: a person's points in a period
 are what they earned in it (spending does not lower them); people with no points are
 not ranked; the order is points, most first, then who joined first (the user id); equal
-points share a rank. A week, a month and all time are one tally row a person; a year is
-the sum of its twelve month rows (kept that way so a paid answer moves no fourth row).
+points share a rank. A week, a month, a year and all time are each one tally row a person,
+so every board reads one row a person from the board's index.
 A unit's points are the sum of its members' (tallies follow a person who moves unit).
 A town's board (`town_id`) is its people's, as accounts.tenancy.people_of says."""
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import distinct, func, literal, select
+from sqlalchemy import func, literal, select
 
 from accounts import tenancy
 from accounts.models import OrgUnit, User
@@ -24,30 +24,24 @@ PERIOD_LABELS = {"week": "本周", "month": "本月", "year": "本年", "all": "
 SCOPES = ("town", "org_unit")
 
 
-def tally_keys(period: str, day: date) -> list[str]:
-    """The tally periods a board of `period` adds up, for the period holding `day` (local)."""
-    if period == "year":
-        return [period_keys(date(day.year, month, 1))["month"] for month in range(1, 13)]
-    return [period_keys(day)[period]]
+def tally_key(period: str, day: date) -> str:
+    """The tally a board of `period` reads, for the period holding `day` (local)."""
+    return period_keys(day)[period]
 
 
-def _standings(keys: list[str], unit_id: int | None, town_id: int | None = None):
-    """(user_id, points) of everyone with points over the tallies `keys`, in `unit_id` and
-    `town_id` if given."""
+def _standings(key: str, unit_id: int | None, town_id: int | None = None):
+    """(user_id, points) of everyone with points in the tally `key`, in `unit_id` and
+    `town_id` if given: one row a person, read in order straight from the board's index."""
     where = [PointsTally.org_unit_id == unit_id] if unit_id is not None else []
     if town_id is not None:
         where.append(tenancy.people_of(town_id, PointsTally.org_unit_id))
-    if len(keys) == 1:  # one row a person: read in order straight from the board's index
-        return select(PointsTally.user_id.label("user_id"), PointsTally.points.label("points")).where(
-            PointsTally.period == keys[0], PointsTally.points > 0, *where)
-    total = func.sum(PointsTally.points)
-    return (select(PointsTally.user_id.label("user_id"), total.label("points"))
-            .where(PointsTally.period.in_(keys), *where).group_by(PointsTally.user_id).having(total > 0))
+    return select(PointsTally.user_id.label("user_id"), PointsTally.points.label("points")).where(
+        PointsTally.period == key, PointsTally.points > 0, *where)
 
 
-def _ahead_of(keys: list[str], unit_id: int | None, points: int, town_id: int | None = None) -> int:
+def _ahead_of(key: str, unit_id: int | None, points: int, town_id: int | None = None) -> int:
     """How many people have more than `points`: one less than the rank of whoever has them."""
-    standings = _standings(keys, unit_id, town_id).subquery()
+    standings = _standings(key, unit_id, town_id).subquery()
     return db.session.scalar(select(func.count()).select_from(standings).where(standings.c.points > points))
 
 
@@ -80,8 +74,8 @@ def people_board(period: str, unit_id: int | None = None, limit: int = 50, offse
     """People ranked over `period` (the one holding `day`, by default today): everyone, a
     town's people or one unit's members; `limit` rows from `offset`. Two statements (one
     from the top)."""
-    keys = tally_keys(period, day or local_today())
-    standings = _standings(keys, unit_id, town_id).subquery()
+    key = tally_key(period, day or local_today())
+    standings = _standings(key, unit_id, town_id).subquery()
     rows = db.session.execute(
         select(standings.c.points, User.id, User.nickname, User.real_name, User.avatar_url, OrgUnit.id, OrgUnit.name, OrgUnit.kind)
         .join(User, User.id == standings.c.user_id)
@@ -92,23 +86,23 @@ def people_board(period: str, unit_id: int | None = None, limit: int = 50, offse
     if not rows:
         return []
     # Someone further up may have the first row's points: the rank is counted, not the position.
-    first = offset + 1 if offset == 0 else _ahead_of(keys, unit_id, rows[0][0], town_id) + 1
+    first = offset + 1 if offset == 0 else _ahead_of(key, unit_id, rows[0][0], town_id) + 1
     return [Standing(rank, *row) for rank, row in zip(_ranks([r[0] for r in rows], first), rows)]
 
 
 def people_count(period: str, unit_id: int | None = None, day: date | None = None, town_id: int | None = None) -> int:
     """How many people the board of `period` ranks."""
-    standings = _standings(tally_keys(period, day or local_today()), unit_id, town_id).subquery()
+    standings = _standings(tally_key(period, day or local_today()), unit_id, town_id).subquery()
     return db.session.scalar(select(func.count()).select_from(standings))
 
 
 def points_of(user_id: int, periods=PERIODS, day: date | None = None) -> dict[str, int]:
     """One person's points on each board of `periods`, in one statement."""
     day = day or local_today()
-    keys = {period: tally_keys(period, day) for period in periods}
+    keys = {period: tally_key(period, day) for period in periods}
     rows = dict(db.session.execute(select(PointsTally.period, PointsTally.points).where(
-        PointsTally.user_id == user_id, PointsTally.period.in_({k for ks in keys.values() for k in ks}))).all())
-    return {period: sum(rows.get(k, 0) for k in ks) for period, ks in keys.items()}
+        PointsTally.user_id == user_id, PointsTally.period.in_(set(keys.values())))).all())
+    return {period: rows.get(key, 0) for period, key in keys.items()}
 
 
 def rank_of(user_id: int, period: str, unit_id: int | None = None, day: date | None = None,
@@ -116,7 +110,7 @@ def rank_of(user_id: int, period: str, unit_id: int | None = None, day: date | N
     """{"rank", "points"} of one person on a board; rank None without points."""
     day = day or local_today()
     mine = points_of(user_id, (period,), day)[period]
-    return {"rank": _ahead_of(tally_keys(period, day), unit_id, mine, town_id) + 1 if mine else None, "points": mine}
+    return {"rank": _ahead_of(tally_key(period, day), unit_id, mine, town_id) + 1 if mine else None, "points": mine}
 
 
 @dataclass(frozen=True)
@@ -134,10 +128,10 @@ def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | No
                town_id: int | None = None) -> list[UnitStanding]:
     """Every unit (of `kinds` and `town_id`, if given) ranked by its members' points over
     `period`, by the same rule; a unit nobody earned in ranks last with 0. One statement."""
-    keys = tally_keys(period, day or local_today())
+    key = tally_key(period, day or local_today())
     earned = (select(PointsTally.org_unit_id.label("unit_id"), func.sum(PointsTally.points).label("points"),
-                     func.count(distinct(PointsTally.user_id)).label("earners"))
-              .where(PointsTally.period.in_(keys), PointsTally.points > 0).group_by(PointsTally.org_unit_id).subquery())
+                     func.count().label("earners"))  # one row a person
+              .where(PointsTally.period == key, PointsTally.points > 0).group_by(PointsTally.org_unit_id).subquery())
     members = (select(User.org_unit_id.label("unit_id"), func.count().label("members"))
                .where(User.org_unit_id.is_not(None)).group_by(User.org_unit_id).subquery())
     points = func.coalesce(earned.c.points, literal(0))

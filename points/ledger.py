@@ -54,7 +54,8 @@ _UPSERTS = {"sqlite": _upserts(sqlite.insert), "postgresql": _upserts(postgresql
 def credit(user_id: int, rule: Rule | None, points: int, key: str, note: str = "", now: datetime | None = None) -> int:
     """Pay `points` under `rule` (capped per day when the rule has a cap), once per
     idempotency key, in the caller's unit of work; returns the points actually paid.
-    A duplicate key raises IntegrityError and rolls the whole payment back."""
+    The leaderboards' tallies of the day's week, month, year and all time move in one
+    statement. A duplicate key raises IntegrityError and rolls the whole payment back."""
     if points <= 0 or rule is None:
         return 0
     now = now or utcnow()

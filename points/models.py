@@ -43,8 +43,9 @@ class DailyEarning(db.Model):
 
 
 class PointsTally(db.Model):
-    """Points earned per leaderboard period ('all', 'w2026-48', 'm2026-11'), kept as
-    entries are written so the leaderboard never sums the ledger."""
+    """Points earned per leaderboard period ('all', 'w2026-48', 'm2026-11', 'y2026', as
+    core.timeutil.period_keys names them), kept as entries are written so the leaderboard
+    never sums the ledger."""
 
     __tablename__ = "points_tally"
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
@@ -53,10 +54,10 @@ class PointsTally(db.Model):
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     points: Mapped[int] = mapped_column(default=0)
 
-    # Every paid answer moves three rows (week, month, all time), each in every index
+    # Every paid answer moves four rows (week, month, year, all time), each in every index
     # that holds `points`: so one index serves both boards. A unit's board reads the
     # town's range for the period and keeps its own members, without visiting the table.
-    # WITHOUT ROWID on SQLite: a person's three rows share one page of the table.
+    # WITHOUT ROWID on SQLite: a person's rows lie together, in the table's own order.
     __table_args__ = (
         Index("ix_points_tally_board", "period", "points", "org_unit_id"),
         {"sqlite_with_rowid": False},

@@ -48,7 +48,7 @@ def _periods():
     from core.timeutil import local_today, period_keys
 
     keys = period_keys(local_today())
-    return [keys["week"], keys["month"]]
+    return [keys["week"], keys["month"], keys["year"]]
 
 
 def _measure(api, make, count_queries, size):
@@ -65,11 +65,12 @@ def _measure(api, make, count_queries, size):
     with count_queries() as sql:
         assert me.post(f"/quizzes/{quiz['id']}/answers", json={"question_id": quiz["questions"][1]["id"], "answer": ["A"]}).status_code == 200
     counts["answer (wrong)"] = len(sql)
-    for scope in ("town", "org_unit"):
-        with count_queries() as sql:
-            board = me.get(f"/leaderboard?period=week&scope={scope}").get_json()
-        assert len(board["items"]) == 50
-        counts[f"leaderboard {scope}"] = len(sql)
+    for period in ("week", "year"):
+        for scope in ("town", "org_unit"):
+            with count_queries() as sql:
+                board = me.get(f"/leaderboard?period={period}&scope={scope}").get_json()
+            assert len(board["items"]) == 50
+            counts[f"leaderboard {period} {scope}"] = len(sql)
     return counts
 
 

@@ -164,3 +164,35 @@ def test_the_towns_migration_with_several_towns_keeps_staff_district_wide_and_st
         _units_at_0015(f"sqlite:///{tmp_path}/orphan.sqlite3",
                        [("东湖镇", "town", None), ("西岭镇", "town", None), ("orphan", "village", None)])
     assert "org_unit rows [3] belong to no town and there are 2 towns" in capfd.readouterr().err
+
+
+def test_year_tallies_are_filled_from_the_month_tallies_and_taken_away_on_downgrade(empty_database):
+    """0018: a person's year row ('y2026') is the sum of their month rows of that year,
+    with their unit, so the year board reads what the months add up to."""
+    from flask_migrate import downgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "migration-test"})
+    with app.app_context():
+        upgrade(revision="0017")
+        with db.engine.begin() as conn:
+            town = _insert(conn, "org_unit", id=900, kind="town", name="新镇", town_id=900)  # a town is its own town
+            unit = _insert(conn, "org_unit", kind="village", name="新村", parent_id=town, town_id=town)
+            keen = _insert(conn, "app_user", openid="keen", role="resident", points_balance=0, org_unit_id=unit)
+            loner = _insert(conn, "app_user", openid="loner", role="resident", points_balance=0)
+            for user, period, points in ((keen, "m2025-12", 4), (keen, "m2026-01", 5), (keen, "m2026-11", 7),
+                                         (keen, "w2026-48", 7), (keen, "all", 16), (loner, "m2026-03", 2), (loner, "all", 2)):
+                conn.execute(text("INSERT INTO points_tally (user_id, period, org_unit_id, points) VALUES (:u, :p, :o, :n)"),
+                             {"u": user, "p": period, "o": unit if user == keen else None, "n": points})
+        try:
+            upgrade()
+            with db.engine.connect() as conn:
+                years = conn.execute(text("SELECT user_id, period, org_unit_id, points FROM points_tally "
+                                          "WHERE period LIKE 'y%' ORDER BY user_id, period")).all()
+            downgrade(revision="0017")
+            with db.engine.connect() as conn:
+                left = conn.execute(text("SELECT count(*) FROM points_tally WHERE period LIKE 'y%'")).scalar()
+                kept = conn.execute(text("SELECT count(*) FROM points_tally")).scalar()
+        finally:
+            db.engine.dispose()
+    assert [tuple(row) for row in years] == [(keen, "y2025", unit, 4), (keen, "y2026", unit, 12), (loner, "y2026", None, 2)]
+    assert (left, kept) == (0, 7)

@@ -1,7 +1,11 @@
 from datetime import date, datetime
 
+from sqlalchemy import select
+
+from core.extensions import db
 from points import ledger
-from points.leaderboard import people_board, people_count, unit_board
+from points.leaderboard import people_board, people_count, points_of, unit_board
+from points.models import PointsTally
 
 
 def _earn(app, user, points, when=None, key=None):
@@ -66,6 +70,30 @@ def test_the_year_adds_up_its_local_months(api, app, make):
     # The mini-program asks for this year's the same way.
     _earn(app, other, 2)
     assert api.as_user(other).get("/leaderboard?period=year").get_json()["me"] == {"rank": 1, "points": 2}
+
+
+def test_a_year_is_one_tally_row_holding_the_sum_of_its_months(app, make):
+    """Each paid answer moves the year's row with the week's, month's and all time's, so
+    the year board reads one row a person, and it is what the months add up to."""
+    village = make.org_unit(name="东湖村")
+    user = make.user(org_unit_id=village.id)
+    for when, points in ((datetime(2020, 1, 5, 2), 3), (datetime(2020, 6, 1, 2), 4), (datetime(2020, 6, 20, 2), 5),
+                         (datetime(2020, 12, 31, 15), 6), (datetime(2020, 12, 31, 17), 9)):  # the last is 2021 in Beijing
+        _earn(app, user, points, when=when)
+    tallies = dict(db.session.execute(select(PointsTally.period, PointsTally.points).where(PointsTally.user_id == user.id)).all())
+    months = sum(points for period, points in tallies.items() if period.startswith("m2020-"))
+    assert tallies["y2020"] == months == 18 and tallies["y2021"] == 9
+    assert [(s.user_id, s.points) for s in people_board("year", day=date(2020, 3, 1))] == [(user.id, 18)]
+    assert points_of(user.id, day=date(2020, 3, 1))["year"] == 18
+    assert next(s for s in unit_board("year", day=date(2020, 3, 1)) if s.unit_id == village.id).earners == 1
+
+
+def test_spending_and_refunds_leave_the_year_board_alone(api, app, make):
+    user = make.user()
+    _earn(app, user, 30)
+    ledger.spend_or_refund(user.id, -20, "redeem", f"redeem:lb:{user.id}")
+    ledger.spend_or_refund(user.id, 20, "refund", f"refund:lb:{user.id}")
+    assert api.as_user(user).get("/leaderboard?period=year").get_json()["me"] == {"rank": 1, "points": 30}
 
 
 def test_ranks_carry_over_pages_with_ties(app, make):

@@ -1,0 +1,34 @@
+"""Year tallies: one points_tally row a person a year ('y2026'), filled from the month rows
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-06 18:00:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '0018'
+down_revision = '0017'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # A year's points are the sum of its month rows ('m2026-11' -> 'y2026'); the unit is the
+    # person's, as the ledger copies it. Year rows written already (by the new code started
+    # before this ran) are counted in the months too, so they are replaced, not added to.
+    conn = op.get_bind()
+    conn.execute(sa.text("DELETE FROM points_tally WHERE period LIKE 'y%'"))
+    conn.execute(sa.text(
+        "INSERT INTO points_tally (user_id, period, org_unit_id, points) "
+        "SELECT t.user_id, 'y' || substr(t.period, 2, 4), u.org_unit_id, sum(t.points) "
+        "FROM points_tally t JOIN app_user u ON u.id = t.user_id "
+        "WHERE t.period LIKE 'm%' "
+        "GROUP BY t.user_id, substr(t.period, 2, 4), u.org_unit_id"))
+
+
+def downgrade():
+    op.get_bind().execute(sa.text("DELETE FROM points_tally WHERE period LIKE 'y%'"))
