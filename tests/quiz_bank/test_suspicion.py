@@ -237,3 +237,96 @@ def test_a_thousand_attempts_are_judged_quickly():
     # Two random papers of 50 from 300 share about 8 questions, and now and then 10 or 11
     # mostly alike: with more common questions required, only the copies are left.
     assert set(suspicion.judge(attempts, answers, dict(settings, min_shared=20))) == copies
+
+
+def _alike_by_the_rule(attempts, answers, settings):
+    """The rule of matching answers as the module's docstring states it, pair by pair: the
+    reference the fast judgement must agree with."""
+    papers = {}
+    for aid, question, answer, correct, _ in answers:
+        if answer is not None:
+            papers.setdefault(aid, {})[question] = "right" if correct else tuple(sorted(map(str, answer)))
+    matches = []
+    for a, b in ((a, b) for a in papers for b in papers if a < b):
+        if attempts[a]["cadre_id"] == attempts[b]["cadre_id"]:
+            continue
+        shared = papers[a].keys() & papers[b].keys()
+        same = [q for q in shared if papers[a][q] == papers[b][q]]
+        same_wrong = sum(1 for q in same if papers[a][q] != "right")
+        if (len(shared) >= settings["min_shared"] and same_wrong >= max(settings["min_same_wrong"], 1)
+                and len(same) * 100 >= settings["match_percent"] * len(shared)):
+            matches.append((len(same), a, b, len(shared), same_wrong))
+    reasons = {}
+    for same, a, b, shared, wrong in sorted(matches, key=lambda m: (-m[0], m[1], m[2])):
+        for one, other in ((a, b), (b, a)):
+            o = attempts[other]
+            reasons.setdefault(one, []).append(f"答案与 {o['name']}（{o['unit']}）第{o['number']}次作答高度一致："
+                                               f"共同作答 {shared} 题中 {same} 题相同，其中 {wrong} 道错题答案相同")
+    return reasons
+
+
+def _random_exam(seed, size=160):
+    """Attempts drawn from a bank of 40 questions (true/false and single choice) by
+    cadres of every skill, some sitting twice, some copying another's paper with a few
+    answers changed; answers as `_read` gives them (a right one as its JSON text)."""
+    rng = random.Random(seed)
+    start = datetime(2025, 6, 26, 1, 0)
+    keys = {q: (rng.choice("AB"), "AB") if q < 15 else (rng.choice("ABCD"), "ABCD") for q in range(40)}
+    attempts, answers, papers = {}, [], []
+    for aid in range(1, size + 1):
+        cadre_id = aid - 1 if aid % 17 == 0 else aid  # a second attempt of the previous cadre
+        attempts[aid] = {"cadre_id": cadre_id, "number": 2 if aid % 17 == 0 else 1, "started_at": start,
+                         "name": f"干部{cadre_id}", "unit": f"单位{cadre_id % 5}"}
+        if papers and rng.random() < 0.15:  # a near-copy of an earlier paper
+            paper = dict(rng.choice(papers))
+            for q in rng.sample(sorted(paper), rng.randint(0, 3)):
+                paper[q] = rng.choice(keys[q][1])
+        else:
+            skill = rng.uniform(0.3, 1.0)
+            paper = {q: keys[q][0] if rng.random() < skill else rng.choice(keys[q][1])
+                     for q in rng.sample(range(40), rng.randint(12, 30))}
+            if rng.random() < 0.05:
+                paper[rng.choice(sorted(paper))] = None  # seen, not answered
+        papers.append(paper)
+        for i, (q, key) in enumerate(paper.items()):
+            right = key == keys[q][0]
+            answer = None if key is None else (f'["{key}"]' if right else [key])
+            answers.append((aid, q, answer, right, start + timedelta(seconds=30 * (i + 1))))
+    return attempts, answers
+
+
+@pytest.mark.parametrize("seed, min_shared, match_percent, min_same_wrong", [
+    (1, 10, 90, 3), (2, 15, 90, 3), (3, 8, 80, 2), (4, 10, 93.3, 1), (5, 12, 85.5, 4), (6, 10, 100, 2), (7, 5, 70, 0),
+])
+def test_the_judgement_is_the_rule_pair_by_pair(seed, min_shared, match_percent, min_same_wrong):
+    attempts, answers = _random_exam(seed)
+    settings = {"median_seconds": 0, "min_shared": min_shared, "match_percent": match_percent,
+                "min_same_wrong": min_same_wrong}
+    expected = _alike_by_the_rule(attempts, answers, settings)
+    assert expected  # some pairs are alike, and more are near misses
+    assert suspicion.judge(attempts, answers, settings) == expected
+
+
+def test_pairs_sharing_only_common_wrong_answers_are_not_scored_one_by_one(monkeypatch):
+    """400 cadres who all got the same 5 true/false questions wrong in the same way (the
+    district's annual exam: hundreds answer a true/false question wrongly, and all alike),
+    and answered 15 others each their own way; 3 of them copied. Only the copies are
+    scored pair by pair, not the 79,800 pairs with 5 same wrong answers."""
+    rng = random.Random(19)
+    start = datetime(2025, 6, 26, 1, 0)
+    attempts, answers, first = {}, [], None
+    for aid in range(1, 401):
+        attempts[aid] = {"cadre_id": aid, "number": 1, "started_at": start, "name": f"干部{aid}", "unit": "单位"}
+        given = [[rng.choice("ABCD")] for _ in range(15)]
+        if aid % 100 == 1:  # 101, 201 and 301 copied 1
+            first = given = first or given
+        for q in range(20):
+            answer = ["B"] if q < 5 else given[q - 5]
+            answers.append((aid, q, answer, False, start + timedelta(seconds=30 * (q + 1))))
+    scored = []
+    real_score = suspicion._score
+    monkeypatch.setattr(suspicion, "_score", lambda one, other: scored.append(1) or real_score(one, other))
+    settings = {"median_seconds": 3, "min_shared": 15, "match_percent": 90, "min_same_wrong": 3}
+    flags = suspicion.judge(attempts, answers, settings)
+    assert set(flags) == {1, 101, 201, 301}
+    assert len(scored) < 100
