@@ -96,6 +96,9 @@ class Question(db.Model):
         CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty"),
         # Drawing quizzes walks this index from a random starting id.
         Index("ix_question_draw", "status", "category_id", "id"),
+        # The questions a quiz may serve, counted per law (GET /categories, mastery) from
+        # this index alone, without reading the questions.
+        Index("ix_question_served", "status", "exam_only", "category_id"),
     )
 
     def __str__(self) -> str:

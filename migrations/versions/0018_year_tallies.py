@@ -1,4 +1,4 @@
-"""Year tallies: one points_tally row a person a year ('y2026'), filled from the month rows
+"""Year tallies ('y2026') filled from the month tallies; the questions a quiz may serve counted from an index
 
 Revision ID: 0018
 Revises: 0017
@@ -29,6 +29,11 @@ def upgrade():
         "WHERE t.period LIKE 'm%' "
         "GROUP BY t.user_id, substr(t.period, 2, 4), u.org_unit_id"))
 
+    with op.batch_alter_table('question') as batch_op:
+        batch_op.create_index('ix_question_served', ['status', 'exam_only', 'category_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('question') as batch_op:
+        batch_op.drop_index('ix_question_served')
     op.get_bind().execute(sa.text("DELETE FROM points_tally WHERE period LIKE 'y%'"))

@@ -82,3 +82,38 @@ def test_queries_per_request_do_not_grow_with_data(api, make, count_queries):
     # And they are few: the hot path stays a handful of statements. A wrong answer: load
     # (locking), save, progress, review card, wrong-answer book, cited article's text.
     assert large["answer (correct)"] <= 8 and large["answer (wrong)"] <= 6
+
+
+
+def test_the_laws_are_counted_from_an_index_without_reading_the_questions(api, make):
+    """GET /categories counts each law's servable questions (100,782 in a district's bank)
+    on every call: from an index holding all it needs, never from the question rows."""
+    from sqlalchemy import event
+
+    law = make.category(name="民法典")
+    make.questions(3, law)
+    make.question(law, status="retired")
+    make.question(law, exam_only=True)
+    me = api.as_user(make.user())
+    sent = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        if "count(" in statement.lower():
+            sent.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        listed = me.get("/categories").get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert {c["name"]: c["question_count"] for c in listed}["民法典"] == 3
+    (statement, params), = sent
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+        assert "COVERING INDEX ix_question_served" in plan, plan
+    else:  # on a test's few rows PostgreSQL would rather read the table: ask whether it could do without
+        for scan in ("seqscan", "bitmapscan", "indexscan"):
+            conn.exec_driver_sql(f"SET LOCAL enable_{scan} = off")
+        plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", params))
+        assert "Index Only Scan using ix_question_served" in plan, plan
