@@ -125,9 +125,12 @@ def production_problems(cfg: dict) -> list[str]:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("ALLOW_SQLITE"):
         problems.append("数据库是 SQLite：生产环境请设置 DATABASE_URL 为 PostgreSQL；"
                         "若确为小镇单机部署，设置 ALLOW_SQLITE=1 表示有意为之。")
-    if not cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("REDIS_URL"):
-        problems.append("未设置 REDIS_URL：在 PostgreSQL 上以多个进程服务时，限流计数和已注销账号的名单须在 Redis 中共享，"
-                        "请设置 REDIS_URL（例如 redis://127.0.0.1:6379/0）。")
+    # On any database: each process keeps its own counts and denylist without Redis, and
+    # the app cannot know how many gunicorn starts (--workers, WEB_CONCURRENCY, the cores).
+    if not cfg.get("REDIS_URL"):
+        problems.append("未设置 REDIS_URL：生产环境中限流计数和已注销账号的名单须在 Redis 中由所有进程共享"
+                        "（否则每个进程各记各的：注销的账号在其他进程仍可使用，限流次数成倍放宽），SQLite 也不例外，"
+                        "因为程序无法得知服务器开了几个进程。请安装 redis-server 并设置 REDIS_URL（例如 redis://127.0.0.1:6379/0）。")
     # In production /metrics opens to the token only, loopback included (core.observability):
     # any process on the machine, or a proxy's request, is no proof of being the scraper.
     if len(cfg.get("METRICS_TOKEN") or "") < MIN_SECRET_LENGTH:

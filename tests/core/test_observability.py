@@ -188,6 +188,7 @@ def production_env(monkeypatch, tmp_path):
     monkeypatch.setenv("WECHAT_APPID", "wx0123456789abcdef")
     monkeypatch.setenv("WECHAT_SECRET", "s" * 32)
     monkeypatch.setenv("ALLOW_SQLITE", "1")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # required; nothing connects at start-up
     return monkeypatch
 
 

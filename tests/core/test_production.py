@@ -1,5 +1,6 @@
-"""Production fails closed: no start without a strong key, WeChat credentials and a
-deliberate database; no development login there; cookies and headers locked down."""
+"""Production fails closed: no start without a strong key, WeChat credentials, a
+deliberate database and Redis; no development login there; cookies and headers locked
+down."""
 import pytest
 
 from core import create_app
@@ -7,17 +8,21 @@ from core.config import ConfigError
 
 STRONG_KEY = "k" * 48
 METRICS_TOKEN = "metrics-token-0123456789abcdef-0123456789"
+# Nothing listens there: nothing connects at start-up, and a rate limit Redis cannot
+# count lets the request through.
+REDIS_URL = "redis://127.0.0.1:9/0"
 WECHAT = {"WECHAT_APPID": "wx0123456789abcdef", "WECHAT_SECRET": "s" * 32}
 
 
 @pytest.fixture
 def production(monkeypatch, tmp_path):
     """The environment of a production deploy, each setting removable by the test."""
-    for name in ("SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET", "DATABASE_URL", "ALLOW_SQLITE"):
+    for name in ("SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET", "DATABASE_URL", "ALLOW_SQLITE", "WEB_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PUFA_ENV", "production")
     monkeypatch.setenv("PUFA_INSTANCE", str(tmp_path))
     monkeypatch.setenv("METRICS_TOKEN", METRICS_TOKEN)
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
     return monkeypatch
 
 
@@ -78,3 +83,23 @@ def test_production_admin_cookie_is_secure_httponly_lax(production, tmp_path):
     cookie = r.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_production_wants_redis_on_either_database(production, tmp_path, database):
+    """Without Redis each worker keeps its own rate-limit counts and list of deleted
+    accounts, and how many workers gunicorn runs is not the app's to know: SQLite too."""
+    production.setenv("SECRET_KEY", STRONG_KEY)
+    for name, value in WECHAT.items():
+        production.setenv(name, value)
+    production.setenv("ALLOW_SQLITE", "1")
+    production.setenv("WEB_CONCURRENCY", "1")  # says nothing of gunicorn's --workers
+    if database == "postgresql":
+        production.setenv("DATABASE_URL", "postgresql://pufa@127.0.0.1:9/pufa")
+    production.delenv("REDIS_URL")
+    with pytest.raises(ConfigError, match="未设置 REDIS_URL") as refused:
+        create_app()
+    assert "SQLite 也不例外" in str(refused.value)
+    production.setenv("REDIS_URL", REDIS_URL)
+    if database == "sqlite":
+        assert create_app().config["PRODUCTION"]
