@@ -70,12 +70,16 @@ def _answers(events, now: datetime):
                .select_from(Event).join(Quiz, Quiz.event_id == Event.id).join(QuizItem, QuizItem.quiz_id == Quiz.id)
                .where(events, answered))
     at = QuizItem.answered_at
+    # From the law's questions to their answers in the whole span (30 days before to 30
+    # after), the event itself then cut out: the span is one range of
+    # ix_quiz_item_question_answered per question, so only the law's answers of those
+    # days are read, not every answer of the year.
     around = (select(Event.id, Quiz.user_id, case((at < Event.starts_at, _text("before")), else_=_text("after")), QuizItem.correct)
               .select_from(Event).join(Question, Question.category_id == Event.quiz_category_id)
-              .join(QuizItem, QuizItem.question_id == Question.id).join(Quiz, Quiz.id == QuizItem.quiz_id)
-              .where(events, answered, Quiz.event_id.is_distinct_from(Event.id),
-                     or_(and_(at >= _days_after(Event.starts_at, -WINDOW_DAYS), at < Event.starts_at),
-                         and_(at > Event.ends_at, at <= _days_after(Event.ends_at, WINDOW_DAYS)))))
+              .join(QuizItem, and_(QuizItem.question_id == Question.id, at >= _days_after(Event.starts_at, -WINDOW_DAYS),
+                                   at <= _days_after(Event.ends_at, WINDOW_DAYS)))
+              .join(Quiz, Quiz.id == QuizItem.quiz_id)
+              .where(events, answered, Quiz.event_id.is_distinct_from(Event.id), or_(at < Event.starts_at, at > Event.ends_at)))
     return union_all(on_site, around).subquery("counted")
 
 

@@ -187,3 +187,27 @@ def test_the_years_workbook_lists_each_events_gain(case):
                        5, 60.0, 10, 70.0, 10.0, 50.0, None)
     assert rows[2][1] == "宪法进校园" and rows[2][-1].startswith("到场者活动前答题不足5道，样本太少")
     assert len(rows) == 3
+
+
+def test_the_windows_edges_and_the_event_itself(make):
+    """Each edge once: an answer at starts_at − 30 days and one at ends_at + 30 days count,
+    a second beyond them does not; answers during the event (not at its on-site quiz) count
+    in neither window, nor does one at starts_at or at ends_at themselves; another law's
+    answers in the windows do not count."""
+    law, other = make.category(), make.category()
+    qs, elsewhere = make.questions(2, law), make.questions(1, other)
+    e = event(make, "宪法宣讲", "lecture", make.org_unit(kind="department"), START)
+    e.quiz_category_id = law.id
+    who = make.user()
+    second = timedelta(seconds=1)
+    for when, ok in ((e.starts_at - 30 * DAY, True), (e.starts_at - 30 * DAY - second, False), (e.starts_at - second, False),
+                     (e.starts_at, True), (e.starts_at + timedelta(minutes=30), True), (e.ends_at, True),
+                     (e.ends_at + second, False), (e.ends_at + 30 * DAY, True), (e.ends_at + 30 * DAY + second, False)):
+        answers(who, "practice", when, [(qs[0], ok)], law)
+    answers(who, "practice", e.starts_at - DAY, [(elsewhere[0], True)], other)
+    answers(who, "practice", e.ends_at + DAY, [(elsewhere[0], True)], other)
+    db.session.flush()
+    gain = event_gain(e, e.ends_at + 40 * DAY)
+    assert _cells(gain, "others") == {"before": (1, 2, 1, 50.0), "on_site": (0, 0, 0, None), "after": (1, 2, 1, 50.0)}
+    # `now` one second short of the last answer that counts: "after" stops at now.
+    assert _cells(event_gain(e, e.ends_at + 30 * DAY - second), "others")["after"] == (1, 1, 0, 0.0)
