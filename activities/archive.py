@@ -124,7 +124,8 @@ def _index_xlsx(entries: list[dict]) -> bytes:
     return xlsx.to_bytes(wb)
 
 
-def write_archive(year: int, out, now: datetime | None = None, town_id: int | None = None) -> None:
+def write_archive(year: int, out, now: datetime | None = None, town_id: int | None = None,
+                  figures: dict | None = None) -> None:
     """Write the archive of the events held in `year` by `now` as a ZIP to `out` (a
     binary file object, e.g. a temp file):
 
@@ -136,7 +137,9 @@ def write_archive(year: int, out, now: datetime | None = None, town_id: int | No
             缺失照片.txt                     only if a stored file is missing on disk
 
     Photos are copied from the upload store in chunks, so none is held in memory. With
-    `town_id`, the events its units organised (accounts.tenancy)."""
+    `town_id`, the events its units organised (accounts.tenancy). `figures`: the year's
+    figures to file (the panel gives those last counted, reports.snapshots); by default
+    they are counted as of `now`."""
     now = now or utcnow()
     in_year = held_events(*year_bounds(year), now, town_id)
     order = (Event.starts_at, Event.id)
@@ -158,7 +161,7 @@ def write_archive(year: int, out, now: datetime | None = None, town_id: int | No
         .order_by(EventPhoto.event_id, func.coalesce(EventPhoto.taken_at, EventPhoto.created_at), EventPhoto.id)
     ):
         photos_of.setdefault(p.event_id, []).append(p)
-    figures = year_figures(year, now, town_id)
+    figures = figures or year_figures(year, now, town_id)
     stamp = _zip_time(now)
 
     entries = []

@@ -13,8 +13,7 @@ from admin.auth import StaffView
 from admin.tenancy import chosen_town, picker
 from core import xlsx
 from core.timeutil import local_today, utcnow
-from reports import figures, workbook
-from reports.figures import year_figures
+from reports import snapshots, workbook
 
 
 def _year(year: int) -> int:
@@ -35,13 +34,13 @@ class ArchiveView(StaffView):
         if year is None or year not in years:
             year = current
         town, towns = chosen_town(), picker()
-        by_town = figures.by_town(year, now) if towns["district"] and town is None else None
-        return self.render("admin/archive.html", year=year, years=years, f=year_figures(year, now, town), by_town=by_town,
-                           **towns)
+        counted = snapshots.year_of(year, town, with_towns=towns["district"] and town is None, glance=False)
+        return self.render("admin/archive.html", year=year, years=years, f=counted.figures, by_town=counted.by_town,
+                           counted_at=counted.counted_at, **towns)
 
     @expose("/<int:year>/figures.xlsx")
     def figures_xlsx(self, year):
-        data = workbook.figures_xlsx(year_figures(_year(year), utcnow(), chosen_town()))
+        data = workbook.figures_xlsx(snapshots.counted("figures", _year(year), chosen_town()).data)
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年普法工作统计.xlsx",
                          mimetype=xlsx.MIME)
 
@@ -57,7 +56,8 @@ class ArchiveView(StaffView):
         out = os.fdopen(fd, "w+b")
         try:
             os.unlink(path)
-            archive.write_archive(year, out, utcnow(), chosen_town())
+            town = chosen_town()
+            archive.write_archive(year, out, utcnow(), town, snapshots.counted("figures", year, town).data)
             out.seek(0)
         except BaseException:
             out.close()

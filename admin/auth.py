@@ -16,7 +16,7 @@ from core.ratelimit import limiter, remote_address
 from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
 from core.transactions import writing
 from quiz_bank.models import Question, Quiz
-from reports import dashboard, figures
+from reports import dashboard, snapshots
 from reports.figures import people_in
 
 
@@ -103,11 +103,11 @@ class DashboardView(AdminIndexView):
                 Quiz.started_at >= since, people_in(town, Quiz.user_id))),
         }
         towns = picker()
-        by_town = figures.by_town(today.year, now) if towns["district"] and town is None else None
+        year = snapshots.year_of(today.year, town, with_towns=towns["district"] and town is None)
         return self.render("admin/dashboard.html", stats=stats, role_label=ADMIN_ROLE_LABELS[current_user.role],
-                           todo=dashboard.todos(now, town), glance=dashboard.year_at_a_glance(today.year, now, town),
+                           todo=dashboard.todos(now, town), glance=dashboard.assemble(year.figures, **year.glance),
                            can_project=has_role(*SECRET_READERS), local=local_text, min_answers=dashboard.MIN_ANSWERS,
-                           by_town=by_town, **towns)
+                           by_town=year.by_town, counted_at=year.counted_at, **towns)
 
 
 class AuthView(BaseView):

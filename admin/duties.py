@@ -19,9 +19,8 @@ from admin.views import SecureModelView
 from core import xlsx
 from core.extensions import db
 from core.timeutil import local_today, utcnow
-from reports import duties
+from reports import duties, snapshots
 from reports.annual_report import annual_report_docx
-from reports.figures import year_figures
 
 
 class PublicityTaskForm(FlaskForm):
@@ -97,6 +96,6 @@ class AnnualReportView(StaffView):
         if not 2000 <= year <= 2100:
             return self.render("admin/annual_report.html", year=local_today().year), 404
         now, town = utcnow(), chosen_town()
-        data = annual_report_docx(year_figures(year, now, town), duties.duty_progress(year, now, town))
+        data = annual_report_docx(snapshots.counted("figures", year, town).data, duties.duty_progress(year, now, town))
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年法治政府建设年度报告（草稿）.docx",
                          mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")

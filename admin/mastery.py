@@ -13,6 +13,7 @@ from admin.tenancy import chosen_town, picker
 from core import xlsx
 from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
 from learning import mastery
+from reports import snapshots
 from reports.figures import year_bounds
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -84,7 +85,7 @@ def _table(data: dict) -> dict:
     # (rows come by name). With nothing learned in the period there is nothing to compare.
     studied = any(v["cells"] for v in data["villages"])
     named = sorted((r for r in rows if r["unit_id"] is not None and r["weakest"]), key=lambda r: r["mean"]) if studied else []
-    return {"laws": [law.name for law in laws], "rows": rows, "studied": studied,
+    return {"laws": [law.name for law in laws], "rows": rows, "studied": studied, "counted_at": data.get("counted_at"),
             "suggestions": [(r["unit"], r["weakest"][0]) for r in named[:SUGGESTED]]}
 
 
@@ -102,6 +103,14 @@ def _levels() -> list[str]:
         f"{mastery.BEGINNER}：学过但未达到以上标准", f"{mastery.NOT_STUDIED}：本期间没有人学过"]
 
 
+def _by_village(period: dict) -> dict:
+    """learning.mastery.by_village of the period: a calendar year as last counted
+    (reports.snapshots; it says when, in `counted_at`), a chosen period counted now."""
+    if period["kind"] == "year":
+        return snapshots.mastery_of(period["year"], chosen_town())
+    return mastery.by_village(period["start"], period["end"], utcnow(), chosen_town())
+
+
 class MasteryView(StaffView):
     """掌握程度: villages × laws, for a year or a chosen period."""
 
@@ -117,7 +126,7 @@ class MasteryView(StaffView):
             period = _period(request.args)
         except BadPeriod as bad:
             return self._page(None, None, str(bad), 400)
-        return self._page(period, _table(mastery.by_village(period["start"], period["end"], utcnow(), chosen_town())), None)
+        return self._page(period, _table(_by_village(period)), None)
 
     @expose("/export.xlsx")
     def export(self):
@@ -127,7 +136,7 @@ class MasteryView(StaffView):
             return self._page(None, None, str(bad), 400)
         from openpyxl import Workbook
 
-        table = _table(mastery.by_village(period["start"], period["end"], utcnow(), chosen_town()))
+        table = _table(_by_village(period))
         book = Workbook()
         ws = xlsx.sheet(book, "各村知晓度", ["村（社区）", "注册人数", *(f"《{law}》知晓度（%）" for law in table["laws"]),
                                              "平均知晓度（%）", "最需要普法的法律"], [20, 10, *(16 for _ in table["laws"]), 14, 40], first=True)

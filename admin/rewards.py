@@ -21,8 +21,9 @@ from core import xlsx
 from core.domain_errors import DomainError
 from core.extensions import db
 from core.timeutil import local_naive, local_text, local_today, utcnow
-from points import books, rewards
+from points import rewards
 from points.models import REDEMPTION_STATUS_LABELS, Redemption
+from reports import snapshots
 
 COUNTER_STAFF = ("admin",)  # editors keep the question bank
 LIMIT_PERIOD_LABELS = {"all": "总共", "month": "每月"}
@@ -190,8 +191,7 @@ class BooksView(StaffView):
     @expose("/")
     def index(self):
         year = request.args.get("year", type=int) or local_today().year
-        town = chosen_town()
-        return self.render(
-            "admin/books.html", year=year, months=books.monthly_points(year, town), reasons=books.monthly_by_reason(year, town),
-            handed=books.monthly_handed_out(year, town), totals=books.totals(town), differences=books.audit(town), **picker(),
-        )
+        if not 2000 <= year <= 2100:
+            year = local_today().year
+        counted = snapshots.counted("books", year, chosen_town())
+        return self.render("admin/books.html", year=year, counted_at=counted.counted_at, **counted.data, **picker())

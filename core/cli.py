@@ -1,4 +1,4 @@
-"""Command-line entry points: `flask create-admin`, `flask seed-demo`, `flask seed-district`, `flask questions`, `flask exams` (and Flask-Migrate's `flask db`)."""
+"""Command-line entry points: `flask create-admin`, `flask seed-demo`, `flask seed-district`, `flask questions`, `flask exams`, `flask figures` (and Flask-Migrate's `flask db`)."""
 import sys
 
 import click
@@ -217,6 +217,16 @@ def register(app) -> None:
         for d in differences:
             click.echo(f"  用户 {d.user_id}（{d.name}）：余额 {d.balance}，明细合计 {d.ledger}，差 {d.balance - d.ledger}")
         raise SystemExit(1)
+
+    figures = click.Group("figures", help="The year's figures the panel shows (reports.snapshots).")
+    app.cli.add_command(figures)
+
+    @figures.command("refresh")
+    def refresh_figures():
+        """Recount the year's figures for the district and every town (schedule it nightly)."""
+        from reports.snapshots import refresh
+
+        click.echo(f"已重新统计 {refresh(echo=click.echo)} 项年度数据。")
 
     privacy = click.Group("privacy", help="Personal information (accounts.privacy).")
     app.cli.add_command(privacy)

@@ -153,11 +153,20 @@ def most_missed(year: int, now: datetime, limit: int = TOP_MISSED, town_id: int 
 
 
 def year_at_a_glance(year: int, now: datetime, town_id: int | None = None) -> dict:
+    """The year's part of the home page counted now: assemble() of the year's figures and
+    weeks_and_missed. The page itself shows them as last counted (reports.snapshots)."""
+    return assemble(year_figures(year, now, town_id), **weeks_and_missed(year, now, town_id))
+
+
+def weeks_and_missed(year: int, now: datetime, town_id: int | None = None) -> dict:
+    """{weeks: participation_by_week, missed: most_missed}: what the home page counts beyond the figures."""
+    return {"weeks": participation_by_week(year, now, town_id), "missed": most_missed(year, now, town_id=town_id)}
+
+
+def assemble(figures: dict, weeks: list[dict], missed: list[dict]) -> dict:
     """{figures: reports.figures.year_figures, weeks: participation_by_week, missed: most_missed,
-        units: exam results by unit, charts: what dashboard.js draws}, of `town_id` if given"""
-    glance = {"figures": year_figures(year, now, town_id), "weeks": participation_by_week(year, now, town_id),
-              "missed": most_missed(year, now, town_id=town_id)}
-    glance["units"] = exam_units(glance["figures"])
+        units: exam results by unit, charts: what dashboard.js draws}"""
+    glance = {"figures": figures, "weeks": weeks, "missed": missed, "units": exam_units(figures)}
     glance["charts"] = charts(glance)
     return glance
 

@@ -15,7 +15,7 @@ from accounts import tenancy
 from activities.models import EVENT_KIND_LABELS, CheckIn, Event
 from core.extensions import db
 from core.timeutil import utcnow
-from reports.figures import held_events, year_bounds, year_figures
+from reports.figures import exam_figures, held_events, year_bounds
 from reports.models import PublicityTask
 
 DONE, NOT_DONE = "完成", "未完成"
@@ -41,7 +41,7 @@ def duty_progress(year: int, now: datetime | None = None, town_id: int | None = 
             .where(held_events(start, end, now), Event.org_unit_id.in_({t.org_unit_id for t in tasks}))
             .group_by(Event.org_unit_id, Event.kind)):
         held.setdefault(unit_id, {})[kind] = (events, checkins)
-    annual = next((k for k in year_figures(year, now, town_id)["exams"]["by_kind"] if k["kind"] == "annual"), {"by_unit": []})
+    annual = next((k for k in exam_figures(start, end, now, town_id)["by_kind"] if k["kind"] == "annual"), {"by_unit": []})
     sat_rate = {u["unit_id"]: u["sat_rate"] for u in annual["by_unit"]}
 
     def item(target, done) -> dict:

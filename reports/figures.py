@@ -139,7 +139,7 @@ def year_figures(year: int, now: datetime | None = None, town_id: int | None = N
         "town_id": town_id,
         "events": _events(year, start, end, now, town_id),
         "learning": _learning(year, start, until, town_id),
-        "exams": _exams(start, end, now, town_id),
+        "exams": exam_figures(start, end, now, town_id),
         "points": _points(year, start, until, town_id),
         "rewards": _rewards(start, until, town_id),
         "learning_gain": learning_gain.year_gain(start, end, now, town_id),
@@ -355,7 +355,8 @@ def _cadres(assigned_=0, sat=0, passed=0) -> dict:
             "pass_rate": percent(passed, assigned_), "sat_rate": percent(sat, assigned_)}
 
 
-def _exams(start: datetime, end: datetime, now: datetime, town_id: int | None) -> dict:
+def exam_figures(start: datetime, end: datetime, now: datetime, town_id: int | None = None) -> dict:
+    """The exams opened in [start, end) by `now`: year_figures' "exams"."""
     opened = and_(Exam.opens_at >= start, Exam.opens_at < end, Exam.opens_at <= now)
     # A town's exams are those its active cadres were given (a district exam included),
     # and its cadres the only ones counted.

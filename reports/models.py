@@ -1,7 +1,8 @@
-"""谁执法谁普法: the publicity each unit (a department, a village) undertakes in a year."""
+"""The reports' tables: 谁执法谁普法 tasks (the publicity each unit undertakes in a year) and the
+year's figures as last counted."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import OrgUnit
@@ -31,3 +32,18 @@ class PublicityTask(db.Model):
         CheckConstraint("events >= 0 AND people >= 0", name="targets"),
         CheckConstraint("exam_sat_percent IS NULL OR exam_sat_percent BETWEEN 0 AND 100", name="exam_percent"),
     )
+
+
+class FigureSnapshot(db.Model):
+    """One kind of the year's figures (reports.snapshots) for the district (scope 0) or one
+    town (scope = its id), as counted at `counted_at`, in JSON."""
+
+    __tablename__ = "figure_snapshot"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    scope: Mapped[int]
+    counted_at: Mapped[datetime]
+    data: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("kind", "year", "scope", name="uq_figure_snapshot"),)

@@ -20,6 +20,7 @@ def clock(monkeypatch, app):
     def set_to(*local):
         now = from_local(datetime(*local))
         monkeypatch.setattr("admin.archive.utcnow", lambda: now)
+        monkeypatch.setattr("reports.snapshots.utcnow", lambda: now)
     return set_to
 
 

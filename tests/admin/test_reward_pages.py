@@ -67,14 +67,16 @@ def test_reviewer_cannot_hand_over(panel, make):
     assert db.session.get(Redemption, redemption.id).status == "pending"
 
 
-def test_books_page(panel, make):
+def test_books_page_shows_the_last_count_and_the_nightly_recount_finds_a_tampered_balance(app, panel, make):
     user = make.rich_user(80)
     staff = make.admin("admin")
     handed = rewards.redeem(user.id, make.reward(cost=30, name="保温杯").id)
     rewards.hand_over(handed.id, staff.id)
     login(panel, staff)
     page = panel.get("/admin/books/").get_data(as_text=True)
-    assert "核对无误" in page and "保温杯" in page and "兑换奖品" in page
+    assert "核对无误" in page and "保温杯" in page and "兑换奖品" in page and 'id="counted-at"' in page
     user.points_balance = 1  # tampered
     db.session.commit()
+    assert "不一致" not in panel.get("/admin/books/").get_data(as_text=True)  # as counted before
+    assert app.test_cli_runner().invoke(args=["figures", "refresh"]).exit_code == 0
     assert "不一致" in panel.get("/admin/books/").get_data(as_text=True)

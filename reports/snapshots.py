@@ -1,0 +1,176 @@
+"""The year's figures as last counted, so that no page view recounts a year of rows.
+
+At a district's size (12.9M answered questions, 10M ledger rows, 7.8M review cards) one
+count of a year takes from 10 s (a town) to over a minute (the district): too long for a
+page, and the same for every visitor. So each kind of figures below is counted once for
+a year and a scope (the district, or one town) and kept as one row; pages read that row
+and say when it was counted.
+
+- `flask figures refresh` (deploy/systemd/pufa-figures.timer, nightly) recounts this
+  year, and any earlier year last counted before the January after it ended (so a year's
+  late entries are counted once the year is over), for the district and every town.
+- A year and scope never counted are counted at their first view and kept.
+- Each kind is counted by the one function that defines it (reports.figures and the
+  others below); this module only keeps what they return.
+
+What a view sees is JSON: dates and times come back as dates and times, dataclasses
+as dicts, tuples as lists."""
+import json
+import time
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import func, select
+
+from accounts import tenancy
+from core import transactions
+from core.extensions import db
+from core.sql import insert
+from core.timeutil import local_today, utcnow
+from reports.figures import by_town, year_bounds, year_figures
+from reports.models import FigureSnapshot
+
+DISTRICT = 0  # the scope of figures over every town
+LATE_ENTRIES = timedelta(days=31)  # a year is recounted until this long after it ended
+
+
+def _glance(year: int, now: datetime, town_id: int | None) -> dict:
+    from reports.dashboard import weeks_and_missed
+
+    return weeks_and_missed(year, now, town_id)
+
+
+def _books(year: int, now: datetime, town_id: int | None) -> dict:
+    from points import books
+
+    return {"months": books.monthly_points(year, town_id), "reasons": books.monthly_by_reason(year, town_id),
+            "handed": books.monthly_handed_out(year, town_id), "totals": books.totals(town_id),
+            "differences": books.audit(town_id)}
+
+
+def _mastery(year: int, now: datetime, town_id: int | None) -> dict:
+    from learning.mastery import by_village
+
+    data = by_village(*year_bounds(year), now, town_id)
+    # JSON keeps neither the laws' rows nor integer keys: the laws as id and name, read back by mastery_of.
+    return {"laws": [{"id": c.id, "name": c.name} for c in data["laws"]], "villages": data["villages"]}
+
+
+def mastery_of(year: int, town_id: int | None) -> dict:
+    """learning.mastery.by_village of the calendar year as last counted, in its own shape,
+    with `counted_at`."""
+    kept = counted("mastery", year, town_id)
+    return {"laws": [SimpleNamespace(**law) for law in kept.data["laws"]],
+            "villages": [{**v, "cells": {int(k): c for k, c in v["cells"].items()}} for v in kept.data["villages"]],
+            "counted_at": kept.counted_at}
+
+
+def _by_town(year: int, now: datetime, town_id: int | None) -> dict:
+    return {"towns": by_town(year, now)}
+
+
+# Each kind: the function counting it, and whether a town has its own (by_town is the district's).
+KINDS = {
+    "figures": (year_figures, True),
+    "glance": (_glance, True),
+    "books": (_books, True),
+    "mastery": (_mastery, True),
+    "by_town": (_by_town, False),
+}
+
+
+@dataclass(frozen=True)
+class Counted:
+    data: dict
+    counted_at: datetime  # naive UTC: the figures are as they stood then
+
+
+def counted(kind: str, year: int, town_id: int | None = None) -> Counted:
+    """The figures of `kind` for `year` and `town_id` (None: the district) as last
+    counted, counting them now if they never were."""
+    row = db.session.execute(select(FigureSnapshot.data, FigureSnapshot.counted_at).where(
+        FigureSnapshot.kind == kind, FigureSnapshot.year == year, FigureSnapshot.scope == (town_id or DISTRICT))).first()
+    if row is None:
+        return count(kind, year, town_id)
+    return Counted(_decode(row.data), row.counted_at)
+
+
+def count(kind: str, year: int, town_id: int | None = None, now: datetime | None = None) -> Counted:
+    """Count the figures of `kind` now and keep them in place of the last count."""
+    now = now or utcnow()
+    function, _ = KINDS[kind]
+    data = json.dumps(function(year, now, town_id), default=_encode, ensure_ascii=False)
+    # One upsert: two first views counting at once both keep theirs, the later winning.
+    keep = insert(FigureSnapshot.__table__).values(kind=kind, year=year, scope=town_id or DISTRICT, counted_at=now, data=data)
+    with transactions.writing():
+        db.session.execute(keep.on_conflict_do_update(index_elements=["kind", "year", "scope"],
+                                                      set_={"counted_at": keep.excluded.counted_at, "data": keep.excluded.data}))
+    return Counted(_decode(data), now)
+
+
+@dataclass(frozen=True)
+class Year:
+    """What a page shows of a year: the figures, the home page's weeks and most missed
+    questions (if asked), the towns side by side (for district staff), as last counted."""
+    figures: dict
+    glance: dict | None
+    by_town: list[dict] | None
+    counted_at: datetime  # the oldest of the counts shown
+
+
+def year_of(year: int, town_id: int | None, with_towns: bool, glance: bool = True) -> Year:
+    parts = {"figures": counted("figures", year, town_id)}
+    if glance:
+        parts["glance"] = counted("glance", year, town_id)
+    if with_towns:
+        parts["by_town"] = counted("by_town", year)
+    return Year(parts["figures"].data, parts["glance"].data if glance else None,
+                parts["by_town"].data["towns"] if with_towns else None, min(p.counted_at for p in parts.values()))
+
+
+def years_to_refresh(now: datetime) -> list[int]:
+    """This year, and every earlier year with a count made before LATE_ENTRIES after its end."""
+    this_year = local_today(now).year
+    first = db.session.execute(select(FigureSnapshot.year, func.min(FigureSnapshot.counted_at))
+                               .where(FigureSnapshot.year < this_year).group_by(FigureSnapshot.year)).all()
+    return sorted({year for year, at in first if at < year_bounds(year)[1] + LATE_ENTRIES} | {this_year})
+
+
+def refresh(now: datetime | None = None, echo=print) -> int:
+    """Recount every kind for the years to refresh, the district and each town; returns
+    how many were counted. Each is its own transaction: a failure keeps the others."""
+    now = now or utcnow()
+    scopes = [None, *(t.id for t in tenancy.towns())]
+    done = 0
+    for year in years_to_refresh(now):
+        for kind, (_, per_town) in KINDS.items():
+            for town_id in scopes if per_town else [None]:
+                started = time.monotonic()
+                count(kind, year, town_id, now)
+                done += 1
+                echo(f"{year} {kind} {'全区' if town_id is None else f'镇 {town_id}'}：{time.monotonic() - started:.1f} 秒")
+    return done
+
+
+def _encode(value):
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if is_dataclass(value):
+        return asdict(value)
+    raise TypeError(f"cannot keep {type(value).__name__} in a snapshot")
+
+
+def _decode_object(obj: dict):
+    if len(obj) == 1:
+        if "$datetime" in obj:
+            return datetime.fromisoformat(obj["$datetime"])
+        if "$date" in obj:
+            return date.fromisoformat(obj["$date"])
+    return obj
+
+
+def _decode(text: str) -> dict:
+    return json.loads(text, object_hook=_decode_object)

@@ -1,0 +1,81 @@
+"""The year's figures as last counted (reports.snapshots): counted once, kept, recounted
+by `flask figures refresh`, and read back as they were counted."""
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from core.extensions import db
+from learning.models import ReviewCard
+from reports import snapshots
+from reports.models import FigureSnapshot
+from tests.reports.town import answers, at, points
+
+
+def test_a_year_is_counted_at_its_first_view_and_kept_until_recounted(make):
+    person, q, r = make.user(), make.question(), make.question()
+    answers(person, "daily", at(2025, 3, 2, 10, 0), [(q, True), (r, False)])
+    first = snapshots.counted("figures", 2025)
+    assert first.data["learning"]["answers"] == 2
+    answers(person, "practice", at(2025, 3, 3, 10, 0), [(q, True)])
+    db.session.flush()
+    kept = snapshots.counted("figures", 2025)
+    assert kept.data["learning"]["answers"] == 2 and kept.counted_at == first.counted_at
+    recounted = snapshots.count("figures", 2025, now=at(2025, 12, 1, 0, 0))
+    assert recounted.data["learning"]["answers"] == 3
+    assert snapshots.counted("figures", 2025).data["learning"]["answers"] == 3
+    assert db.session.scalar(select(db.func.count()).select_from(FigureSnapshot)) == 1
+
+
+def test_figures_come_back_as_counted_with_their_dates(make):
+    person, q = make.user(), make.question()
+    answers(person, "daily", at(2025, 3, 2, 10, 0), [(q, True)])
+    data = snapshots.count("figures", 2025, now=at(2025, 6, 30, 12, 0)).data
+    assert data["as_of"] == date(2025, 6, 30) and data["complete"] is False
+    weeks = snapshots.counted("glance", 2025).data["weeks"]
+    assert weeks[0]["starts"] == date(2025, 1, 1)
+
+
+def test_a_towns_figures_are_its_own(make):
+    town_a, town_b = make.town(name="甲镇"), make.town(name="乙镇")
+    a = make.user(org_unit_id=make.org_unit(town=town_a).id)
+    b = make.user(org_unit_id=make.org_unit(town=town_b).id)
+    q = [make.question() for _ in range(3)]
+    answers(a, "daily", at(2025, 3, 2, 10, 0), [(q[0], True)])
+    answers(b, "daily", at(2025, 3, 2, 10, 0), [(q[0], True), (q[1], True), (q[2], False)])
+    assert snapshots.counted("figures", 2025, town_a.id).data["learning"]["answers"] == 1
+    assert snapshots.counted("figures", 2025, town_b.id).data["learning"]["answers"] == 3
+    assert snapshots.counted("figures", 2025).data["learning"]["answers"] == 4
+    by_town = {t["town"]: t["answers"] for t in snapshots.counted("by_town", 2025).data["towns"]}
+    assert by_town == {"甲镇": 1, "乙镇": 3}
+
+
+def test_mastery_comes_back_in_by_villages_shape(make):
+    unit = make.org_unit(name="东村")
+    person = make.user(org_unit_id=unit.id)
+    q = make.question()
+    db.session.add(ReviewCard(user_id=person.id, question_id=q.id, category_id=q.category_id, state=2, step=None,
+                              stability=30.0, difficulty=5.0, due=at(2025, 5, 1, 0, 0), last_review=at(2025, 3, 1, 0, 0)))
+    db.session.flush()
+    snapshots.count("mastery", 2025, now=at(2025, 3, 2, 0, 0))
+    kept = snapshots.mastery_of(2025, None)
+    law = next(law for law in kept["laws"] if law.id == q.category_id)
+    village = next(v for v in kept["villages"] if v["unit"] == "东村")
+    assert law.name == q.category.name and village["cells"][q.category_id]["learners"] == 1
+
+
+def test_refresh_recounts_this_year_and_a_past_year_until_its_late_entries_are_in(app, make):
+    make.town(name="甲镇")
+    snapshots.count("figures", 2024, now=at(2024, 12, 20, 0, 0))  # counted before 2024 was over
+    snapshots.count("figures", 2023, now=at(2024, 3, 1, 0, 0))    # counted after its January
+    now = at(2025, 1, 10, 2, 0)
+    assert snapshots.years_to_refresh(now) == [2024, 2025]
+    n = snapshots.refresh(now, echo=lambda line: None)
+    kinds = len(snapshots.KINDS)
+    assert n == 2 * (2 * (kinds - 1) + 1)  # two years; each kind for the district and the town, by_town once
+    counted = {(y, k) for y, k, at_ in db.session.execute(select(FigureSnapshot.year, FigureSnapshot.kind, FigureSnapshot.counted_at))
+               if at_ == now}
+    assert (2024, "figures") in counted and (2025, "books") in counted and (2023, "figures") not in counted
+    # Counted in the January after: recounted once more after that January, then left alone.
+    assert snapshots.years_to_refresh(at(2025, 2, 2, 2, 0)) == [2024, 2025]
+    snapshots.refresh(at(2025, 2, 2, 2, 0), echo=lambda line: None)
+    assert snapshots.years_to_refresh(at(2025, 2, 3, 2, 0)) == [2025]
