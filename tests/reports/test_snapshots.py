@@ -2,13 +2,15 @@
 by `flask figures refresh`, and read back as they were counted."""
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from core.extensions import db
 from learning.models import ReviewCard
 from reports import snapshots
 from reports.models import FigureSnapshot
-from tests.reports.town import answers, at, points
+from tests.api.test_races import _race
+from tests.reports.town import answers, at
 
 
 def test_a_year_is_counted_at_its_first_view_and_kept_until_recounted(make):
@@ -79,3 +81,20 @@ def test_refresh_recounts_this_year_and_a_past_year_until_its_late_entries_are_i
     assert snapshots.years_to_refresh(at(2025, 2, 2, 2, 0)) == [2024, 2025]
     snapshots.refresh(at(2025, 2, 2, 2, 0), echo=lambda line: None)
     assert snapshots.years_to_refresh(at(2025, 2, 3, 2, 0)) == [2025]
+
+
+@pytest.mark.committing
+def test_two_first_views_at_once_both_get_the_figures_and_one_row_is_kept(app, make):
+    """Two staff open the home page of a year never counted at the same moment (separate
+    connections: PostgreSQL via TEST_DATABASE_URL, SQLite through its write lock)."""
+    person, q = make.user(), make.question()
+    answers(person, "daily", at(2025, 3, 2, 10, 0), [(q, True)])
+    db.session.commit()
+
+    def view(i, client):
+        with app.app_context():
+            return snapshots.counted("figures", 2025).data["learning"]["answers"]
+
+    assert _race(app, 4, view) == [1, 1, 1, 1]
+    db.session.rollback()
+    assert db.session.scalar(select(db.func.count()).select_from(FigureSnapshot)) == 1
