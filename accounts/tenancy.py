@@ -174,6 +174,17 @@ def belongs(obj, town_id: int | None) -> bool:
 # -- people, in the mini-program ---------------------------------------------------------
 
 
+def unit_list(town_id: int | None = None, kind: str | None = None) -> list:
+    """The units a person picks theirs from, in one statement of plain rows: every unit, or
+    one town's (the town's own included), or those of one kind (kind "town": the towns)."""
+    query = select(OrgUnit.id, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id, OrgUnit.town_id).order_by(OrgUnit.id)
+    if town_id is not None:
+        query = query.where(OrgUnit.town_id == town_id)
+    if kind is not None:
+        query = query.where(OrgUnit.kind == kind)
+    return db.session.execute(query).all()
+
+
 def person_town(user: User) -> int | None:
     """The town of a person: their unit's; None without one."""
     return user.org_unit.town_id if user.org_unit is not None else None

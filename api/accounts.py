@@ -1,7 +1,7 @@
-from accounts import services, tokens
+from accounts import services, tenancy, tokens
 from api import bp
 from api.auth import auth, current_user_id
-from api.schemas import LoginIn, LoginOut, OrgUnitOut, ProfileIn, UserOut
+from api.schemas import LoginIn, LoginOut, OrgUnitOut, OrgUnitQuery, ProfileIn, UserOut
 from core.ratelimit import limiter
 
 
@@ -44,9 +44,13 @@ def update_me(body):
 
 @bp.get("/org-units")
 @bp.auth_required(auth)
+@bp.input(OrgUnitQuery, location="query", arg_name="query")
 @bp.output(OrgUnitOut(many=True))
-def org_units():
-    """单位列表（镇、村、社区、部门）"""
-    return services.org_units()
+def org_units(query):
+    """单位列表（镇、村、社区、部门）
+
+    默认列出全部单位。区内有多个镇时，可先用 `kind=town` 列出各镇，再用 `town_id` 只列所选镇的单位。
+    """
+    return tenancy.unit_list(query.get("town_id"), query.get("kind"))
 
 

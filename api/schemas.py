@@ -6,6 +6,7 @@ from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Metho
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
+from accounts.models import ORG_KINDS
 from activities.geo import COORD_TYPES, WGS84
 from api import messages  # noqa: F401  (Chinese validation messages)
 from core.timeutil import to_local
@@ -75,6 +76,15 @@ class OrgUnitOut(OrgUnitRef):
     parent_id = Integer(allow_none=True)
     # The town the unit belongs to (a town's own id): a district's units picked town by town.
     town_id = Integer(metadata={"description": "所属镇的编号（镇本身为自己的编号）"})
+
+
+class OrgUnitQuery(Schema):
+    # Both optional, so the phone may offer a district's units town by town: the towns, then
+    # one town's units; without them, every unit (a new resident has none, and people move).
+    kind = String(validate=OneOf(ORG_KINDS, error="类型须为 town、village、community 或 department。"),
+                  metadata={"description": "只列这一类单位，如 town 只列各镇"})
+    town_id = Integer(validate=Range(min=1, max=MAX_ID, error="编号无效。"),
+                      metadata={"description": "只列这个镇的单位（含镇本身）"})
 
 
 class UserOut(Schema):
