@@ -66,13 +66,15 @@ class SourceCheck:
 
 def check_sources() -> SourceCheck:
     """出处核对 over the questions that are or may be served (启用, 待审核, 待复核): two
-    statements however many questions, the citations parsed here."""
-    rows = db.session.execute(
+    statements however many questions. A district's bank repeats a few hundred citations
+    over 100,000 questions: each distinct source is parsed and judged once, and the rows
+    are read without the ORM's per-row work."""
+    rows = db.session.connection().execute(
         select(Question.id, Question.stem, Question.source, Question.status)
         .where(Question.status.in_(CHECKED_STATUSES)).order_by(Question.id)
     ).all()
-    cited = [(row, parsed) for row in rows if (parsed := parse(row.source)) is not None]
-    laws = {parsed[0] for _, parsed in cited}
+    parsed = {source: parse(source) for source in {row[2] for row in rows}}
+    laws = {cited[0] for cited in parsed.values() if cited is not None}
     held: dict[str, set[tuple[int, int]]] = {}
     if laws:
         for name, number, sub in db.session.execute(
@@ -80,13 +82,20 @@ def check_sources() -> SourceCheck:
             .where(Statute.name.in_(laws))
         ):
             held.setdefault(name, set()).add((number, sub))
+    # Per source: None (not a citation), or (its law is held, the article is there).
+    verdicts = {source: None if cited is None else (cited[0] in held, (cited[1], cited[2]) in held.get(cited[0], ()))
+                for source, cited in parsed.items()}
     flagged, unchecked_laws, unchecked, checked = [], set(), 0, 0
-    for row, (law, number, sub) in cited:
-        if law not in held:
+    for question_id, stem, source, status in rows:
+        verdict = verdicts[source]
+        if verdict is None:
+            continue
+        law_held, found = verdict
+        if not law_held:
             unchecked += 1
-            unchecked_laws.add(law)
+            unchecked_laws.add(parsed[source][0])
             continue
         checked += 1
-        if (number, sub) not in held[law]:
-            flagged.append({"id": row.id, "stem": row.stem, "source": row.source, "status": row.status})
+        if not found:
+            flagged.append({"id": question_id, "stem": stem, "source": source, "status": status})
     return SourceCheck(flagged=flagged, unchecked=unchecked, unchecked_laws=sorted(unchecked_laws), checked=checked)

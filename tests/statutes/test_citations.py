@@ -46,3 +46,24 @@ def test_source_check_flags_missing_articles_and_counts_laws_not_held(make, coun
     with count_queries() as statements:
         assert len(citations.check_sources().flagged) == 2 + len(more)
     assert len(statements) == 2
+
+
+def test_source_check_judges_each_distinct_source_once(make, monkeypatch):
+    """A district's bank repeats the same citations over many questions: each source is
+    parsed once, and every question citing it is counted and listed all the same."""
+    import_law()
+    law = make.category(name="乡村示范法")
+    held = [make.question(law, source="《乡村示范法》第三条") for _ in range(6)]
+    spaced = make.question(law, source="《乡村示范法》第三十条第二款")  # the same article, another source
+    missing = [make.question(law, source="《乡村示范法》第三十条") for _ in range(4)]
+    make.question(law, source="《乡村示范法》第十十条")  # well formed to SOURCE_RE, but no numeral
+    other = [make.question(source="《民法典》第一千零七十九条") for _ in range(3)]
+    parsed = []
+    real_parse = citations.parse
+    monkeypatch.setattr(citations, "parse", lambda source: parsed.append(source) or real_parse(source))
+    check = citations.check_sources()
+    assert sorted(parsed) == sorted({q.source for q in [*held, spaced, *missing, *other]} | {"《乡村示范法》第十十条"})
+    assert [q["id"] for q in check.flagged] == sorted([spaced.id, *(q.id for q in missing)])
+    assert check.flagged[0] == {"id": spaced.id, "stem": spaced.stem, "source": "《乡村示范法》第三十条第二款",
+                                "status": "active"}
+    assert (check.checked, check.unchecked, check.unchecked_laws) == (11, 3, ["民法典"])
