@@ -73,6 +73,3 @@ def move_to_unit(user: User, unit_id: int | None) -> None:
         db.session.execute(update(PointsTally).where(PointsTally.user_id == user.id).values(org_unit_id=unit_id))
         user.org_unit_id = unit_id
 
-
-def org_units() -> list[OrgUnit]:
-    return list(db.session.scalars(select(OrgUnit).order_by(OrgUnit.id)))

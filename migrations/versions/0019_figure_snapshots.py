@@ -1,4 +1,4 @@
-"""The year's figures as last counted (reports.snapshots)
+"""The year's figures as last counted (reports.snapshots); a question's answers found by the question
 
 Revision ID: 0019
 Revises: 0018
@@ -29,7 +29,11 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_figure_snapshot')),
         sa.UniqueConstraint('kind', 'year', 'scope', name='uq_figure_snapshot'),
     )
+    # An event's learning gain reads its law's answers in a window (reports.learning_gain).
+    op.create_index('ix_quiz_item_question_answered', 'quiz_item', ['question_id', 'answered_at'],
+                    postgresql_include=['quiz_id', 'correct'])
 
 
 def downgrade():
+    op.drop_index('ix_quiz_item_question_answered', table_name='quiz_item')
     op.drop_table('figure_snapshot')
