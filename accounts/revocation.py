@@ -4,8 +4,8 @@ each with when it was deleted, so a token issued before then is refused.
 A token is checked without the database (accounts.tokens), so a deletion has to be told
 to every process that checks tokens: in Redis when REDIS_URL is set (shared by every app
 server and worker; one EXISTS per authenticated request), and always in this process's
-memory (the only place needed without Redis, where one process serves SQLite: README,
-"Serving"; production on PostgreSQL requires REDIS_URL, core.config). A process learns,
+memory (the only place needed without Redis, in development; production requires
+REDIS_URL on any database, core.config). A process learns,
 at its first token check, the accounts deleted within a token's lifetime (an older
 deletion has no live token left), so a restarted worker, or a Redis that lost its keys,
 refuses them again."""

@@ -26,10 +26,12 @@ bench_env() {
   export PUFA_INSTANCE=$WORK/instance
   export PUFA_ENV=production
   # Production fails closed: WeChat credentials (never used, the prepare scripts make the
-  # tokens) and SQLite allowed on purpose.
+  # tokens), SQLite allowed on purpose.
   export WECHAT_APPID=${WECHAT_APPID:-wx-bench-appid} WECHAT_SECRET=${WECHAT_SECRET:-bench-wechat-secret-never-used} ALLOW_SQLITE=1
   export RATELIMIT_ENABLED=${1:-0}
-  unset REDIS_URL
+  # Production requires Redis (shared rate limits and revoked tokens) and a /metrics token.
+  export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
+  export METRICS_TOKEN=${METRICS_TOKEN:-pufa-bench-metrics-token-0123456789abcdef}
   mkdir -p "$WORK" "$PUFA_INSTANCE"
 }
 

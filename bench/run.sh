@@ -49,7 +49,7 @@ PORT_APP=${PORT_APP:-18702}
 
 WRK_ARGS=(-t "$WRK_THREADS" -c "$CONNECTIONS" --timeout 10s --latency)
 
-# Rate limits on, as the app ships (in memory: no REDIS_URL). Every user answers at most
+# Rate limits on, as the app ships (in Redis, as production requires). Every user answers at most
 # 10 questions in a run, under the 60 a minute of RATELIMIT_ANSWER, so none is refused.
 bench_env "${RATELIMIT_ENABLED:-1}"
 LOG=$WORK/logs
@@ -207,7 +207,7 @@ machine_info
 echo "app source fingerprint: $(source_fingerprint)"
 echo "gunicorn ${GUNICORN_ARGS[*]} (same for hello and app)"
 echo "wrk ${WRK_ARGS[*]}; $ROUNDS answer segments of ${SEGMENT}s interleaved with $((ROUNDS + 1)) hello segments; warm-up ${WARMUP}s each"
-echo "app: RATELIMIT_ENABLED=$RATELIMIT_ENABLED (rate limits in memory), PUFA_ENV=$PUFA_ENV$(has_sqlite_writer "$ROOT" && echo "; on SQLite: flask sqlite-writer beside gunicorn")"
+echo "app: RATELIMIT_ENABLED=$RATELIMIT_ENABLED (rate limits in Redis), PUFA_ENV=$PUFA_ENV$(has_sqlite_writer "$ROOT" && echo "; on SQLite: flask sqlite-writer beside gunicorn")"
 
 DBS=("$@")
 [[ ${#DBS[@]} -eq 0 ]] && DBS=(sqlite postgresql)

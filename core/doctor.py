@@ -34,7 +34,7 @@ def _configuration() -> list[Check]:
         return [Check("运行模式", True, "开发模式：未设置微信凭据时可用开发登录。上线前请设置 PUFA_ENV=production。")]
     problems = config.production_problems(cfg)
     return [Check("生产配置", False, p) for p in problems] or [
-        Check("生产配置", True, "SECRET_KEY、微信凭据与数据库均已按生产要求设置。")]
+        Check("生产配置", True, "SECRET_KEY、微信凭据、数据库、Redis 与监控令牌均已按生产要求设置。")]
 
 
 def _database() -> list[Check]:
