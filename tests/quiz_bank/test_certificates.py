@@ -35,3 +35,34 @@ def test_a_rarer_character_takes_the_whole_font(make):
     _certificate_text(make, "张三丰")  # the cut font used first in this process, as in a worker
     text, _ = _certificate_text(make, "王喆")
     assert "王喆" in text
+
+
+def _passed(make, name: str, score: int):
+    """A certificate for a passed attempt, as grading and issuing leave it."""
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    from quiz_bank.exams.models import ExamAttempt
+
+    cadre = make.cadre(make.user(), name=name, org_unit=make.org_unit(kind="department", name="司法所"))
+    exam = make.exam(title="2026年度领导干部学法用法考试", pass_score=60)
+    submitted = utcnow() - timedelta(days=1)
+    attempt = ExamAttempt(exam_id=exam.id, user_id=cadre.user_id, cadre_id=cadre.id, number=1, status="submitted",
+                          started_at=submitted - timedelta(minutes=40), deadline=submitted, submitted_at=submitted,
+                          score=score, passed=True, total_score=100, pass_score=60, paper=[])
+    db.session.add(attempt)
+    db.session.flush()
+    return certificates.issue(attempt)
+
+
+def test_a_certificate_alone_is_the_same_page_as_in_the_printed_batch(make):
+    """One drawing for both: each single PDF's page (its text and what it draws) is the
+    batch's page for that certificate."""
+    certs = [_passed(make, "张三丰", 95), _passed(make, "王喆", 88), _passed(make, "李四", 60)]
+    batch = PdfReader(BytesIO(certificates.render_all(certs, "合格证书（全部）")))
+    assert len(batch.pages) == 3 and batch.metadata.title == "合格证书（全部）"
+    for cert, page in zip(certs, batch.pages):
+        single = PdfReader(BytesIO(certificates.render(cert)))
+        assert len(single.pages) == 1 and single.metadata.title == f"合格证书 {cert.serial}"
+        assert single.pages[0].extract_text() == page.extract_text() and cert.serial in page.extract_text()
+        assert single.pages[0].mediabox == page.mediabox
