@@ -1,7 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, event, select, text
+from sqlalchemy import CheckConstraint, ForeignKey, String, event, inspect, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.extensions import db
@@ -35,24 +37,60 @@ class OrgUnit(db.Model):
 @event.listens_for(OrgUnit, "before_update")
 def _set_town(mapper, connection, unit: OrgUnit) -> None:
     """The one place a unit's town is set (rules in accounts.tenancy): a town is its own;
-    another unit takes its parent's town, or, given no parent, the only town there is."""
+    another unit takes its parent's town, or, given no parent, the only town there is.
+    A unit whose town changes takes its whole subtree with it (_retown_subtree); a save
+    that changes neither its parent nor its kind reads nothing."""
+    state = inspect(unit)
+    if state.has_identity and not any(state.attrs[key].history.has_changes() for key in ("parent_id", "parent", "kind")):
+        return
+    before = unit.town_id if state.has_identity else None
     if unit.kind == "town":
         if unit.id is None:  # its own id is its town: taken from the sequence before the insert
             unit.id = connection.scalar(text(
                 "SELECT nextval(pg_get_serial_sequence('org_unit', 'id'))" if connection.dialect.name == "postgresql"
                 else "SELECT coalesce(max(id), 0) + 1 FROM org_unit"))
         unit.town_id = unit.id
-        return
-    parent = unit.__dict__.get("parent")
-    if parent is not None:
-        unit.town_id = parent.town_id
-    elif unit.parent_id is not None:
-        unit.town_id = connection.scalar(select(OrgUnit.town_id).where(OrgUnit.id == unit.parent_id))
-    elif unit.town_id is None:
-        towns = connection.scalars(select(OrgUnit.id).where(OrgUnit.kind == "town").limit(2)).all()
-        if len(towns) != 1:
-            raise ValueError(f"单位“{unit.name}”须属于某个镇：请选择它的上级镇。")
-        unit.parent_id = unit.town_id = towns[0]
+    else:
+        parent = unit.__dict__.get("parent")  # parent_id is already the new parent's by now
+        if unit.parent_id is not None:
+            if state.has_identity:
+                _refuse_cycle(connection, unit, unit.parent_id)
+            unit.town_id = (parent.town_id if parent is not None and parent.id == unit.parent_id else
+                            connection.scalar(select(OrgUnit.town_id).where(OrgUnit.id == unit.parent_id)))
+        elif unit.town_id is None:
+            towns = connection.scalars(select(OrgUnit.id).where(OrgUnit.kind == "town").limit(2)).all()
+            if len(towns) != 1:
+                raise ValueError(f"单位“{unit.name}”须属于某个镇：请选择它的上级镇。")
+            unit.parent_id = unit.town_id = towns[0]
+    if state.has_identity and unit.town_id != before:
+        _retown_subtree(connection, state.session, unit)
+
+
+def _refuse_cycle(connection, unit: OrgUnit, parent_id: int) -> None:
+    """A unit may not be put under itself or one of its own sub-units (one statement:
+    the new parent's chain of ancestors, read upwards; UNION stops on a loop already there)."""
+    table = OrgUnit.__table__
+    up = select(table.c.id, table.c.parent_id).where(table.c.id == parent_id).cte("ancestors", recursive=True)
+    above = table.alias("above")
+    up = up.union(select(above.c.id, above.c.parent_id).join(up, above.c.id == up.c.parent_id))
+    if connection.scalar(select(up.c.id).where(up.c.id == unit.id).limit(1)) is not None:
+        raise ValueError(f"不能把单位“{unit.name}”移到它自己或它的下级单位之下。")
+
+
+def _retown_subtree(connection, session, unit: OrgUnit) -> None:
+    """Give every unit under `unit` (down to, not into, another town) the unit's town, in
+    one statement; the people, cadres and events hung on them follow through their unit.
+    Sub-units loaded in the session are told their new town without being reloaded."""
+    table = OrgUnit.__table__
+    below = select(table.c.id).where(table.c.parent_id == unit.id, table.c.kind != "town").cte("subtree", recursive=True)
+    child = table.alias("child")
+    below = below.union(select(child.c.id).join(below, child.c.parent_id == below.c.id).where(child.c.kind != "town"))
+    moved = connection.scalars(update(table).where(table.c.id.in_(select(below.c.id)), table.c.id != unit.id)
+                               .values(town_id=unit.town_id).returning(table.c.id)).all()
+    for unit_id in moved:
+        loaded = session.identity_map.get(identity_key(OrgUnit, unit_id)) if session is not None else None
+        if loaded is not None:
+            set_committed_value(loaded, "town_id", unit.town_id)
 
 
 class User(db.Model):
