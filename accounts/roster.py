@@ -23,6 +23,8 @@ NO = {"", "否", "n", "no", "false", "0"}
 # No 0/O, 1/I/L: a code read aloud or copied from paper is typed right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
+# Phones asked about per IN list: far below SQLite's and PostgreSQL's limits on parameters.
+PHONES_PER_QUERY = 1000
 
 
 def new_code() -> str:
@@ -77,25 +79,26 @@ def plan_roster(content: bytes, town_id: int | None = None) -> RosterPlan:
     units: dict[str, OrgUnit | None] = {}
     for u in db.session.scalars(tenancy.scope(select(OrgUnit), OrgUnit, town_id)):
         units[u.name] = None if u.name in units else u  # None: more than one unit of the name
-    elsewhere = set() if town_id is None else set(db.session.scalars(
-        select(Cadre.phone).where(~tenancy.condition(Cadre, town_id))))
-    seen_phones: dict[str, int] = {}
+    lines = []
     for line, raw in enumerate(rows[1:], start=2):
         cells = ["" if v is None else str(v).strip() for v in raw]
-        if not any(cells):
-            continue
+        if any(cells):
+            lines.append((line, cells))
 
-        def cell(name):
-            i = col[name]
-            return cells[i] if i < len(cells) else ""
+    def cell(cells, name):
+        i = col[name]
+        return cells[i] if i < len(cells) else ""
 
-        name, phone, unit_name = cell("姓名"), cell("手机号").replace(" ", "").replace("-", ""), cell("单位")
-        promoted = cell("是否新提拔").lower()
+    # Only the file's own phones are asked about: which of them are another town's cadres.
+    elsewhere = set() if town_id is None else _phones_among(
+        {_phone(cell(cells, "手机号")) for _, cells in lines}, ~tenancy.condition(Cadre, town_id))
+    seen_phones: dict[str, int] = {}
+    for line, cells in lines:
+        name, phone, unit_name = cell(cells, "姓名"), _phone(cell(cells, "手机号")), cell(cells, "单位")
+        promoted = cell(cells, "是否新提拔").lower()
         before = len(plan.problems)
         if not name or len(name) > 64:
             plan.problems.append((line, "姓名不能为空，且不超过 64 个字。"))
-        if phone.endswith(".0"):  # a number cell Excel stored as a float
-            phone = phone[:-2]
         if not PHONE_RE.match(phone):
             plan.problems.append((line, f"手机号“{phone}”不是 11 位手机号码。"))
         elif phone in seen_phones:
@@ -108,14 +111,29 @@ def plan_roster(content: bytes, town_id: int | None = None) -> RosterPlan:
         elif unit is None:
             plan.problems.append((line, f"单位“{unit_name}”不存在，请先在单位列表中添加，或改为已有的单位名称。"))
         if promoted not in YES | NO:
-            plan.problems.append((line, f"是否新提拔应填“是”或“否”，而不是“{cell('是否新提拔')}”。"))
+            plan.problems.append((line, f"是否新提拔应填“是”或“否”，而不是“{cell(cells, '是否新提拔')}”。"))
         if len(plan.problems) == before:
             seen_phones[phone] = line
-            plan.rows.append(RosterRow(line, name, phone, unit, cell("职务")[:100], promoted in YES))
-    existing = set(db.session.scalars(select(Cadre.phone).where(Cadre.phone.in_([r.phone for r in plan.rows]))))
-    plan.changed = len(existing)
+            plan.rows.append(RosterRow(line, name, phone, unit, cell(cells, "职务")[:100], promoted in YES))
+    plan.changed = len(_phones_among({r.phone for r in plan.rows}))
     plan.new = len(plan.rows) - plan.changed
     return plan
+
+
+def _phone(text: str) -> str:
+    """A phone number as typed in the sheet, without spaces or dashes; a number cell that
+    Excel stored as a float loses its ".0"."""
+    phone = text.replace(" ", "").replace("-", "")
+    return phone[:-2] if phone.endswith(".0") else phone
+
+
+def _phones_among(phones: set[str], *where) -> set[str]:
+    """Which of `phones` are on the roster (meeting `where`): one IN query per
+    PHONES_PER_QUERY phones, so the check reads the file's phones, never the whole roster."""
+    ordered, found = sorted(p for p in phones if PHONE_RE.match(p)), set()
+    for start in range(0, len(ordered), PHONES_PER_QUERY):
+        found.update(db.session.scalars(select(Cadre.phone).where(Cadre.phone.in_(ordered[start:start + PHONES_PER_QUERY]), *where)))
+    return found
 
 
 def apply_roster(plan: RosterPlan) -> tuple[int, int]:

@@ -107,3 +107,46 @@ def test_reset_binding_frees_the_account_and_changes_the_code(make):
     roster.reset_binding(cadre)
     db.session.flush()
     assert cadre.user_id is None and cadre.binding_code != old and user.role == "resident"
+
+
+def _cadre_statements(statements) -> list[str]:
+    return [s for s in statements if "FROM cadre" in s]
+
+
+def test_a_towns_roster_may_not_take_over_another_towns_cadre(make, count_queries):
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    make.org_unit(name="东湖村", town=east)
+    ours = make.cadre(org_unit=make.org_unit(name="东湖司法所", kind="department", town=east), phone="13800000011")
+    theirs = make.cadre(org_unit=make.org_unit(name="西岭司法所", kind="department", town=west), phone="13800000012")
+    for n in range(20):  # other towns' cadres the file does not name are none of its business
+        make.cadre(org_unit=theirs.org_unit, phone=f"135000000{n:02d}")
+    content = _xlsx([
+        [ours.name, ours.phone, "东湖村", "", "否"],
+        ["王强", theirs.phone, "东湖村", "", "否"],
+        ["李娜", "138-0000-0013", "东湖村", "", "否"],
+    ])
+    with count_queries() as statements:
+        plan = roster.plan_roster(content, town_id=east.id)
+    assert plan.problems == [(3, f"手机号 {theirs.phone} 是其他镇花名册上的干部，不能由本镇导入修改。")]
+    assert [r.phone for r in plan.rows] == [ours.phone, "13800000013"] and (plan.new, plan.changed) == (1, 1)
+    # Only the file's phones are asked about, each time in one IN list.
+    asked = _cadre_statements(statements)
+    assert asked and all("cadre.phone IN" in s for s in asked), asked
+    # The district's roster may move anyone.
+    assert roster.plan_roster(content, town_id=None).ok
+
+
+def test_a_long_roster_asks_about_its_phones_in_chunks(make, monkeypatch, count_queries):
+    monkeypatch.setattr(roster, "PHONES_PER_QUERY", 2, raising=False)
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    make.org_unit(name="东湖村", town=east)
+    elsewhere = make.org_unit(name="西岭村", town=west)
+    taken = [make.cadre(org_unit=elsewhere, phone=f"1370000000{n}").phone for n in (1, 4)]
+    rows = [[f"干部{n}", f"1370000000{n}", "东湖村", "", "否"] for n in range(1, 6)]
+    with count_queries() as statements:
+        plan = roster.plan_roster(_xlsx(rows), town_id=east.id)
+    assert [line for line, _ in plan.problems] == [2, 5] and all("其他镇" in text for _, text in plan.problems)
+    assert [r.phone for r in plan.rows] == ["13700000002", "13700000003", "13700000005"]
+    assert taken[0] in plan.problems[0][1] and taken[1] in plan.problems[1][1]
+    # 5 phones of other towns' cadres asked 2 at a time, then the 3 accepted ones.
+    assert len(_cadre_statements(statements)) == 3 + 2
