@@ -1,17 +1,9 @@
 """What the projector shows for a check-in token, so that WeChat's own 扫一扫 opens the
 mini-program: a mini-program code (wxacode.getUnlimited, scene = the token) when WeChat
 credentials are set; else a link QR to {PUBLIC_BASE_URL}/c/<token> for WeChat's
-扫普通链接二维码打开小程序; the bare token only in development.
-
-The access token for WeChat's server API is fetched with getStableAccessToken and
-cached once for all workers, refreshed REFRESH_EARLY seconds before it expires:
-- with REDIS_URL, in Redis, fetched under a Redis lock so one worker asks at a time;
-- without it (the single-process SQLite default), in the process. That is correct even
-  if someone runs several processes: in its normal mode (force_refresh false) the stable
-  token API gives every caller the same token while it is valid, so no process's copy
-  invalidates another's; each process merely asks once every two hours."""
+扫普通链接二维码打开小程序; the bare token only in development. The code is asked of
+WeChat through the one WeChat client (accounts.wechat), with its shared access token."""
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -21,14 +13,8 @@ from markupsafe import Markup, escape
 from accounts import wechat
 from accounts.services import wechat_client
 
-REFRESH_EARLY = 5 * 60  # seconds before WeChat's expiry that a cached token is replaced
 CODES_KEPT = 64  # mini-program codes kept per process, by token (one per projector period)
 CODE_PIXELS = 430  # wxacode.getUnlimited's default width
-
-
-def wechat_configured() -> bool:
-    cfg = current_app.config
-    return bool(cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
 
 
 @dataclass
@@ -55,7 +41,7 @@ def projector_code(token: str, image_url: str) -> ProjectorCode:
     """The projector's code for `token`; `image_url` serves its mini-program code (`code_image`)."""
     cfg = current_app.config
     notice = ""
-    if wechat_configured():
+    if wechat.configured():
         found = _code(token)
         if isinstance(found, tuple):
             return ProjectorCode(image_url=image_url)
@@ -108,115 +94,10 @@ def _codes() -> _Codes:
 
 def _fetch_code(token: str):
     cfg = current_app.config
-    client = wechat_client()
     try:
-        for attempt in (1, 2):
-            access = access_token()
-            try:
-                found = wechat.unlimited_code(client, access, token, cfg["CHECKIN_PAGE"], cfg["WXACODE_ENV_VERSION"])
-                break
-            except wechat.WeChatApiError as error:
-                if error.errcode not in wechat.STALE_ACCESS_TOKEN or attempt == 2:
-                    raise
-                _tokens().forget(access)
-    except wechat.WeChatApiError as error:
-        current_app.logger.warning("wxacode for the projector failed: %s", error.message)
-        found = error.message
+        found = wechat_client().unlimited_code(token, cfg["CHECKIN_PAGE"], cfg["WXACODE_ENV_VERSION"])
+    except wechat.WeChatError as error:
+        current_app.logger.warning("wxacode for the projector failed: %s (%s)", error.message, error.errmsg)
+        found = error.message.rstrip("。")  # said in the notice's brackets
     _codes().put(token, found)
     return found
-
-
-def access_token() -> str:
-    """A valid access token for WeChat's server API, from the shared cache or fetched."""
-    return _tokens().get()
-
-
-def _tokens():
-    app = current_app
-    store = app.extensions.get("pufa_wechat_token")
-    if store is None:
-        cfg = app.config
-        lock_seconds = 2 * cfg["WECHAT_TIMEOUT"] + 1  # connect and read each get the timeout
-        key = f"pufa:wechat:access_token:{cfg['WECHAT_APPID']}"
-        if cfg.get("REDIS_URL"):
-            store = _RedisTokens(cfg["REDIS_URL"], key, lock_seconds)
-        else:
-            store = _ProcessTokens(lock_seconds)
-        app.extensions["pufa_wechat_token"] = store
-    return store
-
-
-def _fetch_token() -> tuple[str, int]:
-    """(token, seconds to keep it): WeChat's lifetime less REFRESH_EARLY."""
-    got = wechat.stable_access_token(wechat_client())
-    return got.token, max(60, got.expires_in - REFRESH_EARLY)
-
-
-class _ProcessTokens:
-    def __init__(self, lock_seconds: float):
-        self.lock, self.lock_seconds = threading.Lock(), lock_seconds
-        self.token, self.until = "", 0.0
-
-    def _valid(self) -> str:
-        return self.token if time.monotonic() < self.until else ""
-
-    def get(self) -> str:
-        if token := self._valid():
-            return token
-        if not self.lock.acquire(timeout=self.lock_seconds):
-            raise wechat.WeChatApiError("获取微信接口凭证超时")
-        try:
-            if token := self._valid():  # another thread fetched it while we waited
-                return token
-            token, keep = _fetch_token()
-            self.token, self.until = token, time.monotonic() + keep
-            return token
-        finally:
-            self.lock.release()
-
-    def forget(self, token: str) -> None:
-        if self.token == token:
-            self.until = 0.0
-
-
-class _RedisTokens:
-    def __init__(self, url: str, key: str, lock_seconds: float):
-        import redis
-
-        self.redis, self.key, self.lock_seconds = redis.Redis.from_url(url), key, lock_seconds
-        self.errors = (redis.RedisError,)
-
-    def _cached(self) -> str:
-        value = self.redis.get(self.key)
-        return value.decode() if value else ""
-
-    def get(self) -> str:
-        from redis.exceptions import LockError
-
-        try:
-            if token := self._cached():
-                return token
-            # One worker fetches; the others wait for it, at most as long as a fetch may
-            # take, and the lock expires by itself if its holder dies mid-fetch.
-            lock = self.redis.lock(self.key + ":lock", timeout=self.lock_seconds, blocking_timeout=self.lock_seconds)
-            try:
-                with lock:
-                    if token := self._cached():  # fetched by the worker we waited for
-                        return token
-                    token, keep = _fetch_token()
-                    self.redis.set(self.key, token, ex=keep)
-                    return token
-            except LockError:
-                if token := self._cached():
-                    return token
-                raise wechat.WeChatApiError("获取微信接口凭证超时")
-        except self.errors:
-            current_app.logger.warning("Redis unreachable for the WeChat access token", exc_info=True)
-            raise wechat.WeChatApiError("缓存服务（Redis）无法连接")
-
-    def forget(self, token: str) -> None:
-        try:
-            if self._cached() == token:
-                self.redis.delete(self.key)
-        except self.errors:
-            pass

@@ -5,8 +5,16 @@ subject, turns `sending` in the same unit that takes one of the person's credits
 two runs at once never send it twice, and a run that dies mid-send leaves it claimed:
 at most once rather than twice. WeChat's answer settles it: `sent`, or `failed` with
 its errcode and message and the credit given back (none left if WeChat says the person
-allows no more, 43101), tried again by later runs while failures <= REMINDER_RETRIES."""
-import json
+allows no more, 43101), tried again by later runs while failures <= REMINDER_RETRIES.
+
+A send that went out but got no answer (timed out, or the connection broke after the
+request was sent) may have been delivered, and a delivered message used one of the
+person's acceptances: sending it again could deliver a duplicate that uses another.
+So it is never retried: the reminder stays `sending` (outcome unknown, as when a run
+dies mid-send) with errmsg saying why, and its credit stays used. Only a send WeChat
+certainly did not act on is `failed` and retried: one it refused with an errcode or an
+HTTP error, or one that never reached it (no connection). A stale access token is not a
+failure: the WeChat client (accounts.wechat) replaces it and sends once more."""
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -14,10 +22,9 @@ from functools import partial
 from flask import current_app
 from sqlalchemy import and_, exists, or_, update
 
+from accounts import wechat
 from accounts.models import Reminder, SubscriptionCredit
 from accounts.services import wechat_client
-from accounts.wechat import STALE_ACCESS_TOKEN, WeChatApiError
-from activities import checkin_codes
 from core.extensions import db
 from core.sql import insert
 from core.timeutil import to_local, utcnow
@@ -48,40 +55,38 @@ def send_due(now: datetime | None = None) -> Run:
     run = Run(problems=problems, unconfigured=[name for name in REASONS if name not in templates])
     if not templates:
         return run
-    token = None
+    client = None
     for name, template in templates.items():
         for due in REASONS[name].due(now, partial(_wanted, name)):
-            token = token or _access_token()  # before any claim: a claim is never left unsent for want of it
+            client = client or _client()  # before any claim: a claim is never left unsent for want of it
             if not _claim(name, due, now):
                 continue
-            errcode, errmsg = _send(token, template, due)
-            _settle(name, due, errcode, errmsg)
-            if errcode in STALE_ACCESS_TOKEN:  # the cached token went stale: the next send fetches another
-                _forget(token)
-                token = None
-            if errcode == 0:
+            error = _send(client, template, due)
+            _settle(name, due, error)
+            if error is None:
                 run.sent += 1
-            else:
-                answer = errmsg if errcode is None else f"错误码 {errcode}，{errmsg}"
-                run.failures.append(f"{REASONS[name].label}（用户 {due.user_id}，编号 {due.subject_id}）：{answer}")
+                continue
+            answer = error.errmsg if error.errcode is None else f"错误码 {error.errcode}，{error.errmsg}"
+            if isinstance(error, wechat.WeChatNoAnswer):
+                answer += "；为免重复，不再重试"
+            run.failures.append(f"{REASONS[name].label}（用户 {due.user_id}，编号 {due.subject_id}）：{answer}")
     return run
-
-
-def _forget(token: str) -> None:
-    checkin_codes._tokens().forget(token)  # the shared cache of WeChat's access token
 
 
 class CannotSend(Exception):
     """No WeChat credentials, or no access token: nothing can be sent this run."""
 
 
-def _access_token() -> str:
-    if not checkin_codes.wechat_configured():
+def _client() -> wechat.WeChatClient:
+    """The WeChat client, with an access token at hand."""
+    if not wechat.configured():
         raise CannotSend("未设置 WECHAT_APPID 和 WECHAT_SECRET，无法发送订阅消息。")
+    client = wechat_client()
     try:
-        return checkin_codes.access_token()
-    except WeChatApiError as error:
-        raise CannotSend(f"无法获取微信接口凭证：{error.message}。未发送的提醒在下次运行时发送。")
+        client.access_token()
+    except wechat.WeChatError as error:
+        raise CannotSend(f"无法获取微信接口凭证：{error.message.rstrip('。')}。未发送的提醒在下次运行时发送。")
+    return client
 
 
 def _wanted(reason: str, user_id, subject_id):
@@ -123,16 +128,20 @@ def _claim(reason: str, due: Due, now: datetime) -> bool:
     return True
 
 
-def _settle(reason: str, due: Due, errcode: int | None, errmsg: str) -> None:
+def _settle(reason: str, due: Due, error: wechat.WeChatError | None) -> None:
     key = (Reminder.user_id == due.user_id, Reminder.reason == reason, Reminder.subject_id == due.subject_id)
     with writing():
-        if errcode == 0:
+        if error is None:
             db.session.execute(update(Reminder).where(*key).values(status="sent", sent_at=utcnow(), errcode=None, errmsg=""))
             return
+        if isinstance(error, wechat.WeChatNoAnswer):
+            # Perhaps delivered: it stays claimed (never sent again) and its credit used.
+            db.session.execute(update(Reminder).where(*key).values(errcode=None, errmsg=error.errmsg[:200]))
+            return
         db.session.execute(update(Reminder).where(*key).values(
-            status="failed", failures=Reminder.failures + 1, errcode=errcode, errmsg=errmsg[:200]))
+            status="failed", failures=Reminder.failures + 1, errcode=error.errcode, errmsg=error.errmsg[:200]))
         # WeChat used no acceptance: give the credit back, unless it says none is left.
-        credits = 0 if errcode == NO_CONSENT_LEFT else SubscriptionCredit.credits + 1
+        credits = 0 if error.errcode == NO_CONSENT_LEFT else SubscriptionCredit.credits + 1
         db.session.execute(update(SubscriptionCredit).where(SubscriptionCredit.user_id == due.user_id,
                                                             SubscriptionCredit.template == reason).values(credits=credits))
 
@@ -156,23 +165,10 @@ def _when(moment: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def _send(token: str, template: Template, due: Due) -> tuple[int | None, str]:
-    """(errcode, errmsg) of subscribeMessage.send; errcode 0 is sent, None is no answer."""
-    import requests
-
-    client = wechat_client()
+def _send(client: wechat.WeChatClient, template: Template, due: Due) -> wechat.WeChatError | None:
+    """None when WeChat took the message, else what went wrong."""
     try:
-        # Chinese as UTF-8, not \u escapes: what WeChat's own examples send.
-        resp = client.http.post(f"{client.api_base}/cgi-bin/message/subscribe/send", params={"access_token": token},
-                                data=json.dumps(message(template, due), ensure_ascii=False).encode(),
-                                headers={"Content-Type": "application/json; charset=utf-8"}, timeout=client.timeout)
-    except requests.RequestException as error:
-        return None, f"无法连接微信服务（{type(error).__name__}）"
-    try:
-        data = resp.json()
-    except ValueError:
-        data = None
-    errcode = data.get("errcode", 0) if isinstance(data, dict) else None
-    if resp.status_code >= 400 or not isinstance(errcode, int):
-        return None, f"微信服务返回 HTTP {resp.status_code}，内容无法识别"
-    return errcode, str(data.get("errmsg") or "")
+        client.send_subscribe_message(message(template, due))
+    except wechat.WeChatError as error:
+        return error
+    return None

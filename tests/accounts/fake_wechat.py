@@ -1,10 +1,17 @@
-"""A fake WeChat API server on loopback, speaking jscode2session, stable_token and
-getwxacodeunlimit over real HTTP."""
+"""A fake WeChat API server on loopback, speaking jscode2session, stable_token,
+getwxacodeunlimit and subscribe/send over real HTTP."""
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up waiting is no error
+            super().handle_error(request, client_address)
 
 
 class FakeWeChat:
@@ -43,7 +50,7 @@ class FakeWeChat:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -63,6 +70,7 @@ class FakeWeChat:
     token_delay = 0.0  # seconds stable_token takes to answer
     wxacode_reply: dict | None = None  # an errcode reply instead of the image
     send_reply: dict | None = None  # subscribe/send's errcode reply instead of ok
+    send_delay = 0.0  # seconds subscribe/send takes to answer (it has taken the message)
 
     def post_reply(self, path, params, body):
         if path == "/cgi-bin/stable_token":
@@ -83,6 +91,7 @@ class FakeWeChat:
             token = params.get("access_token", "")
             if not token.startswith("at-") or token in self.revoked:
                 return 200, "application/json", json.dumps({"errcode": 40001, "errmsg": "invalid credential"}).encode()
+            time.sleep(self.send_delay)
             reply = self.send_reply or {"errcode": 0, "errmsg": "ok"}
             return 200, "application/json", json.dumps(reply).encode()
         return 404, "application/json", json.dumps({"errcode": 40001, "errmsg": "bad request"}).encode()

@@ -8,7 +8,8 @@ import uuid
 import pytest
 import redis
 
-from activities import checkin_codes
+from accounts import wechat as wechat_api
+from accounts.services import wechat_client
 from admin.events import qr_svg
 from core import create_app
 from tests.accounts.fake_wechat import FakeWeChat
@@ -71,17 +72,17 @@ def test_the_code_image_is_only_for_a_genuine_token_of_that_event(projector, wec
 
 def test_an_access_token_is_refreshed_five_minutes_before_it_expires(projector, wechat, monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(checkin_codes.time, "monotonic", lambda: clock[0])
-    assert checkin_codes.access_token() == "at-1"
+    monkeypatch.setattr(wechat_api.time, "monotonic", lambda: clock[0])
+    assert wechat_client().access_token() == "at-1"
     clock[0] += 7200 - 300 - 1
-    assert checkin_codes.access_token() == "at-1"
+    assert wechat_client().access_token() == "at-1"
     clock[0] += 1
-    assert checkin_codes.access_token() == "at-2"
+    assert wechat_client().access_token() == "at-2"
     assert len(_calls(wechat, "/cgi-bin/stable_token")) == 2
 
 
 def test_a_token_wechat_no_longer_accepts_is_replaced_and_the_code_fetched(projector, wechat, make):
-    assert checkin_codes.access_token() == "at-1"
+    assert wechat_client().access_token() == "at-1"
     wechat.revoked.add("at-1")  # e.g. someone force-refreshed it from another server
     state = projector.state(make.event())
     assert state["notice"] == "" and "<image" in state["svg"]
@@ -154,7 +155,7 @@ def test_workers_sharing_redis_fetch_the_access_token_once():
 
         def ask(worker):
             with worker.app_context():
-                got.append(checkin_codes.access_token())
+                got.append(wechat_client().access_token())
 
         try:
             threads = [threading.Thread(target=ask, args=(w,)) for w in workers]
@@ -168,9 +169,9 @@ def test_workers_sharing_redis_fetch_the_access_token_once():
             # Expired in Redis: the next worker to ask fetches a new one for all.
             server.delete(key)
             with workers[1].app_context():
-                assert checkin_codes.access_token() == "at-2"
+                assert wechat_client().access_token() == "at-2"
             with workers[0].app_context():
-                assert checkin_codes.access_token() == "at-2"
+                assert wechat_client().access_token() == "at-2"
             assert len(_calls(fake, "/cgi-bin/stable_token")) == 2
         finally:
             server.delete(key, key + ":lock")

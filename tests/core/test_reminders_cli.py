@@ -106,7 +106,7 @@ def test_a_wechat_error_is_recorded_and_tried_again(make, wechat, send):
     assert len(sends(wechat)) == 2
 
 
-def test_a_stale_access_token_is_replaced_for_the_next_send(make, wechat, send):
+def test_a_stale_access_token_is_replaced_and_the_send_made_once_more(make, wechat, send):
     user = cadre_user(make)
     exam = make.exam()
     subscribe(user.id, ["exam_open"])
@@ -114,11 +114,10 @@ def test_a_stale_access_token_is_replaced_for_the_next_send(make, wechat, send):
     other = make.user()
     make.cadre(other)
     subscribe(other.id, ["exam_open"])
-    wechat.revoked.add("at-1")  # WeChat no longer takes the cached token
+    wechat.revoked.add("at-1")  # WeChat no longer takes the cached token: it refused, so sent nothing
 
-    assert "错误码 40001" in send()
-    assert reminder(other, "exam_open", exam.id).status == "failed"
-    assert "已发送订阅消息 1 条" in send()
+    assert "已发送订阅消息 1 条，失败 0 条" in send()
+    assert reminder(other, "exam_open", exam.id).status == "sent" and credits(other, "exam_open") == 0
     assert [r["access_token"] for r in wechat.requests if r["path"] == SEND] == ["at-1", "at-1", "at-2"]
 
 
@@ -136,6 +135,25 @@ def test_an_unreachable_wechat_is_recorded_as_a_failure(app, make, wechat, send,
     assert "失败 1 条" in output and "无法连接微信服务（ConnectionError）" in output
     failed = db.session.scalar(select(Reminder).where(Reminder.user_id == user.id, Reminder.subject_id != exam.id))
     assert (failed.status, failed.errcode, failed.failures) == ("failed", None, 1)
+
+
+def test_a_send_wechat_does_not_answer_in_time_is_never_sent_again(app, make, wechat, send):
+    user = cadre_user(make)
+    exam = make.exam()
+    subscribe(user.id, ["exam_open"])
+    subscribe(user.id, ["exam_open"])  # a second acceptance a duplicate would use up
+    wechat.send_delay = app.config["WECHAT_TIMEOUT"] + 0.5  # WeChat took it, but answers too late
+
+    output = send()
+    assert "失败 1 条" in output and "ReadTimeout" in output and "可能已送达" in output and "不再重试" in output
+    unknown = reminder(user, "exam_open", exam.id)
+    assert (unknown.status, unknown.failures, unknown.sent_at) == ("sending", 0, None)  # outcome unknown
+    assert "可能已送达" in unknown.errmsg
+    assert credits(user, "exam_open") == 1  # the acceptance it may have used stays used
+
+    wechat.send_delay = 0.0
+    assert "已发送订阅消息 0 条，失败 0 条" in send()
+    assert len(sends(wechat)) == 1  # the person gets it once at most, never twice
 
 
 def test_a_failure_is_retried_at_most_retries_times(make, wechat, send):
@@ -258,3 +276,18 @@ def test_a_review_reminder_goes_in_the_evening_once_a_day_to_who_has_not_reviewe
     assert credits(late, "review_due") == 1
     # The next evening neither has reviewed that day: both are reminded (late with the second credit).
     assert send_due(evening + timedelta(days=1)).sent == 2
+
+
+def test_reminders_and_check_in_codes_share_one_access_token(app, make, wechat, send, monkeypatch):
+    from activities import checkin_codes
+
+    monkeypatch.delitem(app.extensions, "pufa_wxacodes", raising=False)
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    user = cadre_user(make)
+    make.exam()
+    subscribe(user.id, ["exam_open"])
+
+    assert checkin_codes.code_image("AAAAAQAAAAAAAAAAAAAAAAAAAAA") is not None  # the projector's code: fetches at-1
+    assert "已发送订阅消息 1 条" in send()
+    assert len([r for r in wechat.requests if r["path"] == "/cgi-bin/stable_token"]) == 1
+    assert {r["access_token"] for r in wechat.requests if r["path"] in (SEND, "/wxa/getwxacodeunlimit")} == {"at-1"}
