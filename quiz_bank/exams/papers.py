@@ -7,7 +7,7 @@ publication), for anyone added later (the roster import, a make-up exam), and by
 when they start."""
 import random
 
-from sqlalchemy import delete, exists, func, insert, select, tuple_
+from sqlalchemy import bindparam, delete, exists, func, insert, select, tuple_
 
 from accounts.models import Cadre
 from core.domain_errors import Conflict
@@ -106,11 +106,15 @@ def ready_count(exam: Exam) -> int:
     return db.session.scalar(select(func.count()).where(ExamPaper.exam_id == exam.id))
 
 
-def take(exam: Exam, cadre_id: int) -> list[list]:
+_TAKE = (
+    delete(ExamPaper.__table__)
+    .where(ExamPaper.__table__.c.exam_id == bindparam("exam_id"), ExamPaper.__table__.c.cadre_id == bindparam("cadre_id"))
+    .returning(ExamPaper.__table__.c["items"])
+)
+
+
+def take(exam_id: int, cadre_id: int) -> list[list]:
     """The cadre's ready paper, taken (it becomes their attempt's), or one drawn now."""
-    papers = ExamPaper.__table__
-    # One statement takes it: of two taps at once, only one gets it.
-    items = db.session.execute(
-        delete(papers).where(papers.c.exam_id == exam.id, papers.c.cadre_id == cadre_id).returning(papers.c["items"])
-    ).scalar()
-    return items if items is not None else draw_items(exam)[0]
+    # One statement (built once) takes it: of two taps at once, only one gets it.
+    items = db.session.execute(_TAKE, {"exam_id": exam_id, "cadre_id": cadre_id}).scalar()
+    return items if items is not None else draw_items(db.session.get(Exam, exam_id))[0]
