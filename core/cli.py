@@ -193,11 +193,15 @@ def register(app) -> None:
             click.echo(problem)
         if run.unconfigured:
             click.echo("未在 WECHAT_TEMPLATES 配置模板，不发送：" + "、".join(f"{REASONS[n].label}（{n}）" for n in run.unconfigured))
-        click.echo(f"已发送订阅消息 {run.sent} 条，失败 {len(run.failures)} 条。")
+        click.echo(f"已发送订阅消息 {run.sent} 条，失败 {len(run.failures)} 条，未收到微信答复 {len(run.unknown)} 条。")
         for failure in run.failures:
             click.echo(f"  {failure}")
         if run.failures:
             click.echo(f"失败的提醒在之后运行时重试，最多重试 {app.config['REMINDER_RETRIES']} 次。")
+        for unknown in run.unknown:
+            click.echo(f"  {unknown}")
+        if run.unknown:
+            click.echo("未收到答复的提醒可能已经送达：为免重复发送，不再重试。")
 
     points = click.Group("points", help="The points books.")
     app.cli.add_command(points)

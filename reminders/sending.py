@@ -45,7 +45,8 @@ class Run:
     problems: list[str] = field(default_factory=list)
     unconfigured: list[str] = field(default_factory=list)
     sent: int = 0
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # not delivered: tried again by a later run
+    unknown: list[str] = field(default_factory=list)  # maybe delivered (no answer): never sent again
 
 
 def send_due(now: datetime | None = None) -> Run:
@@ -67,9 +68,8 @@ def send_due(now: datetime | None = None) -> Run:
                 run.sent += 1
                 continue
             answer = error.errmsg if error.errcode is None else f"错误码 {error.errcode}，{error.errmsg}"
-            if isinstance(error, wechat.WeChatNoAnswer):
-                answer += "；为免重复，不再重试"
-            run.failures.append(f"{REASONS[name].label}（用户 {due.user_id}，编号 {due.subject_id}）：{answer}")
+            line = f"{REASONS[name].label}（用户 {due.user_id}，编号 {due.subject_id}）：{answer}"
+            (run.unknown if isinstance(error, wechat.WeChatNoAnswer) else run.failures).append(line)
     return run
 
 

@@ -145,7 +145,8 @@ def test_a_send_wechat_does_not_answer_in_time_is_never_sent_again(app, make, we
     wechat.send_delay = app.config["WECHAT_TIMEOUT"] + 0.5  # WeChat took it, but answers too late
 
     output = send()
-    assert "失败 1 条" in output and "ReadTimeout" in output and "可能已送达" in output and "不再重试" in output
+    assert "失败 0 条，未收到微信答复 1 条" in output and "ReadTimeout" in output and "可能已送达" in output and "不再重试" in output
+    assert "之后运行时重试" not in output
     unknown = reminder(user, "exam_open", exam.id)
     assert (unknown.status, unknown.failures, unknown.sent_at) == ("sending", 0, None)  # outcome unknown
     assert "可能已送达" in unknown.errmsg
