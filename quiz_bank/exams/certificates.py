@@ -1,5 +1,6 @@
 """Certificates for passed attempts: a PDF in Chinese with a serial number that the
-admin panel can look up."""
+admin panel can look up. A certificate is issued by a write of its own (`issue`,
+`issue_many`); reading or rendering one never issues it."""
 import hashlib
 import io
 import os
@@ -21,25 +22,50 @@ from quiz_bank.exams.models import EXAM_KIND_LABELS, Certificate, ExamAttempt
 SERIAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-@writes
-def issue(attempt: ExamAttempt) -> Certificate:
-    """The attempt's certificate, made the first time it is asked for."""
+def check_passed(attempt: ExamAttempt) -> None:
+    """Only a passed, handed-in attempt has a certificate."""
     if attempt.status == "in_progress" or not attempt.passed:
         raise Conflict("本次考试未通过（或尚未交卷），没有合格证书。", code="not_passed")
-    cert = db.session.scalar(select(Certificate).where(Certificate.attempt_id == attempt.id))
-    if cert is not None:
-        return cert
+
+
+def of(attempt: ExamAttempt) -> Certificate | None:
+    """The attempt's certificate if it has been issued: reading never issues one."""
+    return db.session.scalar(select(Certificate).where(Certificate.attempt_id == attempt.id))
+
+
+def _new(attempt: ExamAttempt) -> Certificate:
+    check_passed(attempt)
     year = to_local(attempt.submitted_at).year
     suffix = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(6))
     cert = Certificate(serial=f"PF{year}-{attempt.exam_id:04d}-{attempt.id:06d}-{suffix}", attempt_id=attempt.id, issued_at=utcnow())
     db.session.add(cert)
+    return cert
+
+
+@writes
+def issue(attempt: ExamAttempt) -> Certificate:
+    """The attempt's certificate, made if it has none yet."""
+    cert = of(attempt)
+    if cert is not None:
+        return cert
+    cert = _new(attempt)
     try:
         db.session.flush()
     except IntegrityError:
         # Asked for twice at once: the other request made it.
         db.session.rollback()
-        cert = db.session.scalar(select(Certificate).where(Certificate.attempt_id == attempt.id))
+        cert = of(attempt)
     return cert
+
+
+def issue_many(attempts: Iterable[ExamAttempt]) -> list[Certificate]:
+    """Certificates for those of `attempts` that have none, inside the caller's unit of
+    work (which rolls back whole if another request issues one of them at the same time)."""
+    attempts = list(attempts)
+    held = set(db.session.scalars(select(Certificate.attempt_id).where(Certificate.attempt_id.in_([a.id for a in attempts]))))
+    made = [_new(a) for a in attempts if a.id not in held]
+    db.session.flush()
+    return made
 
 
 def verify(serial: str) -> Certificate | None:
@@ -189,5 +215,6 @@ def _draw(pdf, cert: Certificate) -> None:
 
 
 def certificate_pdf(attempt: ExamAttempt) -> tuple[Certificate, bytes]:
+    """The mini-program's: a cadre's own certificate, issued the first time they ask for it."""
     cert = issue(attempt)
     return cert, render(cert)

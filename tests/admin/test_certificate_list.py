@@ -1,12 +1,15 @@
 """合格证书 in the panel: an exam's certificate holders listed (holder, unit, score,
-serial, dates), each certificate downloadable, and all of them in one PDF to print."""
+serial, dates), each issued certificate downloadable, and the issued ones in one PDF to
+print. Opening never issues: an admin issues with a POST, one holder's or all of them."""
 import re
 from datetime import timedelta
 from io import BytesIO
 
+import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from accounts.models import AuditLog
 from core.extensions import db
 from core.timeutil import utcnow
 from quiz_bank.exams.models import Certificate, ExamAttempt
@@ -47,6 +50,11 @@ def _town(make, exam_title="2026年度领导干部学法用法考试"):
     return exam, attempts
 
 
+def _certificates() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Certificate))
+
+
 def _holders(html: str) -> list[tuple[str, str, str, str]]:
     rows = re.findall(r'<tr data-attempt-id="\d+">(.*?)</tr>', html, re.S)
     cell = lambda row, name: re.sub(r"<[^>]+>", "", re.search(rf'class="[^"]*col-{name}[^"]*">(.*?)</td>', row, re.S).group(1)).strip()
@@ -65,41 +73,88 @@ def test_an_exams_holders_are_listed_by_unit_with_score_and_serial(panel, make):
     assert _holders(page) == [("李四", "司法所", "60 / 100", "未签发"), ("张三丰", "民政办", "95 / 100", "未签发"),
                               ("赵敏", "民政办", "88 / 100", "未签发")]
     assert "王小明" not in page and f'data-attempt-id="{attempts["张三丰-1"].id}"' not in page
-    assert f"/admin/exam-certificates/{exam.id}/certificates.pdf" in page
+    # Nothing issued: nothing to download or print yet, and a reviewer issues nothing.
+    assert '<strong id="issued-count">0</strong>' in page and "由管理员签发后才能下载和打印" in page
+    assert "certificates.pdf" not in page and "certificate-download" not in page and "/issue" not in page
 
 
-def test_one_certificate_downloads_issued_once_and_then_listed_with_its_serial(panel, make):
+def test_an_admin_issues_one_certificate_and_every_role_downloads_it(panel, make):
     exam, attempts = _town(make)
-    login(panel, make.admin("editor"))
     best = attempts["张三丰-2"]
-    r = panel.get(f"/admin/exam-certificates/{exam.id}/{best.id}.pdf")
-    assert r.status_code == 200 and r.mimetype == "application/pdf"
-    serial = db.session.scalar(select(Certificate.serial).where(Certificate.attempt_id == best.id))
-    assert "attachment" in r.headers["Content-Disposition"] and serial in r.headers["Content-Disposition"]
-    [text] = _pages(r.get_data())
-    assert "张三丰" in text and "民政办" in text and serial in text and "成绩95分" in text
-
-    # Again: the same certificate, not a second one.
-    again = panel.get(f"/admin/exam-certificates/{exam.id}/{best.id}.pdf")
-    assert serial in _pages(again.get_data())[0]
-    assert db.session.scalars(select(Certificate.serial)).all() == [serial]
+    admin = make.admin("admin", username="考试科小周")
+    login(panel, admin)
     page = panel.get(f"/admin/exam-certificates/{exam.id}/").get_data(as_text=True)
-    assert ("张三丰", "民政办", "95 / 100", serial) in _holders(page)
+    assert f"/admin/exam-certificates/{exam.id}/{best.id}/issue" in page and 'id="issue-all"' in page
+    r = panel.post(f"/admin/exam-certificates/{exam.id}/{best.id}/issue", follow_redirects=True)
+    serial = db.session.scalar(select(Certificate.serial).where(Certificate.attempt_id == best.id))
+    assert r.status_code == 200 and f"已签发张三丰的合格证书（{serial}）" in r.get_data(as_text=True)
+    assert db.session.execute(select(AuditLog.action, AuditLog.entity, AuditLog.summary).where(AuditLog.admin_id == admin.id)
+                              .where(AuditLog.entity == "certificate")).all() == [("create", "certificate", f"签发张三丰的合格证书（{serial}）")]
+    # Issued once: asked again, the same certificate.
+    assert "已签发" in panel.post(f"/admin/exam-certificates/{exam.id}/{best.id}/issue", follow_redirects=True).get_data(as_text=True)
+    assert db.session.scalars(select(Certificate.serial)).all() == [serial]
 
-    # A failed attempt, or one of another exam, has none.
+    for role in ("admin", "editor", "reviewer"):
+        login(panel, make.admin(role))
+        r = panel.get(f"/admin/exam-certificates/{exam.id}/{best.id}.pdf")
+        assert r.status_code == 200 and r.mimetype == "application/pdf"
+        assert "attachment" in r.headers["Content-Disposition"] and serial in r.headers["Content-Disposition"]
+        [text] = _pages(r.get_data())
+        assert "张三丰" in text and "民政办" in text and serial in text and "成绩95分" in text
+        page = panel.get(f"/admin/exam-certificates/{exam.id}/").get_data(as_text=True)
+        assert ("张三丰", "民政办", "95 / 100", serial) in _holders(page)
+        assert f"/admin/exam-certificates/{exam.id}/{best.id}.pdf" in page
+    assert db.session.scalars(select(Certificate.serial)).all() == [serial]
+
+    # A failed attempt, or one of another exam, has none; a holder's worse attempt is not issued.
     assert panel.get(f"/admin/exam-certificates/{exam.id}/{attempts['王小明'].id}.pdf").status_code == 409
     other = make.exam()
     assert panel.get(f"/admin/exam-certificates/{other.id}/{best.id}.pdf").status_code == 404
+    login(panel, admin)
+    worse = panel.post(f"/admin/exam-certificates/{exam.id}/{attempts['张三丰-1'].id}/issue", follow_redirects=True)
+    assert "按每人最好一次合格的成绩签发" in worse.get_data(as_text=True) and _certificates() == 1
+    assert panel.post(f"/admin/exam-certificates/{other.id}/{best.id}/issue").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["admin", "editor", "reviewer"])
+def test_opening_or_printing_certificates_not_yet_issued_issues_none(panel, make, role):
+    exam, attempts = _town(make)
+    login(panel, make.admin(role))
+    r = panel.get(f"/admin/exam-certificates/{exam.id}/{attempts['张三丰-2'].id}.pdf", follow_redirects=True)
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert "张三丰的合格证书尚未签发，签发后才能下载。" in r.get_data(as_text=True)
+    r = panel.get(f"/admin/exam-certificates/{exam.id}/certificates.pdf", follow_redirects=True)
+    assert "本场考试的合格证书还没有签发，没有证书可打印。" in r.get_data(as_text=True)
+    assert _certificates() == 0
+
+
+@pytest.mark.parametrize("role", ["editor", "reviewer"])
+def test_only_admins_issue(panel, make, role):
+    exam, attempts = _town(make)
+    login(panel, make.admin(role))
+    page = panel.get(f"/admin/exam-certificates/{exam.id}/").get_data(as_text=True)
+    assert "签发证书" not in page and 'id="issue-all"' not in page
+    assert panel.post(f"/admin/exam-certificates/{exam.id}/{attempts['李四'].id}/issue").status_code == 403
+    assert panel.post(f"/admin/exam-certificates/{exam.id}/issue").status_code == 403
+    assert _certificates() == 0
 
 
 def test_all_certificates_print_as_one_pdf_a_page_each_in_list_order(panel, make):
     exam, attempts = _town(make)
-    login(panel, make.admin("admin"))
-    # 赵敏 already has hers (from the mini-program): it is reprinted, not issued anew.
-    held = panel.get(f"/admin/exam-certificates/{exam.id}/{attempts['赵敏'].id}.pdf")
-    assert held.status_code == 200
+    admin = make.admin("admin")
+    login(panel, admin)
+    # 赵敏 already has hers: it is printed as it is, not issued anew.
+    panel.post(f"/admin/exam-certificates/{exam.id}/{attempts['赵敏'].id}/issue")
     zhao_serial = db.session.scalar(select(Certificate.serial).where(Certificate.attempt_id == attempts["赵敏"].id))
+    # Only what is issued prints.
+    assert len(_pages(panel.get(f"/admin/exam-certificates/{exam.id}/certificates.pdf").get_data())) == 1
 
+    r = panel.post(f"/admin/exam-certificates/{exam.id}/issue", follow_redirects=True)
+    assert "已签发 2 份合格证书。" in r.get_data(as_text=True)
+    assert db.session.scalars(select(AuditLog.summary).where(AuditLog.admin_id == admin.id, AuditLog.action == "create")).all()[1:] == [
+        f"签发考试“{exam.title}”的合格证书 2 份"]
+    assert "都已签发" in panel.post(f"/admin/exam-certificates/{exam.id}/issue", follow_redirects=True).get_data(as_text=True)
+    login(panel, make.admin("reviewer"))
     r = panel.get(f"/admin/exam-certificates/{exam.id}/certificates.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     pages = _pages(r.get_data())
@@ -140,14 +195,16 @@ def test_the_list_pages_fifty_holders_at_a_time(panel, make):
 
 
 def test_statements_for_the_list_and_the_combined_pdf_do_not_grow_with_holders(panel, make, count_queries):
-    login(panel, make.admin("reviewer"))
+    admin, reviewer = make.admin("admin"), make.admin("reviewer")
 
     def measure(size: int) -> dict:
         exam = make.exam(pass_score=60)
         unit = make.org_unit(kind="department")
         for i in range(size):
             _attempt(exam, make.cadre(make.user(), org_unit=unit), 80)
-        panel.get(f"/admin/exam-certificates/{exam.id}/certificates.pdf")  # issued: what is left is reading
+        login(panel, admin)
+        panel.post(f"/admin/exam-certificates/{exam.id}/issue")
+        login(panel, reviewer)
         counts = {}
         for name, path in [("list", f"/admin/exam-certificates/{exam.id}/"), ("pdf", f"/admin/exam-certificates/{exam.id}/certificates.pdf")]:
             db.session.expire_all()

@@ -32,7 +32,7 @@ from core.extensions import db
 from core.timeutil import local_today, utcnow
 from points import rewards
 from points.models import Redemption, Reward
-from quiz_bank.exams.models import Exam
+from quiz_bank.exams.models import Certificate, Exam, ExamAttempt
 from quiz_bank.formats import tabular
 from quiz_bank.models import Category, Question, QuestionImport
 from reports.models import PublicityTask
@@ -109,6 +109,10 @@ def _photo_upload(w):
     return {"file": (io.BytesIO(image_bytes("JPEG")), "现场.jpg"), "caption": "表格中上传"}
 
 
+def _issued(w) -> bool:
+    return db.session.scalar(select(Certificate.id).where(Certificate.attempt_id == w["passed"])) is not None
+
+
 def _photos_of(w) -> int:
     return len(db.session.scalars(select(EventPhoto.id).where(EventPhoto.event_id == w["event"])).all())
 
@@ -180,9 +184,13 @@ SCREENS = (
            reads=(GET("/admin/exam-results/"), GET("/admin/exam-results/{exam}/"), GET("/admin/exam-results/{exam}/export.xlsx")),
            writes=(POST("/admin/exam-results/{exam}/makeup", done=lambda w: _exists(Exam, makeup_of_id=w["exam"])(w)),)),
     Screen("证书查验", "certificates", ALL_VIEW, reads=(GET("/admin/certificates/?serial=PF-0000"),)),
-    Screen("合格证书", "exam_certificates", ALL_VIEW,
+    # Opening and printing only read (nothing issued yet: back to the list); issuing is the admin's.
+    Screen("合格证书", "exam_certificates", _access(EDIT, VIEW, VIEW),
            reads=(GET("/admin/exam-certificates/"), GET("/admin/exam-certificates/{exam}/"),
-                  GET("/admin/exam-certificates/{exam}/certificates.pdf", ok=302))),  # nobody passed: back to the list
+                  GET("/admin/exam-certificates/{exam}/{passed}.pdf", ok=302),
+                  GET("/admin/exam-certificates/{exam}/certificates.pdf", ok=302)),
+           writes=(POST("/admin/exam-certificates/{exam}/{passed}/issue", done=_issued),
+                   POST("/admin/exam-certificates/{exam}/issue", done=_issued))),
     Screen("干部名册", "cadres", _access(EDIT, VIEW, VIEW),
            reads=(GET("/admin/cadres/"), GET("/admin/cadres/details/?id={cadre}"), GET("/admin/cadres/?search={cadre_name}")),
            writes=(GET("/admin/cadres/new/"), GET("/admin/cadres/edit/?id={cadre}"),
@@ -256,12 +264,18 @@ def world(make):
     exam = make.exam(opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(days=1))
     unbound = make.cadre(org_unit=unit)
     bound = make.cadre(make.user(), org_unit=unit)
+    sat = exam.closes_at - timedelta(hours=2)
+    passed = ExamAttempt(exam_id=exam.id, user_id=bound.user_id, cadre_id=bound.id, number=1, status="submitted", started_at=sat,
+                         deadline=sat + timedelta(hours=1), submitted_at=sat, score=90, passed=True, total_score=100,
+                         pass_score=exam.pass_score, paper=[])
+    db.session.add(passed)
+    db.session.flush()
     redemption = rewards.redeem(make.rich_user(100).id, make.reward(cost=20, name="普法帆布袋").id)
     return {
         "unit": unit.id, "category": category.id, "question": question.id, "event": event.id, "photo": photo.id,
         "pending": pending.id, "import": record.id, "recheck": recheck.id,
         "statute": statute_version.statute_id, "statute_version": statute_version.id,
-        "exam": exam.id, "cadre": unbound.id, "cadre_name": unbound.name, "binding_code": unbound.binding_code,
+        "exam": exam.id, "passed": passed.id, "cadre": unbound.id, "cadre_name": unbound.name, "binding_code": unbound.binding_code,
         "reward": redemption.reward_id, "redemption": redemption.id, "resident": redemption.user_id, "year": local_today().year,
         "staff": make.admin("reviewer").id,
         "secrets": {unbound.binding_code, bound.binding_code, redemption.pickup_code},
