@@ -116,5 +116,5 @@ _TAKE = (
 def take(exam_id: int, cadre_id: int) -> list[list]:
     """The cadre's ready paper, taken (it becomes their attempt's), or one drawn now."""
     # One statement (built once) takes it: of two taps at once, only one gets it.
-    items = db.session.execute(_TAKE, {"exam_id": exam_id, "cadre_id": cadre_id}).scalar()
+    items = db.session.connection().execute(_TAKE, {"exam_id": exam_id, "cadre_id": cadre_id}).scalar()
     return items if items is not None else draw_items(db.session.get(Exam, exam_id))[0]
