@@ -17,7 +17,6 @@ from admin.auth import StaffView
 from admin.tenancy import chosen_town, picker
 from admin.views import SecureModelView
 from core import xlsx
-from core.extensions import db
 from core.timeutil import local_today, utcnow
 from reports import duties, snapshots
 from reports.annual_report import annual_report_docx
@@ -25,9 +24,9 @@ from reports.annual_report import annual_report_docx
 
 class PublicityTaskForm(FlaskForm):
     year = IntegerField("年度", default=lambda: local_today().year, validators=[NumberRange(2000, 2100, "请填写正确的年度")])
-    org_unit = QuerySelectField("单位", query_factory=lambda: db.session.scalars(
-        select(OrgUnit).where(OrgUnit.kind != "town").order_by(OrgUnit.kind, OrgUnit.name)).all(),
-        validators=[DataRequired("请选择单位")])
+    # A statement, kept to the viewer's town in SQL (admin.tenancy.keep_choices_in_town).
+    org_unit = QuerySelectField("单位", query_factory=lambda: select(OrgUnit).where(OrgUnit.kind != "town").order_by(OrgUnit.kind, OrgUnit.name),
+                                validators=[DataRequired("请选择单位")])
     events = IntegerField("开展普法活动（场）", default=0, validators=[NumberRange(0, 1000, "请填写 0 到 1000")])
     event_kinds = SelectMultipleField("计入的活动类型", choices=list(EVENT_KIND_LABELS.items()),
                                       description="不选则任何类型的活动都计入")

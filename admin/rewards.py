@@ -6,6 +6,7 @@ from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 from wtforms import FileField
 from wtforms.validators import NumberRange, Optional
 
@@ -57,7 +58,9 @@ class RewardView(LocalTimesMixin, SecureModelView):
     form_extra_fields = {"image_file": FileField("图片", description="JPEG、PNG 或 WebP，不超过 10 MB；不选则保留原图")}
     form_choices = {"limit_period": list(LIMIT_PERIOD_LABELS.items())}
     form_args = {
-        "town": {"query_factory": tenancy.towns, "allow_blank": True, "blank_text": f"{tenancy.DISTRICT}（各镇居民都可兑换）",
+        # A statement, kept to the viewer's town in SQL (admin.tenancy.keep_choices_in_town).
+        "town": {"query_factory": lambda: select(OrgUnit).where(OrgUnit.kind == "town").order_by(OrgUnit.name, OrgUnit.id),
+                 "allow_blank": True, "blank_text": f"{tenancy.DISTRICT}（各镇居民都可兑换）",
                  "description": "哪个镇的居民可以兑换、在哪个镇领取；镇级账号新建的奖品属于本镇"},
         "cost": {"validators": [NumberRange(1, 100_000, "所需积分须为正数")]},
         "stock": {"validators": [NumberRange(0, 1_000_000, "库存不能为负数")]},

@@ -3,6 +3,8 @@ shows, the town selector of district staff, and the model views' scope, applied 
 place (admin.views.SecureModelView) to every list, page, form, export and action."""
 from flask import abort, request
 from flask_login import current_user
+from sqlalchemy import Select
+from sqlalchemy.orm import Query
 
 from accounts import tenancy
 from accounts.models import Cadre, OrgUnit
@@ -50,15 +52,6 @@ def get_or_404(model, ident):
     return obj
 
 
-def in_town(obj, town_id: int) -> bool:
-    """A unit or a cadre of `town_id`, for the pick lists of the panel's forms."""
-    if isinstance(obj, OrgUnit):
-        return obj.town_id == town_id
-    if isinstance(obj, Cadre):
-        return obj.org_unit is not None and obj.org_unit.town_id == town_id
-    return True
-
-
 def _with_town(obj, names: dict[int, str]) -> str:
     """A unit or a cadre as district staff pick it: every town has its 司法所."""
     if isinstance(obj, OrgUnit) and obj.kind != "town":
@@ -68,21 +61,31 @@ def _with_town(obj, names: dict[int, str]) -> str:
     return str(obj)
 
 
+def _scoped(factory, town_id: int | None):
+    """A pick list's query_factory kept to `town_id` in SQL: the factory gives a statement
+    (Flask-Admin's own give a Query), and the town's condition goes into it. A plain list
+    is accepted only of rows every town shares (the question bank's laws)."""
+    def choices():
+        found = factory()
+        if isinstance(found, (Select, Query)):
+            found = tenancy.scope(found, found.column_descriptions[0]["entity"], town_id)
+            return db.session.scalars(found).all() if isinstance(found, Select) else found.all()
+        if any(tenancy.has_town(type(row)) for row in found[:1]):
+            raise TypeError("a pick list of a town's rows must come as a statement, to be kept to the town in SQL")
+        return found
+    return choices
+
+
 def keep_choices_in_town(form) -> None:
-    """Narrow the form's pick lists of units and cadres to the viewer's town: what is not
-    offered cannot be chosen (the field refuses any other id). District staff, where
-    there are several towns, see each unit with its town."""
+    """Narrow the form's pick lists to the viewer's town (accounts.tenancy's scope, in the
+    statement): what is not offered cannot be chosen (the field refuses any other id).
+    District staff, where there are several towns, see each unit with its town."""
     from flask_admin.contrib.sqla.fields import QuerySelectField
 
     town_id = viewer_town()
-    if town_id is None:
-        names = {t.id: t.name for t in tenancy.towns()}
-        if len(names) > 1:
-            for field in form:
-                if isinstance(field, QuerySelectField):
-                    field.get_label = lambda obj, names=names: _with_town(obj, names)
-        return
+    names = {t.id: t.name for t in tenancy.towns()} if town_id is None else {}
     for field in form:
         if isinstance(field, QuerySelectField):  # the multiple-choice field is one too
-            everything = field.query_factory
-            field.query, field.query_factory = None, (lambda f=everything: [o for o in f() if in_town(o, town_id)])
+            field.query, field.query_factory = None, _scoped(field.query_factory, town_id)
+            if len(names) > 1:
+                field.get_label = lambda obj, names=names: _with_town(obj, names)

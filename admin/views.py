@@ -188,14 +188,21 @@ class SecureModelView(StaffOnly, ModelView):
 
 
 class TownAjaxLoader(QueryAjaxModelLoader):
-    """An ajax pick list (an exam's cadres) offering a town's staff only their town's rows."""
+    """An ajax pick list (an exam's cadres) offering a town's staff only their town's rows:
+    the look-up and each posted id are read through the town's scope, in SQL."""
 
     def get_query(self):
         return tenancy.scope(super().get_query(), self.model, viewer_town())
 
     def get_one(self, pk):
-        found = super().get_one(pk)
-        return found if found is not None and tenancy.belongs(found, viewer_town()) else None
+        if viewer_town() is None:
+            return super().get_one(pk)
+        try:
+            pk = int(pk)  # posted as text; the ids of the panel's models are integers
+        except (TypeError, ValueError):
+            return None
+        with db.session.no_autoflush:  # as Flask-Admin's: a form being filled in is not flushed
+            return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
 
 
 class LocalTimesMixin:
