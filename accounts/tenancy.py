@@ -50,6 +50,7 @@ from sqlalchemy.orm import aliased
 
 from accounts.models import AdminUser, AuditLog, Cadre, OrgUnit, User
 from core.extensions import db
+from core.sql import in_ids
 
 DISTRICT = "全区"
 # The tables whose rows belong to a town (`condition` knows each one).
@@ -192,7 +193,7 @@ def person_town(user: User) -> int | None:
 
 def people_of(town_id: int, unit_column):
     """SQL on a person's unit column: in `town_id`, or no unit while it is the only town."""
-    return or_(unit_column.in_(units_of(town_id)), unit_column.is_(None) & only_town(town_id))
+    return or_(in_ids(unit_column, units_of(town_id)), unit_column.is_(None) & only_town(town_id))
 
 
 def _town_of_person(user_id: int):

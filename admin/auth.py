@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from accounts import admins, audit
+from accounts import admins, audit, tenancy
 from accounts.models import ADMIN_ROLE_LABELS, AdminUser, User
 from core.errors import ApiError
 from core.extensions import db
@@ -17,7 +17,6 @@ from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
 from core.transactions import writing
 from quiz_bank.models import Question, Quiz
 from reports import dashboard, snapshots
-from reports.figures import people_in
 
 
 def load_admin(session_id: str):
@@ -96,11 +95,13 @@ class DashboardView(AdminIndexView):
         now, town = utcnow(), chosen_town()
         today = local_today(now)
         since = local_midnight_utc(today)
+        today_quizzes = select(func.count()).select_from(Quiz).where(Quiz.started_at >= since)
+        if town is not None:  # from today's quizzes to their people, not from the town's people to their quizzes
+            today_quizzes = today_quizzes.join(User, User.id == Quiz.user_id).where(tenancy.condition(User, town))
         stats = {
             "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
-            "注册用户": db.session.scalar(select(func.count()).select_from(User).where(people_in(town, User.id))),
-            "今日答题次数": db.session.scalar(select(func.count()).select_from(Quiz).where(
-                Quiz.started_at >= since, people_in(town, Quiz.user_id))),
+            "注册用户": db.session.scalar(tenancy.scope(select(func.count()).select_from(User), User, town)),
+            "今日答题次数": db.session.scalar(today_quizzes),
         }
         towns = picker()
         year = snapshots.year_of(today.year, town, with_towns=towns["district"] and town is None)

@@ -135,6 +135,8 @@ class Quiz(db.Model):
         UniqueConstraint("user_id", "daily_date", name="uq_quiz_user_daily"),
         UniqueConstraint("user_id", "event_id", name="uq_quiz_user_event"),
         Index("ix_quiz_user_started", "user_id", "id"),
+        # The day's quizzes (the panel's home page).
+        Index("ix_quiz_started", "started_at"),
         CheckConstraint(f"mode IN {QUIZ_MODES}", name="mode"),
         CheckConstraint(f"status IN {QUIZ_STATUSES}", name="status"),
     )

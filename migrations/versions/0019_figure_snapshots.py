@@ -1,4 +1,4 @@
-"""The year's figures as last counted (reports.snapshots); a question's answers found by the question
+"""The year's figures as last counted (reports.snapshots); a question's answers found by the question; the day's quizzes
 
 Revision ID: 0019
 Revises: 0018
@@ -32,8 +32,11 @@ def upgrade():
     # An event's learning gain reads its law's answers in a window (reports.learning_gain).
     op.create_index('ix_quiz_item_question_answered', 'quiz_item', ['question_id', 'answered_at'],
                     postgresql_include=['quiz_id', 'correct'])
+    # The day's quizzes on the panel's home page.
+    op.create_index('ix_quiz_started', 'quiz', ['started_at'])
 
 
 def downgrade():
+    op.drop_index('ix_quiz_started', table_name='quiz')
     op.drop_index('ix_quiz_item_question_answered', table_name='quiz_item')
     op.drop_table('figure_snapshot')
