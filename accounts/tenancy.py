@@ -4,8 +4,9 @@ see and export only their town, and district staff see every town, with figures 
 The rules, in one place:
 - Org units: every unit belongs to a town (OrgUnit.town_id, a town's own id for the town).
   It is set when the unit is saved (accounts.models._set_town): a unit takes its parent's
-  town; a unit given no parent is put under the only town, and refused when there are
-  several (or none). The migration towns_are_tenants filled it in the same way.
+  town, and a unit moved to another town takes its whole subtree with it (a move under
+  itself or one of its sub-units is refused); a unit given no parent is put under the only
+  town, and refused when there are several (or none). The migration towns_are_tenants filled it in the same way.
 - Staff: AdminUser.town_id None is district staff (区级), who see every town and may pick
   one (the town selector); set, the account is that town's staff and sees only its town
   whatever it asks for. A town's admin creates and edits only accounts of its own town and
