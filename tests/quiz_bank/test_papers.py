@@ -141,6 +141,22 @@ def test_a_question_on_a_paper_in_progress_is_never_rewritten_even_unanswered(ma
     assert shown["id"] == qid and not shown["stem"].endswith("（改）")
 
 
+def test_the_paper_shows_the_options_as_stored_when_shown(make):
+    # The view remembers decoded options by their stored text: a change is shown at once.
+    from quiz_bank.models import Question
+
+    user = make.user()
+    make.cadre(user)
+    exam = make.exam()
+    attempt, _ = attempts.start_attempt(user.id, exam.id)
+    before = attempts.view(attempt).questions[0]
+    question = db.session.get(Question, before["id"])
+    question.options = [{"key": o["key"], "text": o["text"] + "（新）"} for o in question.options]
+    db.session.commit()
+    after = attempts.view(attempt).questions[0]
+    assert [(o["key"], o["text"]) for o in after["options"]] == [(o["key"], o["text"] + "（新）") for o in before["options"]]
+
+
 def test_grading_writes_every_question_of_the_paper_answered_or_not(make):
     from quiz_bank.exams.models import AttemptItem
 
