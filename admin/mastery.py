@@ -1,6 +1,9 @@
 """居民 → 掌握程度: how well each village knows each law (learning.mastery.by_village) over
 a year or a chosen period, as a heat map beside the same numbers in a table, the laws each
-village most needs taught, and a workbook. Counts by village only: no one's name."""
+village most needs taught, and a workbook. Counts by village only: no one's name.
+
+District staff looking at the whole district of several towns see its towns instead
+(learning.mastery.of_scope decides), each linking to that town's villages."""
 import io
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +21,10 @@ from reports.figures import year_bounds
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_YEARS = 5  # a chosen period spans at most this many years
-SUGGESTED = 3  # villages named in the suggestion for the next event
+SUGGESTED = 3  # villages (or towns) named in the suggestion for the next event
+# How the page and the workbook name a row: a town in the district's view of its towns, else a village.
+WORDS = {True: {"unit": "镇", "each": "各镇", "own": "本镇", "sheet": "各镇知晓度"},
+         False: {"unit": "村（社区）", "each": "各村（社区）", "own": "本村", "sheet": "各村知晓度"}}
 
 
 class BadPeriod(ValueError):
@@ -67,11 +73,13 @@ def _pct(share: float | None) -> float | None:
 
 
 def _table(data: dict) -> dict:
-    """by_village's result as the page and the workbook show it: every cell in law order
-    (未学 where no one met the law), each village's mean 知晓度, and the suggestion."""
+    """by_village's (or by_town's) result as the page and the workbook show it: every cell
+    in law order (未学 where no one met the law), each row's mean 知晓度, and the suggestion."""
     laws = data["laws"]
+    towns = "towns" in data
+    units = data["towns" if towns else "villages"]
     rows = []
-    for v in data["villages"]:
+    for v in units:
         cells = []
         for law in laws:
             c = v["cells"].get(law.id)
@@ -81,18 +89,19 @@ def _table(data: dict) -> dict:
         mean = sum(c["score"] for c in v["cells"].values()) / len(laws) if laws else 0.0
         rows.append({"unit_id": v["unit_id"], "unit": v["unit"], "people": v["people"], "cells": cells,
                      "mean": _pct(mean), "weakest": v["weakest"]})
-    # Only a named village can host an event; the lowest mean 知晓度 first, by name on a tie
-    # (rows come by name). With nothing learned in the period there is nothing to compare.
-    studied = any(v["cells"] for v in data["villages"])
+    # Only a named village (or town) can host an event; the lowest mean 知晓度 first, by name
+    # on a tie (rows come by name). With nothing learned in the period there is nothing to compare.
+    studied = any(v["cells"] for v in units)
     named = sorted((r for r in rows if r["unit_id"] is not None and r["weakest"]), key=lambda r: r["mean"]) if studied else []
     return {"laws": [law.name for law in laws], "rows": rows, "studied": studied, "counted_at": data.get("counted_at"),
+            "towns": towns, "words": WORDS[towns],
             "suggestions": [(r["unit"], r["weakest"][0]) for r in named[:SUGGESTED]]}
 
 
 def _chart(table: dict) -> dict:
-    """What static/mastery-heatmap.js draws: [law index, village index, 知晓度 %, 记忆保持率 %,
-    已学题目比例 %, learners, people, level] per cell."""
-    return {"laws": table["laws"], "villages": [r["unit"] for r in table["rows"]],
+    """What static/mastery-heatmap.js draws: [law index, row (village or town) index, 知晓度 %,
+    记忆保持率 %, 已学题目比例 %, learners, people, level] per cell."""
+    return {"laws": table["laws"], "units": [r["unit"] for r in table["rows"]],
             "cells": [[x, y, c["score"], c["retrievability"], c["met_share"], c["learners"], r["people"], c["level"]]
                       for y, r in enumerate(table["rows"]) for x, c in enumerate(r["cells"])]}
 
@@ -103,16 +112,16 @@ def _levels() -> list[str]:
         f"{mastery.BEGINNER}：学过但未达到以上标准", f"{mastery.NOT_STUDIED}：本期间没有人学过"]
 
 
-def _by_village(period: dict) -> dict:
-    """learning.mastery.by_village of the period: a calendar year as last counted
+def _mastery(period: dict) -> dict:
+    """learning.mastery.of_scope of the period: a calendar year as last counted
     (reports.snapshots; it says when, in `counted_at`), a chosen period counted now."""
     if period["kind"] == "year":
         return snapshots.mastery_of(period["year"], chosen_town())
-    return mastery.by_village(period["start"], period["end"], utcnow(), chosen_town())
+    return mastery.of_scope(period["start"], period["end"], utcnow(), chosen_town())
 
 
 class MasteryView(StaffView):
-    """掌握程度: villages × laws, for a year or a chosen period."""
+    """掌握程度: villages × laws (the district's towns × laws), for a year or a chosen period."""
 
     def _page(self, period: dict | None, table: dict | None, problem: str | None, status: int = 200):
         args = {k: v for k, v in request.args.items() if k in ("year", "from", "to", "town")}
@@ -126,7 +135,7 @@ class MasteryView(StaffView):
             period = _period(request.args)
         except BadPeriod as bad:
             return self._page(None, None, str(bad), 400)
-        return self._page(period, _table(_by_village(period)), None)
+        return self._page(period, _table(_mastery(period)), None)
 
     @expose("/export.xlsx")
     def export(self):
@@ -136,13 +145,14 @@ class MasteryView(StaffView):
             return self._page(None, None, str(bad), 400)
         from openpyxl import Workbook
 
-        table = _table(_by_village(period))
+        table = _table(_mastery(period))
+        words = table["words"]
         book = Workbook()
-        ws = xlsx.sheet(book, "各村知晓度", ["村（社区）", "注册人数", *(f"《{law}》知晓度（%）" for law in table["laws"]),
+        ws = xlsx.sheet(book, words["sheet"], [words["unit"], "注册人数", *(f"《{law}》知晓度（%）" for law in table["laws"]),
                                              "平均知晓度（%）", "最需要普法的法律"], [20, 10, *(16 for _ in table["laws"]), 14, 40], first=True)
         for r in table["rows"]:
             ws.append([r["unit"], r["people"], *(c["score"] for c in r["cells"]), r["mean"], "、".join(f"《{n}》" for n in r["weakest"])])
-        detail = xlsx.sheet(book, "明细", ["村（社区）", "法律", "掌握程度", "知晓度（%）", "记忆保持率（%）", "已学题目比例（%）",
+        detail = xlsx.sheet(book, "明细", [words["unit"], "法律", "掌握程度", "知晓度（%）", "记忆保持率（%）", "已学题目比例（%）",
                                           "参与人数比例（%）", "参与人数", "注册人数"], [20, 24, 10, 12, 14, 16, 16, 10, 10])
         for r in table["rows"]:
             for c in r["cells"]:
@@ -151,6 +161,6 @@ class MasteryView(StaffView):
         ws.append([])
         if table["suggestions"]:
             ws.append(["下一场活动建议：" + "；".join(f"{unit} 宣讲《{law}》" for unit, law in table["suggestions"])])
-        ws.append([f"{period['title']}各村（社区）法律知晓度，导出于 {local_text(utcnow())}（北京时间）"])
+        ws.append([f"{period['title']}{words['each']}法律知晓度，导出于 {local_text(utcnow())}（北京时间）"])
         name = f"{period['title']}法律掌握程度.xlsx"
         return send_file(io.BytesIO(xlsx.to_bytes(book)), as_attachment=True, download_name=name, mimetype=xlsx.MIME)

@@ -50,19 +50,26 @@ def _books(year: int, now: datetime, town_id: int | None) -> dict:
 
 
 def _mastery(year: int, now: datetime, town_id: int | None) -> dict:
-    from learning.mastery import by_village
+    from learning.mastery import of_scope
 
-    data = by_village(*year_bounds(year), now, town_id)
+    data = of_scope(*year_bounds(year), now, town_id)
     # JSON keeps neither the laws' rows nor integer keys: the laws as id and name, read back by mastery_of.
-    return {"laws": [{"id": c.id, "name": c.name} for c in data["laws"]], "villages": data["villages"]}
+    return {**data, "laws": [{"id": c.id, "name": c.name} for c in data["laws"]]}
 
 
 def mastery_of(year: int, town_id: int | None) -> dict:
-    """learning.mastery.by_village of the calendar year as last counted, in its own shape,
-    with `counted_at`."""
+    """learning.mastery.of_scope of the calendar year as last counted, in its own shape
+    (by_town's or by_village's), with `counted_at`. A district count of the other shape
+    (kept before the district was shown town by town, or before its towns changed) is
+    counted again."""
+    from learning.mastery import shows_towns
+
     kept = counted("mastery", year, town_id)
+    if town_id is None and ("towns" in kept.data) != shows_towns(None):
+        kept = count("mastery", year)
+    rows = "towns" if "towns" in kept.data else "villages"
     return {"laws": [SimpleNamespace(**law) for law in kept.data["laws"]],
-            "villages": [{**v, "cells": {int(k): c for k, c in v["cells"].items()}} for v in kept.data["villages"]],
+            rows: [{**v, "cells": {int(k): c for k, c in v["cells"].items()}} for v in kept.data[rows]],
             "counted_at": kept.counted_at}
 
 

@@ -1,7 +1,8 @@
-/* 掌握程度's heat map (admin/templates/admin/mastery.html): villages down, laws across,
-   each cell's 知晓度 in percent, drawn by the vendored ECharts from the page's JSON block
-   #mastery-data (admin.mastery._chart). A file, not inline script: the panel's CSP allows
-   scripts from the app only. The same numbers are in the table below the map. */
+/* 掌握程度's heat map (admin/templates/admin/mastery.html): villages (or, in the
+   district's view, towns) down, laws across, each cell's 知晓度 in percent, drawn by the
+   vendored ECharts from the page's JSON block #mastery-data (admin.mastery._chart). A
+   file, not inline script: the panel's CSP allows scripts from the app only. The same
+   numbers are in the table below the map. */
 (function () {
   "use strict";
   var source = document.getElementById("mastery-data");
@@ -17,16 +18,16 @@
     });
   }
 
-  // A row per village, tall enough to read; the laws' names run slanted underneath.
-  el.style.height = Math.max(240, 120 + 32 * data.villages.length) + "px";
+  // A row per village (or town), tall enough to read; the laws' names run slanted underneath.
+  el.style.height = Math.max(240, 120 + 32 * data.units.length) + "px";
   var chart = window.echarts.init(el, null, { locale: "ZH", renderer: "canvas" });
   chart.setOption({
     animation: false,
     tooltip: {
       position: "top",
       formatter: function (p) {
-        var c = p.data.cell; // [law, village, score, retrievability, met share, learners, people, level]
-        return esc(data.villages[c[1]]) + " · 《" + esc(data.laws[c[0]]) + "》<br>" +
+        var c = p.data.cell; // [law, row, score, retrievability, met share, learners, people, level]
+        return esc(data.units[c[1]]) + " · 《" + esc(data.laws[c[0]]) + "》<br>" +
           "知晓度 " + pct(c[2]) + "（" + esc(c[7]) + "）<br>" +
           "记忆保持率 " + pct(c[3]) + "<br>" +
           "已学题目比例 " + pct(c[4]) + "<br>" +
@@ -38,7 +39,7 @@
       type: "category", data: data.laws.map(function (n) { return "《" + n + "》"; }), splitArea: { show: true },
       axisLabel: { interval: 0, rotate: data.laws.length > 4 ? 30 : 0, width: 140, overflow: "truncate" }
     },
-    yAxis: { type: "category", data: data.villages, inverse: true, splitArea: { show: true } },
+    yAxis: { type: "category", data: data.units, inverse: true, splitArea: { show: true } },
     visualMap: {
       min: 0, max: 100, dimension: 2, calculable: true, orient: "horizontal", left: "center", bottom: 0,
       text: ["高", "知晓度 低"], inRange: { color: ["#d73027", "#fee08b", "#1a9850"] }

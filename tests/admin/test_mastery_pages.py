@@ -79,7 +79,7 @@ def test_each_village_shows_its_share_known_and_level_and_the_weakest_village_is
     # The heat map's numbers for the static script; no inline script.
     assert "/admin/panel-static/mastery-heatmap.js" in page
     chart = json.loads(re.search(r'<script type="application/json" id="mastery-data">(.*?)</script>', page, re.S).group(1))
-    assert chart["laws"] == ["民法典", "禁毒法"] and chart["villages"] == ["东湖村", "西山村", "未填写"]
+    assert chart["laws"] == ["民法典", "禁毒法"] and chart["units"] == ["东湖村", "西山村", "未填写"]
     assert [0, 0, 67.5, 90.0, 75.0, 2, 2, "掌握"] in chart["cells"] and [0, 1, 0.0, None, 0.0, 0, 3, "未学"] in chart["cells"]
 
 
@@ -160,3 +160,109 @@ def test_the_page_costs_the_same_however_many_people_and_cards(panel, make, coun
         counts.append(len(sql))
     assert counts[0] == counts[1]
     assert page.count('<tr data-unit-id="') == 3 + 1 + 8
+
+
+def district(make) -> dict:
+    """甲镇 (甲一村, 2 people) and 乙镇 (乙村, 2 people), 民法典 with two questions.
+
+    甲镇: one learned both at 90 % → 90 × 100 % × 50 % = 45.0 %, 掌握.
+    乙镇: one learned one at 90 % → 90 × 50 % × 50 % = 22.5 %, 熟悉: the town to visit first."""
+    jia, yi = make.town(name="甲镇"), make.town(name="乙镇")
+    jia1, yi1 = make.org_unit(name="甲一村", town=jia), make.org_unit(name="乙村", town=yi)
+    civil = make.category(name="民法典", sort_order=1)
+    a1, a2 = make.questions(2, civil)
+    p1, q1 = make.user(org_unit_id=jia1.id), make.user(org_unit_id=yi1.id)
+    make.user(org_unit_id=jia1.id), make.user(org_unit_id=yi1.id)
+    card(p1, a1, 10), card(p1, a2, 10), card(q1, a1, 10)
+    db.session.flush()
+    return {"jia": jia, "yi": yi}
+
+
+def _town_row(page: str, town) -> tuple[str, str]:
+    """The town's row: its link, and its cells as text."""
+    match = re.search(rf"<tr data-unit-id=\"{town.id}\"><th scope=\"row\"><a href=\"([^\"]+)\">{town.name}</a></th>(.*?)</tr>",
+                      page, re.S)
+    assert match, f"no row for {town.name}"
+    return match.group(1).replace("&amp;", "&"), re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(2))).strip()
+
+
+def test_district_staff_see_the_towns_each_linking_to_its_villages(panel, make):
+    places = district(make)
+    login(panel, make.admin("reviewer"))
+    page = panel.get(f"/admin/mastery/?{MARCH}").get_data(as_text=True)
+    assert "<h4>各镇法律掌握程度" in page and "<th>镇</th>" in page
+    link, cells = _town_row(page, places["jia"])
+    assert cells == "2 45.0% 掌握 45.0% 《民法典》"
+    assert _town_row(page, places["yi"])[1] == "2 22.5% 熟悉 22.5% 《民法典》"
+    assert "甲一村" not in page and "乙村" not in page
+    assert "下一场活动建议：乙镇 宣讲《民法典》；甲镇 宣讲《民法典》。" in page
+    chart = json.loads(re.search(r'<script type="application/json" id="mastery-data">(.*?)</script>', page, re.S).group(1))
+    assert sorted(chart["units"]) == ["乙镇", "甲镇"]
+    # The link keeps the period and opens the town's villages.
+    assert link == f"/admin/mastery/?from=2025-03-01&to=2025-03-31&town={places['jia'].id}"
+    villages = panel.get(link).get_data(as_text=True)
+    assert _row(villages, "甲一村") == "2 45.0% 掌握 45.0% 《民法典》"
+    assert "乙村" not in villages and "<h4>各村（社区）法律掌握程度" in villages and "下一场活动建议：甲一村" in villages
+
+
+def test_a_district_admin_choosing_a_town_sees_its_villages(panel, make):
+    places = district(make)
+    login(panel, make.admin("admin"))
+    page = panel.get(f"/admin/mastery/?{MARCH}&town={places['yi'].id}").get_data(as_text=True)
+    assert _row(page, "乙村") == "2 22.5% 熟悉 22.5% 《民法典》"
+    assert "甲一村" not in page and 'data-unit-id="%d"' % places["jia"].id not in page and "<a href=\"/admin/mastery/?" not in page
+
+
+def test_a_town_s_staff_see_only_their_villages(panel, make):
+    places = district(make)
+    login(panel, make.admin("reviewer", town_id=places["jia"].id))
+    for query in (MARCH, f"{MARCH}&town={places['yi'].id}", f"{MARCH}&town="):
+        page = panel.get(f"/admin/mastery/?{query}").get_data(as_text=True)
+        assert _row(page, "甲一村") == "2 45.0% 掌握 45.0% 《民法典》", query
+        assert "乙村" not in page and "乙镇" not in page and "<th>镇</th>" not in page, query
+
+
+def test_the_district_s_year_and_workbook_are_the_towns(panel, make):
+    """The year comes from the district's snapshot, which holds the towns; the workbook
+    follows the page's rows."""
+    places = district(make)
+    person = make.user(org_unit_id=make.org_unit(name="甲二村", town=places["jia"]).id)
+    law = make.category(name="长江保护法", sort_order=2)
+    card(person, make.question(law), 0, last_review=utcnow() - timedelta(minutes=5))
+    db.session.flush()
+    login(panel, make.admin("admin"))
+    year = local_today().year
+    page = panel.get(f"/admin/mastery/?year={year}").get_data(as_text=True)
+    assert "<h4>各镇法律掌握程度" in page and "甲二村" not in page
+    assert _town_row(page, places["jia"])[0] == f"/admin/mastery/?year={year}&town={places['jia'].id}"
+    chosen = panel.get(f"/admin/mastery/?year={year}&town={places['jia'].id}").get_data(as_text=True)
+    assert "甲二村" in chosen and "<h4>各村（社区）法律掌握程度" in chosen
+
+    book = load_workbook(io.BytesIO(panel.get(f"/admin/mastery/export.xlsx?{MARCH}").get_data()))
+    rows = list(book["各镇知晓度"].iter_rows(values_only=True))
+    assert rows[0] == ("镇", "注册人数", "《民法典》知晓度（%）", "《长江保护法》知晓度（%）", "平均知晓度（%）", "最需要普法的法律")
+    assert sorted(rows[1:3]) == [("乙镇", 2, 22.5, 0.0, 11.3, "《长江保护法》、《民法典》"),
+                                 ("甲镇", 3, 30.0, 0.0, 15.0, "《长江保护法》、《民法典》")]
+    assert ("下一场活动建议：乙镇 宣讲《长江保护法》；甲镇 宣讲《长江保护法》",) in [row[:1] for row in rows]
+    assert list(book["明细"].iter_rows(values_only=True))[0][0] == "镇"
+
+
+def test_the_district_page_costs_the_same_however_many_towns_and_cards(panel, make, count_queries):
+    places = district(make)
+    login(panel, make.admin("admin"))
+    panel.get(f"/admin/mastery/?{MARCH}")
+    with count_queries() as chosen:
+        panel.get(f"/admin/mastery/?{MARCH}&town={places['jia'].id}")
+    counts = []
+    for n in (1, 8):
+        extra = make.questions(n, make.category())
+        for _ in range(n):
+            village = make.org_unit(town=make.town())
+            for q in extra:
+                card(make.user(org_unit_id=village.id), q, 3)
+        db.session.flush()
+        with count_queries() as sql:
+            page = panel.get(f"/admin/mastery/?{MARCH}").get_data(as_text=True)
+        counts.append(len(sql))
+    assert counts[0] == counts[1] <= len(chosen) + 1
+    assert page.count('<tr data-unit-id="') == 2 + 1 + 8

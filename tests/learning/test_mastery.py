@@ -1,9 +1,10 @@
-"""Mastery: how well a person, and a village, know each law, from their review cards."""
+"""Mastery: how well a person, a village and a town know each law, from their review cards."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from fsrs import Card, State
 
+from accounts import tenancy
 from core.extensions import db
 from learning import mastery
 from learning.cards import SCHEDULER, retrievability
@@ -124,3 +125,92 @@ def test_the_api_answers_per_law(api, make):
     rows = {row["category"]["id"]: row for row in me.get("/me/mastery").get_json()}
     assert rows[law.id]["met_share"] == 1.0 and rows[law.id]["level"] in mastery.LEVEL_NAMES
     assert set(rows[law.id]) == {"category", "retrievability", "met_share", "level"}
+
+
+def _district(make) -> dict:
+    """甲镇 (甲一村 2 people, 甲二村 1, its 司法所 1 who studied nothing), 乙镇 (乙村 2),
+    丙镇 (nobody), and a person who chose no unit; 土地 and 水 with two questions each.
+
+    甲镇 土地: 甲一村's p1 both at 90 %, 甲二村's p3 one at 100 % → 2 learners of 4 people, 3 cards,
+               r 2.8 / 3, met 3 / 4 → 93.3 % × 75 % × 50 % = 35 %, 掌握;
+         水:   p2 one at 90 % → 90 % × 50 % × 25 % = 11.25 %, 熟悉.
+    乙镇 水:   q1 both at 100 % → 100 % × 100 % × 50 %, 掌握; 土地 nobody.
+    未填写 土地: one at 100 % → 100 % × 50 % × 100 %."""
+    jia, yi, bing = make.town(name="甲镇"), make.town(name="乙镇"), make.town(name="丙镇")
+    jia1, jia2 = make.org_unit(name="甲一村", town=jia), make.org_unit(name="甲二村", town=jia)
+    dept = make.org_unit(name="甲镇司法所", kind="department", town=jia)
+    yi1 = make.org_unit(name="乙村", town=yi)
+    land, water = make.category(name="土地测"), make.category(name="水测")
+    (l1, l2), (w1, w2) = make.questions(2, land), make.questions(2, water)
+    p1, p2, p3 = make.user(org_unit_id=jia1.id), make.user(org_unit_id=jia1.id), make.user(org_unit_id=jia2.id)
+    make.user(org_unit_id=dept.id)
+    q1 = make.user(org_unit_id=yi1.id)
+    make.user(org_unit_id=yi1.id)
+    nobody = make.user()
+    _card(p1, l1, stability=10, days_ago=10), _card(p1, l2, stability=10, days_ago=10), _card(p3, l1, days_ago=0)
+    _card(p2, w1, stability=10, days_ago=10)
+    _card(q1, w1, days_ago=0), _card(q1, w2, days_ago=0)
+    _card(nobody, l1, days_ago=0)
+    _card(p2, l1, days_ago=400)  # before the period: not counted
+    return {"jia": jia, "yi": yi, "bing": bing, "land": land, "water": water}
+
+
+PERIOD = (NOW - timedelta(days=300), NOW + timedelta(days=1))
+
+
+def test_by_town_counts_a_town_from_its_people_as_a_village_from_its(make):
+    d = _district(make)
+    land, water = d["land"].id, d["water"].id
+    result = mastery.by_town(*PERIOD, NOW)
+    assert [t["unit"] for t in result["towns"]] == [t.name for t in tenancy.towns()] + ["未填写"]
+    towns = {t["unit"]: t for t in result["towns"]}
+    jia, yi, bing, nobody = towns["甲镇"], towns["乙镇"], towns["丙镇"], towns["未填写"]
+    assert (jia["unit_id"], jia["people"], yi["people"], bing["people"], nobody["unit_id"], nobody["people"]) == (
+        d["jia"].id, 4, 2, 0, None, 1)
+    cell = jia["cells"][land]
+    assert (cell["learners"], cell["cards"], cell["met_share"], cell["coverage"], cell["level"]) == (2, 3, 0.75, 0.5, "掌握")
+    assert cell["retrievability"] == pytest.approx(0.933, abs=0.001) and cell["score"] == pytest.approx(0.35, abs=0.0005)
+    cell = jia["cells"][water]
+    assert (cell["learners"], cell["met_share"], cell["coverage"], cell["level"]) == (1, 0.5, 0.25, "熟悉")
+    assert cell["score"] == pytest.approx(0.1125, abs=0.0005)
+    assert jia["weakest"] == ["水测", "土地测"] and yi["weakest"] == ["土地测", "水测"]
+    assert yi["cells"][water]["score"] == 0.5 and yi["cells"][water]["level"] == "掌握" and land not in yi["cells"]
+    assert bing["cells"] == {} and nobody["cells"][land]["coverage"] == 1.0
+    # A town's learners and cards are its villages' (its own units' people, no one else's).
+    for town in (d["jia"], d["yi"]):
+        villages = mastery.by_village(*PERIOD, NOW, town.id)["villages"]
+        for law in (land, water):
+            mine = towns[town.name]["cells"].get(law, {"learners": 0, "cards": 0})
+            assert (mine["learners"], mine["cards"]) == (
+                sum(v["cells"][law]["learners"] for v in villages if law in v["cells"]),
+                sum(v["cells"][law]["cards"] for v in villages if law in v["cells"]))
+        assert towns[town.name]["people"] == sum(v["people"] for v in villages)
+
+
+def test_the_district_of_several_towns_is_shown_by_town_and_a_town_by_village(make):
+    d = _district(make)
+    assert "towns" in mastery.of_scope(*PERIOD, NOW) and "villages" not in mastery.of_scope(*PERIOD, NOW)
+    villages = mastery.of_scope(*PERIOD, NOW, d["jia"].id)["villages"]
+    assert {v["unit"] for v in villages} == {"甲一村", "甲二村", "甲镇司法所"}
+
+
+def test_a_township_s_district_stays_by_village(make):
+    make.user(org_unit_id=make.org_unit(name="东村").id)
+    result = mastery.of_scope(*PERIOD, NOW)
+    assert "towns" not in result and [v["unit"] for v in result["villages"]] == ["东村"]
+
+
+def test_the_district_by_town_costs_one_statement_more_at_most(make, count_queries):
+    d = _district(make)
+    with count_queries() as village_sql:
+        mastery.by_village(*PERIOD, NOW)
+    with count_queries() as town_sql:
+        mastery.of_scope(*PERIOD, NOW)
+    assert len(town_sql) <= len(village_sql) + 1
+    more = make.town(name="丁镇")
+    for _ in range(5):
+        person = make.user(org_unit_id=make.org_unit(town=more).id)
+        _card(person, make.question(d["water"]), days_ago=1)
+    with count_queries() as again:
+        mastery.of_scope(*PERIOD, NOW)
+    assert len(again) == len(town_sql)

@@ -1,13 +1,16 @@
 """The year's figures as last counted (reports.snapshots): counted once, kept, recounted
 by `flask figures refresh`, and read back as they were counted."""
+import json
 from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from core.extensions import db
+from learning import mastery
 from learning.models import ReviewCard
 from reports import snapshots
+from reports.figures import year_bounds
 from reports.models import FigureSnapshot
 from tests.api.test_races import _race
 from tests.reports.town import answers, at
@@ -63,6 +66,45 @@ def test_mastery_comes_back_in_by_villages_shape(make):
     law = next(law for law in kept["laws"] if law.id == q.category_id)
     village = next(v for v in kept["villages"] if v["unit"] == "东村")
     assert law.name == q.category.name and village["cells"][q.category_id]["learners"] == 1
+
+
+def _two_towns_studying(make):
+    """甲镇 and 乙镇, a village each, the village of 甲镇 having studied one law in March 2025."""
+    town_a, town_b = make.town(name="甲镇"), make.town(name="乙镇")
+    person = make.user(org_unit_id=make.org_unit(name="甲村", town=town_a).id)
+    make.user(org_unit_id=make.org_unit(name="乙村", town=town_b).id)
+    q = make.question()
+    db.session.add(ReviewCard(user_id=person.id, question_id=q.id, category_id=q.category_id, state=2, step=None,
+                              stability=30.0, difficulty=5.0, due=at(2025, 5, 1, 0, 0), last_review=at(2025, 3, 1, 0, 0)))
+    db.session.flush()
+    return town_a, town_b, q
+
+
+def test_the_district_s_mastery_is_its_towns_and_comes_back_in_by_towns_shape(make):
+    town_a, town_b, q = _two_towns_studying(make)
+    now = at(2025, 3, 2, 0, 0)
+    snapshots.count("mastery", 2025, now=now)
+    kept = snapshots.mastery_of(2025, None)
+    assert "villages" not in kept and kept["counted_at"] == now
+    fresh = mastery.by_town(*year_bounds(2025), now)
+    assert [(law.id, law.name) for law in kept["laws"]] == [(law.id, law.name) for law in fresh["laws"]]
+    assert kept["towns"] == fresh["towns"]  # the cells' law ids come back as integers
+    assert kept["towns"][[t["unit"] for t in kept["towns"]].index("甲镇")]["cells"][q.category_id]["learners"] == 1
+    # A town's count stays its villages.
+    snapshots.count("mastery", 2025, town_a.id, now=now)
+    assert [v["unit"] for v in snapshots.mastery_of(2025, town_a.id)["villages"]] == ["甲村"]
+
+
+def test_a_district_mastery_kept_village_by_village_is_counted_again_by_town(make):
+    """A count kept before the district was shown town by town is not shown as it was."""
+    _two_towns_studying(make)
+    villages = {"laws": [], "villages": [{"unit_id": None, "unit": "未填写", "people": 0, "cells": {}, "weakest": []}]}
+    db.session.add(FigureSnapshot(kind="mastery", year=2024, scope=snapshots.DISTRICT, counted_at=at(2025, 1, 2, 0, 0),
+                                  data=json.dumps(villages)))
+    db.session.flush()
+    kept = snapshots.mastery_of(2024, None)
+    assert "villages" not in kept and sorted(t["unit"] for t in kept["towns"]) == ["乙镇", "甲镇"]
+    assert "towns" in snapshots.counted("mastery", 2024).data
 
 
 def test_refresh_recounts_this_year_and_a_past_year_until_its_late_entries_are_in(app, make):
