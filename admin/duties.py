@@ -95,6 +95,10 @@ class AnnualReportView(StaffView):
         if not 2000 <= year <= 2100:
             return self.render("admin/annual_report.html", year=local_today().year), 404
         now, town = utcnow(), chosen_town()
-        data = annual_report_docx(snapshots.counted("figures", year, town).data, duties.duty_progress(year, now, town))
+        # The whole district of several towns is reported town by town (as its year's page shows it).
+        whole = picker()["district"] and town is None
+        counted = snapshots.year_of(year, town, with_towns=whole, glance=False)
+        data = annual_report_docx(counted.figures, duties.duty_progress(year, now, town), town="全区" if whole else "本镇",
+                                  by_town=counted.by_town)
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{year}年法治政府建设年度报告（草稿）.docx",
                          mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")

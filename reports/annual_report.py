@@ -2,7 +2,11 @@
 report has, the year's measured sentences, tables and charts (as images) filled in from
 reports.figures and reports.duties, and headings left for what the staff write themselves (problems,
 the principal leaders' duties, next year's plan). A4, with the fonts of government
-documents (仿宋 body, 黑体/楷体 headings), which Word and WPS both have."""
+documents (仿宋 body, 黑体/楷体 headings), which Word and WPS both have.
+
+A town's report lays its people out by village and its exam by unit. A district's
+(given reports.figures.by_town) speaks of its towns instead: hundreds of villages and
+units would make tables of many pages and charts metres long (and took 15 s to draw)."""
 import io
 
 from reports.charts import bar_chart
@@ -59,8 +63,45 @@ def _rate(value) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
 
-def annual_report_docx(f: dict, duties: list[dict], town: str = "本镇") -> bytes:
-    """f: reports.figures.year_figures; duties: reports.duties.duty_progress of the same year."""
+def _people_by_village(doc, e: dict) -> None:
+    _chart(doc, bar_chart("活动参与群众（按村、社区，人次）", [(v["unit"], v["checkins"]) for v in e["by_village"]], "人次"))
+    _paragraph(doc, "表2 参与群众（按村、社区）", BODY_FONT, 12, bold=True, center=True)
+    _table(doc, ["村（社区）", "活动覆盖（人）", "活动参与（人次）"], [[v["unit"], v["people"], v["checkins"]] for v in e["by_village"]])
+
+
+def _towns(doc, towns: list[dict]) -> None:
+    _chart(doc, bar_chart("活动参与群众（按镇，人次）", [(t["town"], t["checkins"]) for t in towns], "人次"))
+    _paragraph(doc, "表2 各镇普法工作情况", BODY_FONT, 12, bold=True, center=True)
+    _table(doc, ["镇", "已开展活动（场）", "活动覆盖（人）", "活动参与（人次）", "线上学法（人）", "答题（道）", "发放积分（分）"],
+           [[t["town"], t["events"], t["people"], t["checkins"], t["learners"], t["answers"], t["issued"]] for t in towns])
+    # The towns need not add up to the district: say why (as the panel's 各镇情况 does).
+    _paragraph(doc, "注：活动和签到按主办单位所属的镇统计；线上学法、积分按本人所在单位所属的镇统计，未选择单位的人不计入任何镇。",
+               BODY_FONT, 12)
+
+
+def _exams_by_unit(doc, exams: dict) -> None:
+    units = [[k["label"], u["unit"], u["assigned"], u["sat"], u["passed"], _rate(u["pass_rate"]), u["pass_rate"] or 0]
+             for k in exams["by_kind"] for u in k["by_unit"]]
+    _chart(doc, bar_chart("学法考试合格率（按单位）", [(f"{u[1]}（{u[0]}）" if len(exams["by_kind"]) > 1 else u[1], u[6])
+                                                     for u in units], "%"))
+    _paragraph(doc, "表4 学法考试（按单位）", BODY_FONT, 12, bold=True, center=True)
+    _table(doc, ["考试类型", "单位", "应考（人）", "参考（人）", "合格（人）", "合格率"], [u[:6] for u in units])
+
+
+def _exams_by_town(doc, exams: dict, towns: list[dict]) -> None:
+    # by_town counts the annual exam only: without one, a table of zeros would mislead.
+    if not any(k["kind"] == "annual" for k in exams["by_kind"]):
+        return
+    _chart(doc, bar_chart("年度学法考试合格率（按镇）", [(t["town"], t["pass_rate"] or 0) for t in towns], "%"))
+    _paragraph(doc, "表4 年度学法考试（按镇）", BODY_FONT, 12, bold=True, center=True)
+    _table(doc, ["镇", "应考（人）", "合格（人）", "合格率"],
+           [[t["town"], t["assigned"], t["passed"], _rate(t["pass_rate"])] for t in towns])
+
+
+def annual_report_docx(f: dict, duties: list[dict], town: str = "本镇", by_town: list[dict] | None = None) -> bytes:
+    """f: reports.figures.year_figures; duties: reports.duties.duty_progress of the same year;
+    town: whose report it is, in its title; by_town: reports.figures.by_town of the same
+    year, for the district's report, laid out town by town."""
     from docx import Document
     from docx.shared import Mm
 
@@ -83,9 +124,10 @@ def annual_report_docx(f: dict, duties: list[dict], town: str = "本镇") -> byt
     _paragraph(doc, "表1 普法活动（按类型）", BODY_FONT, 12, bold=True, center=True)
     _table(doc, ["活动类型", "场次", "覆盖（人）", "参与（人次）"],
            [[k["label"], k["events"], k["people"], k["checkins"]] for k in e["by_kind"]])
-    _chart(doc, bar_chart("活动参与群众（按村、社区，人次）", [(v["unit"], v["checkins"]) for v in e["by_village"]], "人次"))
-    _paragraph(doc, "表2 参与群众（按村、社区）", BODY_FONT, 12, bold=True, center=True)
-    _table(doc, ["村（社区）", "活动覆盖（人）", "活动参与（人次）"], [[v["unit"], v["people"], v["checkins"]] for v in e["by_village"]])
+    if by_town is None:
+        _people_by_village(doc, e)
+    else:
+        _towns(doc, by_town)
     if learning["by_law"]:
         _paragraph(doc, "表3 线上学法（按法律）", BODY_FONT, 12, bold=True, center=True)
         _table(doc, ["法律", "参与（人）", "答题（道）", "正确率"],
@@ -96,12 +138,10 @@ def annual_report_docx(f: dict, duties: list[dict], town: str = "本镇") -> byt
         for kind in exams["by_kind"]:
             _paragraph(doc, f"{kind['label']}：应考{kind['assigned']}人，参考{kind['sat']}人，合格{kind['passed']}人，"
                             f"合格率{_rate(kind['pass_rate'])}。")
-        units = [[k["label"], u["unit"], u["assigned"], u["sat"], u["passed"], _rate(u["pass_rate"]), u["pass_rate"] or 0]
-                 for k in exams["by_kind"] for u in k["by_unit"]]
-        _chart(doc, bar_chart("学法考试合格率（按单位）", [(f"{u[1]}（{u[0]}）" if len(exams["by_kind"]) > 1 else u[1], u[6])
-                                                         for u in units], "%"))
-        _paragraph(doc, "表4 学法考试（按单位）", BODY_FONT, 12, bold=True, center=True)
-        _table(doc, ["考试类型", "单位", "应考（人）", "参考（人）", "合格（人）", "合格率"], [u[:6] for u in units])
+        if by_town is None:
+            _exams_by_unit(doc, exams)
+        else:
+            _exams_by_town(doc, exams, by_town)
     else:
         _paragraph(doc, f"{year}年尚未组织学法考试。")
 
