@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from accounts import tenancy
 from core import transactions
@@ -85,6 +85,14 @@ KINDS = {
     "mastery": (_mastery, True),
     "by_town": (_by_town, False),
 }
+# The shape of what is kept, stored with each row's kind ("figures/1"). A change to what a
+# kind's function returns raises it: rows of an older shape are never read, so an upgraded
+# app counts afresh instead of failing on them, and the next refresh deletes them.
+SHAPE = 1
+
+
+def _stored(kind: str) -> str:
+    return f"{kind}/{SHAPE}"
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ def counted(kind: str, year: int, town_id: int | None = None) -> Counted:
     """The figures of `kind` for `year` and `town_id` (None: the district) as last
     counted, counting them now if they never were."""
     row = db.session.execute(select(FigureSnapshot.data, FigureSnapshot.counted_at).where(
-        FigureSnapshot.kind == kind, FigureSnapshot.year == year, FigureSnapshot.scope == (town_id or DISTRICT))).first()
+        FigureSnapshot.kind == _stored(kind), FigureSnapshot.year == year, FigureSnapshot.scope == (town_id or DISTRICT))).first()
     if row is None:
         return count(kind, year, town_id)
     return Counted(_decode(row.data), row.counted_at)
@@ -109,7 +117,7 @@ def count(kind: str, year: int, town_id: int | None = None, now: datetime | None
     function, _ = KINDS[kind]
     data = json.dumps(function(year, now, town_id), default=_encode, ensure_ascii=False)
     # One upsert: two first views counting at once both keep theirs, the later winning.
-    keep = insert(FigureSnapshot.__table__).values(kind=kind, year=year, scope=town_id or DISTRICT, counted_at=now, data=data)
+    keep = insert(FigureSnapshot.__table__).values(kind=_stored(kind), year=year, scope=town_id or DISTRICT, counted_at=now, data=data)
     with transactions.writing():
         db.session.execute(keep.on_conflict_do_update(index_elements=["kind", "year", "scope"],
                                                       set_={"counted_at": keep.excluded.counted_at, "data": keep.excluded.data}))
@@ -146,8 +154,11 @@ def years_to_refresh(now: datetime) -> list[int]:
 
 def refresh(now: datetime | None = None, echo=print) -> int:
     """Recount every kind for the years to refresh, the district and each town; returns
-    how many were counted. Each is its own transaction: a failure keeps the others."""
+    how many were counted. Each is its own transaction: a failure keeps the others. Rows
+    of an older SHAPE go first."""
     now = now or utcnow()
+    with transactions.writing():
+        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([_stored(k) for k in KINDS])))
     scopes = [None, *(t.id for t in tenancy.towns())]
     done = 0
     for year in years_to_refresh(now):

@@ -54,6 +54,19 @@ def test_a_towns_figures_are_its_own(make):
     assert by_town == {"甲镇": 1, "乙镇": 3}
 
 
+def test_a_count_of_an_older_shape_is_never_read_and_the_refresh_deletes_it(make, monkeypatch):
+    person, q = make.user(), make.question()
+    answers(person, "daily", at(2025, 3, 2, 10, 0), [(q, True)])
+    snapshots.count("figures", 2025, now=at(2025, 6, 1, 0, 0))
+    monkeypatch.setattr(snapshots, "SHAPE", snapshots.SHAPE + 1)  # an upgrade changed what is kept
+    answers(person, "practice", at(2025, 3, 3, 10, 0), [(make.question(), True)])
+    db.session.flush()
+    assert snapshots.counted("figures", 2025).data["learning"]["answers"] == 2  # counted afresh
+    snapshots.refresh(at(2025, 6, 2, 0, 0), echo=lambda line: None)
+    kinds = set(db.session.scalars(select(FigureSnapshot.kind)))
+    assert kinds == {f"{k}/{snapshots.SHAPE}" for k in snapshots.KINDS}
+
+
 def test_mastery_comes_back_in_by_villages_shape(make):
     unit = make.org_unit(name="东村")
     person = make.user(org_unit_id=unit.id)
@@ -116,8 +129,8 @@ def test_refresh_recounts_this_year_and_a_past_year_until_its_late_entries_are_i
     n = snapshots.refresh(now, echo=lambda line: None)
     kinds = len(snapshots.KINDS)
     assert n == 2 * (2 * (kinds - 1) + 1)  # two years; each kind for the district and the town, by_town once
-    counted = {(y, k) for y, k, at_ in db.session.execute(select(FigureSnapshot.year, FigureSnapshot.kind, FigureSnapshot.counted_at))
-               if at_ == now}
+    counted = {(y, k.split("/")[0]) for y, k, at_ in db.session.execute(
+        select(FigureSnapshot.year, FigureSnapshot.kind, FigureSnapshot.counted_at)) if at_ == now}
     assert (2024, "figures") in counted and (2025, "books") in counted and (2023, "figures") not in counted
     # Counted in the January after: recounted once more after that January, then left alone.
     assert snapshots.years_to_refresh(at(2025, 2, 2, 2, 0)) == [2024, 2025]
