@@ -28,6 +28,7 @@ from admin.statutes import SourceCheckView, StatuteView
 from admin.views import AdminUserView, AuditLogView, CategoryView, QuestionView
 from core.extensions import db, login_manager
 from core.timeutil import local_text
+from reports.figures import BY_TOWN_NOTE
 from points.models import Redemption, Reward
 from quiz_bank.exams.models import Exam
 from quiz_bank.models import Category, Question, QuestionImport
@@ -54,6 +55,7 @@ def init_admin(app) -> set[str]:
     Babel(app, locale_selector=lambda: "zh_Hans_CN")
     message_flashed.connect(_in_chinese, app)
     app.add_template_filter(local_text, "localtime")
+    app.add_template_global(BY_TOWN_NOTE, "by_town_note")
     login_manager.user_loader(load_admin)
     app.before_request(require_second_factor_setup)
     login_manager.login_view = "auth.login"

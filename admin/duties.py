@@ -88,7 +88,7 @@ class AnnualReportView(StaffView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/annual_report.html", year=local_today().year)
+        return self.render("admin/annual_report.html", year=local_today().year, **picker())
 
     @expose("/<int:year>.docx")
     def download(self, year):

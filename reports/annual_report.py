@@ -10,6 +10,7 @@ units would make tables of many pages and charts metres long (and took 15 s to d
 import io
 
 from reports.charts import bar_chart
+from reports.figures import BY_TOWN_NOTE
 from reports.duties import HEADERS as DUTY_HEADERS, duty_table
 
 BODY_FONT, HEADING_FONT, SUBHEADING_FONT, TITLE_FONT = "仿宋", "黑体", "楷体", "宋体"
@@ -75,8 +76,7 @@ def _towns(doc, towns: list[dict]) -> None:
     _table(doc, ["镇", "已开展活动（场）", "活动覆盖（人）", "活动参与（人次）", "线上学法（人）", "答题（道）", "发放积分（分）"],
            [[t["town"], t["events"], t["people"], t["checkins"], t["learners"], t["answers"], t["issued"]] for t in towns])
     # The towns need not add up to the district: say why (as the panel's 各镇情况 does).
-    _paragraph(doc, "注：活动和签到按主办单位所属的镇统计；线上学法、积分按本人所在单位所属的镇统计，未选择单位的人不计入任何镇。",
-               BODY_FONT, 12)
+    _paragraph(doc, f"注：{BY_TOWN_NOTE}", BODY_FONT, 12)
 
 
 def _exams_by_unit(doc, exams: dict) -> None:

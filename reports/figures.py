@@ -55,6 +55,8 @@ from quiz_bank.models import Category, Question, Quiz, QuizItem
 from reports import learning_gain
 
 NO_UNIT = "未填写"
+# Why the towns of by_town need not add up to the district, wherever they are shown.
+BY_TOWN_NOTE = "活动和签到按主办单位所属的镇统计；线上学法、积分按本人所在单位所属的镇统计，未选择单位的人不计入任何镇。"
 ONLINE_MODES = ("daily", "practice", "challenge", "review")
 MONTHS = range(1, 13)
 

@@ -40,3 +40,14 @@ def test_a_single_town_deployments_district_staff_get_its_villages(panel, make):
     login(panel, make.admin("reviewer"))
     title, cells = _report(panel)
     assert title.startswith("本镇") and {"东湖村", "村（社区）"} <= cells and "东湖镇" not in cells
+
+
+def test_district_staff_pick_a_town_on_the_report_page_and_its_links_carry_it(panel, make):
+    towns = district(make)
+    login(panel, make.admin("reviewer"))
+    page = panel.get("/admin/annual-report/").get_data(as_text=True)
+    assert 'id="town-select"' in page and "西岭镇" in page
+    picked = panel.get(f"/admin/annual-report/?town={towns['西岭'].id}").get_data(as_text=True)
+    assert f"town={towns['西岭'].id}" in picked[picked.index('id="report-links"'):]
+    login(panel, make.admin("reviewer", town_id=towns["东湖"].id))
+    assert 'id="town-select"' not in panel.get("/admin/annual-report/").get_data(as_text=True)
