@@ -1,6 +1,7 @@
 """Exam results in the panel (per unit, who has not sat it, how each question behaved, the
 spreadsheet for the cadre management office, make-up exams) and checking a certificate.
-The figures come from quiz_bank.exams.results; nothing is computed here."""
+The figures come from quiz_bank.exams.results and the 疑点 from quiz_bank.exams.suspicion;
+nothing is computed here."""
 import io
 import re
 
@@ -18,13 +19,16 @@ from admin.tenancy import get_or_404, viewer_town
 from core.extensions import db
 from core.timeutil import local_text, utcnow
 from core.transactions import writing
-from quiz_bank.exams import certificates, results
+from quiz_bank.exams import certificates, results, suspicion
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
 
 PAGE_SIZE = 20
 # The question analysis of a large bank ran to 13,000 px in one table: a page at a time
 # (bad questions come first, so the first page holds what needs checking).
 QUESTIONS_PER_PAGE = 20
+# The lists of people (who has not sat it, the 疑点) come as the panel's lists do: a
+# district's annual exam has thousands of each. Counts and summaries stay whole.
+PEOPLE_PER_PAGE = 50
 # Characters a file name may not hold on Windows (where the office opens it).
 UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -50,19 +54,31 @@ class ExamResultsView(StaffView):
     def detail(self, exam_id):
         exam = get_or_404(Exam, exam_id)
         makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
+        # No 疑点 here: judging them compares every finished attempt with all the others
+        # (seconds for a district's exam); they have their own page (`flags`).
+        found = results.exam_results(exam)
+        not_sat = _page_of(found["not_sat"], PEOPLE_PER_PAGE, "page")
+        qpage = request.args.get("qpage")
         questions = results.question_stats(exam)
-        qpages = max((len(questions) + QUESTIONS_PER_PAGE - 1) // QUESTIONS_PER_PAGE, 1)
-        qpage = min(max(request.args.get("qpage", 1, type=int) or 1, 1), qpages)
-        first = (qpage - 1) * QUESTIONS_PER_PAGE
         now = utcnow()
         return self.render(
             "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=local_text,
-            results=results.exam_results(exam, flags=True), bands=results.BANDS,
-            questions=questions[first:first + QUESTIONS_PER_PAGE], question_count=len(questions),
-            bad_count=sum(1 for q in questions if q["bad"]), qpage=qpage, qpages=qpages, qfirst=first,
+            results=found, bands=results.BANDS, not_sat=not_sat,
+            # Only the question analysis' page is carried over: any other argument would go
+            # into url_for as it came (`endpoint`, `_scheme` make it fail).
+            args={"qpage": qpage} if qpage else {},
+            questions=_page_of(questions, QUESTIONS_PER_PAGE, "qpage"),
+            bad_count=sum(1 for q in questions if q["bad"]),
             min_sample=results.MIN_SAMPLE, makeups=makeups, can_makeup=has_role(*self.makers),
             closed=now >= exam.closes_at, not_open=now < exam.opens_at,
         )
+
+    @expose("/<int:exam_id>/flags/")
+    def flags(self, exam_id):
+        """The 疑点: every flagged finished attempt of the exam, a page at a time."""
+        exam = get_or_404(Exam, exam_id)
+        return self.render("admin/exam_result_flags.html", exam=exam, kinds=EXAM_KIND_LABELS,
+                           flagged=_page_of(suspicion.flagged_attempts(exam), PEOPLE_PER_PAGE, "page"))
 
     @expose("/<int:exam_id>/export.xlsx")
     def export(self, exam_id):
@@ -92,6 +108,15 @@ class ExamResultsView(StaffView):
         except BuildError:  # the exam editor is not registered (a trimmed-down panel)
             target = url_for(".detail", exam_id=new.id)
         return redirect(target)
+
+
+def _page_of(rows: list, per_page: int, param: str) -> dict:
+    """The page of `rows` asked for by the query argument `param` (past the end: the last),
+    with what the page links and the "第 a–b 项，共 n 项" line need."""
+    pages = max((len(rows) + per_page - 1) // per_page, 1)
+    page = min(max(request.args.get(param, 1, type=int) or 1, 1), pages)
+    first = (page - 1) * per_page
+    return {"rows": rows[first:first + per_page], "page": page, "pages": pages, "first": first, "count": len(rows)}
 
 
 class CertificateCheckView(StaffView):

@@ -23,8 +23,8 @@ def _ten_shared_questions(app, monkeypatch):
 
 
 
-def login(client, make, role):
-    admin = make.admin(role)
+def login(client, make, role, **kw):
+    admin = make.admin(role, **kw)
     r = client.post("/admin/auth/login", data={"username": admin.username, "password": "correct-horse"})
     assert r.status_code == 302
     return admin
@@ -196,9 +196,9 @@ def test_detail_page_flags_suspicious_attempts_for_review_only(panel, make, clos
     source = sat(exam, cadre(make, unit, name="钱七"), alike)
     fast = sat(exam, people["wang"], [(q, list(q.answer)) for q in questions], gaps=1.5)
     login(panel, make, "reviewer")
-    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    page = panel.get(f"/admin/exam-results/{exam.id}/flags/").get_data(as_text=True)
 
-    assert "疑点仅供人工复核，系统不会据此自动处理" in page
+    assert "疑点仅供人工复核，系统不会据此自动处理" in page and "疑点（3 次作答）" in page
     flagged = page.split('id="flagged"')[1].split("</table>")[0]
     rows = dict(re.findall(r'<tr data-attempt-id="(\d+)">(.*?)</tr>', flagged, re.S))
     assert set(rows) == {str(copier.id), str(source.id), str(fast.id)}
@@ -209,6 +209,7 @@ def test_detail_page_flags_suspicious_attempts_for_review_only(panel, make, clos
     assert "<b>赵六</b>" not in page
     # Nothing else changes: 王五 keeps his full marks and counts as passed, as do 赵六 and
     # 钱七 (70 each); only 李四 failed.
+    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
     units = page.split('id="unit-table"')[1].split("</table>")[0]
     assert re.findall(r"<td[^>]*>([^<]*)</td>", re.findall(r"<tr.*?</tr>", units, re.S)[1])[:5] == ["司法所", "5", "5", "5", "4"]
 
@@ -222,14 +223,14 @@ def test_detail_page_flags_suspicious_attempts_for_review_only(panel, make, clos
 def test_detail_page_says_when_nothing_is_flagged(panel, make, closed_exam):
     exam, _, _ = closed_exam
     login(panel, make, "reviewer")
-    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
-    assert "没有需要复核的作答" in page and 'id="flagged"' not in page
+    page = panel.get(f"/admin/exam-results/{exam.id}/flags/").get_data(as_text=True)
+    assert "没有需要复核的作答" in page and 'id="flagged"' not in page and "疑点（0 次作答）" in page
     wb = load_workbook(io.BytesIO(panel.get(f"/admin/exam-results/{exam.id}/export.xlsx").data))
     assert [c.value for c in wb["成绩名单"][1]][-1] == "疑点"
     assert all(row[9] is None for row in wb["成绩名单"].iter_rows(min_row=2, values_only=True))
 
 
-def test_detail_page_costs_the_same_with_many_flagged_attempts(panel, make, closed_exam, count_queries):
+def test_the_flags_page_costs_the_same_with_many_flagged_attempts(panel, make, closed_exam, count_queries):
     exam, people, questions = closed_exam
     unit = db.session.get(OrgUnit, people["zhang"].org_unit_id)
     login(panel, make, "reviewer")
@@ -240,7 +241,99 @@ def test_detail_page_costs_the_same_with_many_flagged_attempts(panel, make, clos
             sat(exam, cadre(make, unit), alike, gaps=1 + i % 4)
         db.session.commit()
         with count_queries() as sql:
-            page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+            page = panel.get(f"/admin/exam-results/{exam.id}/flags/").get_data(as_text=True)
         counts.append(len(sql))
         assert page.count("<tr data-attempt-id=") >= size
     assert counts[0] == counts[1], counts
+
+
+# -- a district's exam: thousands of people, a page at a time ---------------------------
+
+
+def test_the_not_sat_list_comes_a_page_at_a_time_and_the_figures_stay_whole(panel, make, closed_exam):
+    exam, people, _ = closed_exam
+    unit = db.session.get(OrgUnit, people["zhang"].org_unit_id)  # 司法所
+    for i in range(55):
+        cadre(make, unit, name=f"缺考{i:02d}")
+    login(panel, make, "reviewer")
+
+    def shown(**query):
+        page = panel.get(f"/admin/exam-results/{exam.id}/", query_string=query).get_data(as_text=True)
+        table = page.split('id="not-sat"')[1].split("</table>")[0]
+        return page, re.findall(r"<tr><td>([^<]*)</td>", table)
+
+    first, on_first = shown()
+    assert len(on_first) == 50 and "尚未参考（56 人）" in first and "第 1–50 人，共 56 人" in first
+    # The summaries count everyone: 68 assigned, 12 submitted, 11 passed.
+    total = re.findall(r"<td[^>]*>([^<]*)</td>", first.split('id="total-row"')[1].split("</tr>")[0])
+    assert total[:6] == ["合计", "68", "12", "12", "11", "16.2%"]
+    assert f'href="/admin/exam-results/{exam.id}/?page=2#not-sat-list"' in first
+    # The question analysis' page is kept when paging the list.
+    _, on_second = shown(page=2, qpage=1)
+    assert len(on_second) == 6
+    assert sorted(on_first + on_second) == sorted(["王五", *(f"缺考{i:02d}" for i in range(55))])
+    assert shown(page=99)[1] == on_second and shown(page="x")[1] == on_first
+    # Other query arguments are not carried into the links.
+    assert shown(page=2, endpoint="x", _scheme="ftp")[1] == on_second
+    assert f'href="/admin/exam-results/{exam.id}/?qpage=1&amp;page=1#not-sat-list"' in shown(page=2, qpage=1)[0]
+
+    # The spreadsheet lists everyone.
+    book = load_workbook(io.BytesIO(panel.get(f"/admin/exam-results/{exam.id}/export.xlsx").data))
+    missed = [row[0] for row in book["成绩名单"].iter_rows(min_row=2, values_only=True) if row[7] == "未参加"]
+    assert len(missed) == 56
+
+
+def test_the_results_page_leaves_the_flags_to_their_own_page(panel, make, closed_exam, monkeypatch):
+    """Judging the 疑点 compares every attempt with all the others: the results page links
+    to them instead, and opens without them."""
+    exam, _, _ = closed_exam
+
+    def judged(*args, **kwargs):
+        raise AssertionError("the results page judged the attempts")
+
+    monkeypatch.setattr("quiz_bank.exams.suspicion.judge", judged)
+    login(panel, make, "reviewer")
+    r = panel.get(f"/admin/exam-results/{exam.id}/")
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert f'id="flags-link" href="/admin/exam-results/{exam.id}/flags/"' in page and 'id="flagged"' not in page
+    assert "疑点仅供人工复核" in page
+
+
+def test_the_flags_come_a_page_at_a_time_every_one_counted(panel, make, closed_exam, monkeypatch):
+    exam, people, questions = closed_exam
+    unit = db.session.get(OrgUnit, people["zhang"].org_unit_id)
+    alike = [(q, list(q.answer)) for q in questions[:7]] + [(q, ["A"]) for q in questions[7:]]
+    copier = sat(exam, cadre(make, unit, name="赵六"), alike)
+    source = sat(exam, cadre(make, unit, name="钱七"), alike)
+    fast = sat(exam, people["wang"], [(q, list(q.answer)) for q in questions], gaps=1.5)
+    monkeypatch.setattr("admin.exam_results.PEOPLE_PER_PAGE", 2)
+    login(panel, make, "reviewer")
+
+    def shown(**query):
+        page = panel.get(f"/admin/exam-results/{exam.id}/flags/", query_string=query).get_data(as_text=True)
+        return page, re.findall(r'<tr data-attempt-id="(\d+)">', page.split('id="flagged"')[1].split("</table>")[0])
+
+    first, on_first = shown()
+    second, on_second = shown(page=2)
+    assert len(on_first) == 2 and len(on_second) == 1
+    assert "疑点（3 次作答）" in first and "疑点（3 次作答）" in second and "第 3–3 次作答，共 3 次" in second
+    assert sorted(on_first + on_second) == sorted(str(a.id) for a in (copier, source, fast))
+    assert f'href="/admin/exam-results/{exam.id}/flags/?page=2"' in first
+    # A pair split across pages still names the other attempt on each row.
+    assert "答案与 钱七（司法所）第1次作答高度一致" in first + second and "答案与 赵六（司法所）第1次作答高度一致" in first + second
+
+
+def test_a_towns_staff_do_not_open_another_towns_or_the_districts_flags(panel, make, closed_exam):
+    exam, _, _ = closed_exam  # the default town's
+    other = make.town(name="西岭镇")
+    district = make.exam(title="全区年度学法考试", assign_all=True)
+    own = panel.application.test_client()
+    login(own, make, "reviewer", town_id=exam.units[0].town_id)
+    assert own.get(f"/admin/exam-results/{exam.id}/flags/").status_code == 200
+    login(panel, make, "reviewer", town_id=other.id)
+    assert panel.get(f"/admin/exam-results/{exam.id}/flags/").status_code == 404
+    # A district exam is district staff's (accounts.tenancy): not a town's, even for its own cadres.
+    assert panel.get(f"/admin/exam-results/{district.id}/flags/").status_code == 404
+    assert panel.get("/admin/exam-results/999999/flags/").status_code == 404
+
