@@ -181,7 +181,7 @@ class EventView(LocalTimesMixin, SecureModelView):
             results=attendance.quiz_page(event.id, pages["qpage"], ATTENDANCE_PAGE_SIZE), **pages,
             pages=_pages(figures["checkins"]), qpages=_pages(figures["quiz_people"]), first=(pages["page"] - 1) * ATTENDANCE_PAGE_SIZE,
             qfirst=(pages["qpage"] - 1) * ATTENDANCE_PAGE_SIZE,
-            args={"event_id": event.id, **{k: v for k, v in request.args.items() if k in pages}},
+            args={k: v for k, v in request.args.items() if k in pages},
         )
 
     @expose("/<int:event_id>/attendance.xlsx")

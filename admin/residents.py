@@ -67,7 +67,7 @@ class ResidentView(StaffView):
             "admin/resident.html", r=record, person=record["user"], masked=masked, roles=residents.ROLE_LABELS,
             periods=PERIOD_LABELS, reasons=REASON_LABELS, modes=residents.QUIZ_MODE_LABELS,
             redemption_labels=REDEMPTION_STATUS_LABELS, attempt_labels=ATTEMPT_STATUS_LABELS,
-            page=ledger.page, pages=max(ledger.pages, 1), args={"user_id": user_id},
+            page=ledger.page, pages=max(ledger.pages, 1), args={},
         )
         # Logged once the page is drawn: the log's own unit commits, which would expire what it shows.
         personal_data.viewed("app_user", user_id, f"查看居民个人页：{record['user']}")

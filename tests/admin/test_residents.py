@@ -62,6 +62,19 @@ def test_pages_keep_the_search(panel, make):
     assert len(_names(second)) == 5 and "别村的人" not in second
 
 
+def test_arguments_named_like_the_links_own_stay_in_the_query_string(panel, make):
+    """url_for's own keywords (endpoint, _external, _anchor) typed into the address bar
+    neither break the page nor change where its links go."""
+    village = make.org_unit(name="南山村")
+    for i in range(55):
+        make.user(real_name=f"南山居民{i:02d}", org_unit_id=village.id)
+    client = _as(panel, make, "reviewer")
+    r = client.get(f"/admin/residents/?unit={village.id}&endpoint=x&_external=1&_anchor=y")
+    assert r.status_code == 200
+    link = re.search(r'href="([^"]*page=2[^"]*)"', r.get_data(as_text=True)).group(1).replace("&amp;", "&")
+    assert link.startswith("/admin/residents/?") and "endpoint=x" in link and "_external=1" in link
+
+
 def test_phones_are_whole_for_admins_and_masked_for_the_others(panel, make):
     user = make.user(real_name="陈卫东")
     make.cadre(user, phone="13812345678")
