@@ -186,6 +186,9 @@ class Cluster:
                "--pid", str(d / f"app{i}.pid"),
                # Its own control socket: gunicorn's default, ~/.gunicorn/gunicorn.ctl, is one for the whole machine.
                "--control-socket", str(d / f"app{i}.ctl"), "wsgi:app"]
+        # A server killed with SIGKILL leaves its pid file, and once its PID is reused by another
+        # process gunicorn refuses to start ("Already running"): this starts a server not running.
+        (d / f"app{i}.pid").unlink(missing_ok=True)
         self.spawn(f"app{i}", cmd, d / f"app{i}.log", env=self.process_env())
 
     def start_nginx(self) -> None:

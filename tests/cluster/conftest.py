@@ -101,7 +101,8 @@ class Running:
             except requests.RequestException:
                 pass  # not listening yet, or its workers still booting
             time.sleep(0.2)
-        raise AssertionError(f"app{i} did not come back")
+        log = (Path(self.state["dir"]) / f"app{i}.log").read_text()[-3000:]
+        raise AssertionError(f"app{i} did not come back; the end of its log:\n{log}")
 
     def pg_ctl(self, *args: str) -> None:
         data = Path(self.state["dir"]) / "pg"
