@@ -4,18 +4,16 @@ from flask import flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from accounts import admins, audit, tenancy
-from accounts.models import ADMIN_ROLE_LABELS, AdminUser, User
+from accounts import admins, audit
+from accounts.models import ADMIN_ROLE_LABELS, AdminUser
 from core.errors import ApiError
 from core.extensions import db
 from core.ratelimit import limiter, remote_address
-from core.timeutil import local_midnight_utc, local_text, local_today, utcnow
+from core.timeutil import local_text, local_today, utcnow
 from core.transactions import writing
-from quiz_bank.models import Question, Quiz
 from reports import dashboard, snapshots
 
 
@@ -94,18 +92,9 @@ class DashboardView(AdminIndexView):
 
         now, town = utcnow(), chosen_town()
         today = local_today(now)
-        since = local_midnight_utc(today)
-        today_quizzes = select(func.count()).select_from(Quiz).where(Quiz.started_at >= since)
-        if town is not None:  # from today's quizzes to their people, not from the town's people to their quizzes
-            today_quizzes = today_quizzes.join(User, User.id == Quiz.user_id).where(tenancy.condition(User, town))
-        stats = {
-            "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
-            "注册用户": db.session.scalar(tenancy.scope(select(func.count()).select_from(User), User, town)),
-            "今日答题次数": db.session.scalar(today_quizzes),
-        }
         towns = picker()
         year = snapshots.year_of(today.year, town, with_towns=towns["district"] and town is None)
-        return self.render("admin/dashboard.html", stats=stats, role_label=ADMIN_ROLE_LABELS[current_user.role],
+        return self.render("admin/dashboard.html", stats=dashboard.counts(now, town), role_label=ADMIN_ROLE_LABELS[current_user.role],
                            todo=dashboard.todos(now, town), glance=dashboard.assemble(year.figures, **year.glance),
                            can_project=has_role(*SECRET_READERS), local=local_text, min_answers=dashboard.MIN_ANSWERS,
                            by_town=year.by_town, counted_at=year.counted_at, **towns)

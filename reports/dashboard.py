@@ -25,10 +25,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, distinct, func, literal_column, or_, select, true, union_all
 
 from accounts import tenancy
-from accounts.models import Cadre
+from accounts.models import Cadre, User
 from activities.models import CheckIn, Event
 from core.extensions import db
-from core.timeutil import local_midnight_utc
+from core.timeutil import local_midnight_utc, local_today
 from points.models import Redemption
 from quiz_bank.exams.assignment import assigned
 from quiz_bank.exams.models import Exam, ExamAttempt
@@ -41,6 +41,19 @@ TOP_MISSED = 10
 
 
 # -- today --------------------------------------------------------------------------------
+
+
+def counts(now: datetime, town_id: int | None = None) -> dict[str, int]:
+    """The home page's three numbers, by their labels: active questions (the shared bank),
+    registered people and today's quizzes (of `town_id`'s people if given). Three statements."""
+    today_quizzes = select(func.count()).select_from(Quiz).where(Quiz.started_at >= local_midnight_utc(local_today(now)))
+    if town_id is not None:  # from today's quizzes to their people, not from the town's people to their quizzes
+        today_quizzes = today_quizzes.join(User, User.id == Quiz.user_id).where(tenancy.condition(User, town_id))
+    return {
+        "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
+        "注册用户": db.session.scalar(tenancy.scope(select(func.count()).select_from(User), User, town_id)),
+        "今日答题次数": db.session.scalar(today_quizzes),
+    }
 
 
 def todos(now: datetime, town_id: int | None = None) -> dict:

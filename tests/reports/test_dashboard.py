@@ -180,3 +180,18 @@ def test_the_dashboards_statements_do_not_grow_with_the_year(make, now, count_qu
             year_at_a_glance(2025, now)
         counts.append(len(sql))
     assert counts[0] == counts[1]
+
+
+def test_the_home_pages_counts_are_a_towns_own_with_a_town(make, now):
+    from reports.dashboard import counts
+
+    a, b = make.town(name="甲镇"), make.town(name="乙镇")
+    in_a = make.user(org_unit_id=make.org_unit(town=a).id)
+    in_b = make.user(org_unit_id=make.org_unit(town=b).id)
+    make.question()
+    answers(in_a, "practice", now - timedelta(hours=1), [(make.question(), True)])
+    answers(in_b, "practice", now - timedelta(hours=1), [(make.question(), True)])
+    answers(in_b, "practice", now - timedelta(days=1), [(make.question(), True)])  # yesterday: not today's
+    db.session.flush()
+    assert counts(now, a.id) == {"题库中启用的题目": 4, "注册用户": 1, "今日答题次数": 1}
+    assert counts(now)["今日答题次数"] == 2 and counts(now)["注册用户"] == 2
