@@ -28,6 +28,9 @@ from core import transactions
 from core.extensions import db
 from core.sql import insert
 from core.timeutil import local_today, utcnow
+from learning.mastery import of_scope, shows_towns
+from points import books
+from reports.dashboard import weeks_and_missed
 from reports.figures import by_town, year_bounds, year_figures
 from reports.models import FigureSnapshot
 
@@ -35,23 +38,13 @@ DISTRICT = 0  # the scope of figures over every town
 LATE_ENTRIES = timedelta(days=31)  # a year is recounted until this long after it ended
 
 
-def _glance(year: int, now: datetime, town_id: int | None) -> dict:
-    from reports.dashboard import weeks_and_missed
-
-    return weeks_and_missed(year, now, town_id)
-
-
 def _books(year: int, now: datetime, town_id: int | None) -> dict:
-    from points import books
-
     return {"months": books.monthly_points(year, town_id), "reasons": books.monthly_by_reason(year, town_id),
             "handed": books.monthly_handed_out(year, town_id), "totals": books.totals(town_id),
             "differences": books.audit(town_id)}
 
 
 def _mastery(year: int, now: datetime, town_id: int | None) -> dict:
-    from learning.mastery import of_scope
-
     data = of_scope(*year_bounds(year), now, town_id)
     # JSON keeps neither the laws' rows nor integer keys: the laws as id and name, read back by mastery_of.
     return {**data, "laws": [{"id": c.id, "name": c.name} for c in data["laws"]]}
@@ -62,8 +55,6 @@ def mastery_of(year: int, town_id: int | None) -> dict:
     (by_town's or by_village's), with `counted_at`. A district count of the other shape
     (kept before the district was shown town by town, or before its towns changed) is
     counted again."""
-    from learning.mastery import shows_towns
-
     kept = counted("mastery", year, town_id)
     if town_id is None and ("towns" in kept.data) != shows_towns(None):
         kept = count("mastery", year)
@@ -80,7 +71,7 @@ def _by_town(year: int, now: datetime, town_id: int | None) -> dict:
 # Each kind: the function counting it, and whether a town has its own (by_town is the district's).
 KINDS = {
     "figures": (year_figures, True),
-    "glance": (_glance, True),
+    "glance": (weeks_and_missed, True),
     "books": (_books, True),
     "mastery": (_mastery, True),
     "by_town": (_by_town, False),
