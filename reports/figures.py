@@ -55,6 +55,7 @@ from quiz_bank.models import Category, Question, Quiz, QuizItem
 from reports import learning_gain
 
 NO_UNIT = "未填写"
+HEADLINE_UNITS = 10  # organisers named in the report's sentence; a district has hundreds
 # Why the towns of by_town need not add up to the district, wherever they are shown.
 BY_TOWN_NOTE = "活动和签到按主办单位所属的镇统计；线上学法、积分按本人所在单位所属的镇统计，未选择单位的人不计入任何镇。"
 ONLINE_MODES = ("daily", "practice", "challenge", "review")
@@ -455,8 +456,11 @@ def headlines(f: dict) -> list[str]:
         line = f"{period}开展普法活动{e['held']}场次，其中{kinds}；覆盖群众{e['people']}人、{e['checkins']}人次"
         empty = len(e["without_checkins"])
         lines.append(line + (f"；{empty}场活动无签到记录。" if empty else "。"))
-        units = "、".join(f"{u['unit']}{u['events']}场" for u in e["by_organiser"])
-        lines.append(f"落实“谁执法谁普法”，{len(e['by_organiser'])}个单位主办活动：{units}。")
+        organisers = e["by_organiser"]
+        units = "、".join(f"{u['unit']}{u['events']}场" for u in organisers[:HEADLINE_UNITS])
+        if len(organisers) > HEADLINE_UNITS:
+            units = f"主办最多的是{units}等"
+        lines.append(f"落实“谁执法谁普法”，{len(organisers)}个单位主办活动：{units}。")
         named = [v for v in e["by_village"] if v["unit_id"] is not None]
         if named:
             top = "、".join(f"{v['unit']}（{v['people']}人、{v['checkins']}人次）" for v in named[:3])

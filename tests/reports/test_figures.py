@@ -210,3 +210,17 @@ def test_the_figures_take_the_same_statements_however_much_the_year_holds(make, 
     assert big["learning"]["answers"] == 13 * 9 and big["rewards"]["made"] == 13 * 3
     assert len(big["learning_gain"]["events"]) == 13
     assert len(few) == len(many) == 19
+
+
+def test_a_districts_sentence_names_its_busiest_organisers_not_all_of_them():
+    from reports.figures import HEADLINE_UNITS, headlines
+
+    organisers = [{"unit_id": i, "unit": f"单位{i}", "events": 30 - i} for i in range(25)]
+    f = {"year": 2025, "complete": True, "as_of": None,
+         "events": {"held": 25, "people": 0, "checkins": 0, "by_kind": [], "without_checkins": [], "by_organiser": organisers,
+                    "by_village": [], "villages": 0, "quiz": {"people": 0}, "photos": 0},
+         "learning_gain": {"events": [], "compared": 0}, "learning": {"answers": 0}, "exams": {"by_kind": []},
+         "points": {"issued": 0}, "rewards": {"made": 0}}
+    line = next(s for s in headlines(f) if s.startswith("落实"))
+    named = "、".join(f"单位{i}{30 - i}场" for i in range(HEADLINE_UNITS))
+    assert line == f"落实“谁执法谁普法”，25个单位主办活动：主办最多的是{named}等。"
