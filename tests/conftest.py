@@ -52,10 +52,13 @@ def _transaction(request, app):
     """Bind the app's session to one connection whose outer transaction is rolled back."""
     ctx = app.app_context()
     ctx.push()
+    # The accounts a test deleted are forgotten with its data: ids come again in later tests.
+    revoked = app.extensions["pufa_revoked"].local
     if request.node.get_closest_marker("committing"):
         yield
         db.session.remove()
         _empty_tables()
+        revoked.clear()
         ctx.pop()
         return
     conn = db.engine.connect()
@@ -72,6 +75,7 @@ def _transaction(request, app):
         engines[None] = original
         outer.rollback()
         conn.close()
+        revoked.clear()
         ctx.pop()
 
 
