@@ -229,8 +229,9 @@ def test_restarting_postgresql_gives_503_then_recovers_without_restarting_the_ap
     def load():
         session = requests.Session()
         while not stop.is_set():
+            sent = time.monotonic()  # when asked: one asked while PostgreSQL was away may answer after its return
             r = session.get(cluster.url + API + "/me", headers=headers, timeout=30)
-            seen.append((time.monotonic(), r.status_code, r.json() if r.status_code != 200 else None, r.headers.get("Retry-After")))
+            seen.append((sent, r.status_code, r.json() if r.status_code != 200 else None, r.headers.get("Retry-After")))
             time.sleep(0.01)
 
     threads = [threading.Thread(target=load) for _ in range(3)]
@@ -251,7 +252,8 @@ def test_restarting_postgresql_gives_503_then_recovers_without_restarting_the_ap
     assert failures, "requests arrived while PostgreSQL was away"
     assert all(status == 503 and body == UNAVAILABLE and retry == "1" for _, status, body, retry in failures), failures[:3]
     after = [s for s in seen if s[0] > back + 1]
-    assert after and all(s[1] == 200 for s in after), "served again within a second of PostgreSQL's return"
+    late = [(round(s[0] - back, 2), *s[1:]) for s in after if s[1] != 200]
+    assert after and not late, f"served again within a second of PostgreSQL's return; later failures: {late[:5]}"
     from deploy.cluster import alive
 
     assert [cluster.state["pids"][f"app{i}"] for i in (1, 2)] == masters and all(alive(p) for p in masters)
