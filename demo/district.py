@@ -1,7 +1,7 @@
 """A district's data for load and benchmarks (`flask seed-district`, issue 19).
 
 Towns with villages, communities and departments of skewed sizes; residents and the
-accounts of years past; cadres on the roster; town question banks of load questions
+accounts of years past; cadres on the roster; the district's question bank of load questions
 (stems marked （压测题）, copied from the shipped laws with their citations); a year of
 daily answers with the quizzes, ledger, tallies, daily allowances, review cards and
 wrong-answer books they leave; events with check-ins and on-site quizzes; the year's
@@ -210,8 +210,6 @@ class _Town:
     units: list[int] = field(default_factory=list)  # villages and communities
     unit_weights: list[float] = field(default_factory=list)
     departments: list[int] = field(default_factory=list)
-    laws: list[tuple[int, list[int]]] = field(default_factory=list)  # (category id, question ids) per law
-    bank: list[int] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     rewards: list[tuple[int, str, int]] = field(default_factory=list)
     staff_id: int | None = None
@@ -390,37 +388,37 @@ class _Builder:
         return password
 
     def _banks(self) -> int:
-        """Each town's bank: a copy of each shipped law's category, its questions variations
+        """The district's one question bank (the app shares it across towns, accounts.tenancy
+        SHARED_TABLES): a load copy of each shipped law's category, its questions variations
         of the shipped ones (stem marked and numbered, the citation kept)."""
         shipped = {}
         slugs = [path.stem for path in bank_files()]  # a shipped law's slug is its file's name
         for q in db.session.scalars(select(Question).join(Category).where(Question.status == "active", Category.slug.in_(slugs))):
             shipped.setdefault(q.category, []).append(q)
         laws = sorted(shipped, key=lambda c: (c.sort_order, c.id))
-        per_category = max(4, round(QUESTIONS * self.scale / (len(self.towns) * len(laws))))
-        categories, self.answers = [], {}
+        per_category = max(4, round(QUESTIONS * self.scale / len(laws)))
+        categories, self.answers, self.laws = [], {}, []
         ctable, qtable = Category.__table__, Question.__table__
-        for n, town in enumerate(self.towns):
-            for law in laws:
-                cid = self.ids.take(ctable)
-                categories.append({"id": cid, "name": f"{law.name}（{town.name}压测题库）", "slug": f"{law.slug}-d{n + 1:02d}",
-                                   "description": f"{LOAD_MARK}{town.name}的负载测试题，由“{law.name}”题库复制变化而来，不是正式题目。",
-                                   "sort_order": 100 + law.sort_order, "exam_only": False})
-                first = self.ids.take(qtable, per_category)
-                ids = list(range(first, first + per_category))
-                for k, qid in enumerate(ids):
-                    tpl = shipped[law][k % len(shipped[law])]
-                    stem = f"{LOAD_MARK}{town.name}第{k + 1}题：{tpl.stem}"
-                    self.questions.append((qid, cid, tpl.type, stem, _json(tpl.options), _json(tpl.answer), tpl.explanation,
-                                           tpl.source, tpl.difficulty, "active", False, 1,
-                                           fingerprint(cid, tpl.type, stem, tpl.options, tpl.answer), self.now, self.now))
-                    self.answers[qid] = (_json(sorted(tpl.answer)), _json(_wrong(tpl)), cid)
-                town.laws.append((cid, ids))
-                town.bank.extend(ids)
+        for law in laws:
+            cid = self.ids.take(ctable)
+            categories.append({"id": cid, "name": f"{law.name}（压测题库）", "slug": f"{law.slug}-load",
+                               "description": f"{LOAD_MARK}全区共用的负载测试题，由“{law.name}”题库复制变化而来，不是正式题目。",
+                               "sort_order": 100 + law.sort_order, "exam_only": False})
+            first = self.ids.take(qtable, per_category)
+            ids = list(range(first, first + per_category))
+            for k, qid in enumerate(ids):
+                tpl = shipped[law][k % len(shipped[law])]
+                stem = f"{LOAD_MARK}第{k + 1}题：{tpl.stem}"
+                self.questions.append((qid, cid, tpl.type, stem, _json(tpl.options), _json(tpl.answer), tpl.explanation,
+                                       tpl.source, tpl.difficulty, "active", False, 1,
+                                       fingerprint(cid, tpl.type, stem, tpl.options, tpl.answer), self.now, self.now))
+                self.answers[qid] = (_json(sorted(tpl.answer)), _json(_wrong(tpl)), cid)
+            self.laws.append((cid, ids))
+        self.bank = [qid for _, ids in self.laws for qid in ids]
         self._insert(ctable, categories)
         count = len(self.questions)
         self.sink.flush()
-        self.law_names = {cid: law.name for town in self.towns for (cid, _), law in zip(town.laws, laws)}
+        self.law_names = {cid: law.name for (cid, _), law in zip(self.laws, laws)}
         self.shipped = shipped
         return count
 
@@ -449,7 +447,7 @@ class _Builder:
             for d in days + upcoming:
                 starts = self.day_utc[min(d, self.days)] + timedelta(days=max(0, d - self.days), hours=rng.choice([9, 14, 19]))
                 hours = rng.choice([2, 3])
-                law_id = rng.choice(town.laws)[0] if rng.random() < 0.8 else None
+                law_id = rng.choice(self.laws)[0] if rng.random() < 0.8 else None
                 fenced = rng.random() < 0.7
                 lat, lng = (None, None) if not fenced else \
                     (town.centre[0] + rng.uniform(-0.05, 0.05), town.centre[1] + rng.uniform(-0.05, 0.05))
@@ -528,7 +526,7 @@ class _Builder:
             at = self._at(d)
             self._quiz(p, "daily", None, at, d, town)
             if rng.random() < 0.2 and town:
-                law = rng.choice(town.laws)
+                law = rng.choice(self.laws)
                 self._quiz(p, "practice", law, at + timedelta(minutes=20), d, town)
             if rng.random() < 0.3:
                 self._quiz(p, "review", None, at + timedelta(hours=3), d, town)
@@ -583,7 +581,7 @@ class _Builder:
                 return
             chosen = due
         else:
-            pool = law[1] if law else (town.bank if town else self.any_bank())
+            pool = law[1] if law else self.bank
             chosen = due + self._draw(p, pool, size - len(due), set(due))
         if not chosen:
             return
@@ -627,8 +625,6 @@ class _Builder:
                              event["quiz_points_each"] if event else None))
         p.saw(at, t)
 
-    def any_bank(self) -> list[int]:
-        return self.rng.choice(self.towns).bank
 
     def _card(self, p: "_Person", qid: int, cid: int, correct: bool, now: datetime, given: str) -> None:
         """The card as learning.cards.reviewed leaves it (its results cached by what they
@@ -674,7 +670,7 @@ class _Builder:
         event["count"] += 1
         quiz_at = max(at, start) + timedelta(minutes=rng.randint(5, 30))
         if event["law"] and rng.random() < 0.8 and quiz_at + timedelta(minutes=3) < end:
-            law = next(l for l in town.laws if l[0] == event["law"])
+            law = next(l for l in self.laws if l[0] == event["law"])
             self._quiz(p, "event", law, quiz_at, self.day_of(quiz_at), town, event)
         p.saw(at, at)
 

@@ -13,7 +13,7 @@ from quiz_bank.exams.models import ExamAttempt
 from quiz_bank.models import Question, Quiz, QuizItem
 from quiz_bank.questions import citation_problem
 
-SCALE = "0.001"  # 500 residents, 1,000 accounts, 5 cadres, 4 questions a town's law
+SCALE = "0.001"  # 500 residents, 1,000 accounts, 5 cadres, 100 questions in the district's bank
 
 
 def _count(model, *where) -> int:
@@ -53,9 +53,10 @@ def test_seed_district_builds_towns_people_and_a_year_whose_books_balance(app, a
     bound = db.session.scalars(select(Cadre).where(Cadre.user_id.is_not(None))).all()
     assert len(bound) == 5 and {c.org_unit.kind for c in bound} == {"department"}
 
-    # Load questions in every town's copy of every shipped law, marked, active and servable.
+    # The district's one bank, shared by its towns as the app shares it: a load copy of each
+    # shipped law, 100 questions at this scale (8 a law), marked, active and servable.
     load = db.session.scalars(select(Question).where(Question.stem.like("（压测题）%"))).all()
-    assert len(load) == 3 * 12 * 4
+    assert len({q.category_id for q in load}) == 12 and len(load) == 12 * 8
     assert all(q.status == "active" and not q.exam_only and citation_problem(q.source) is None for q in load)
 
     # A year of answers: about 20 ledger rows a resident, quizzes and items to match.
