@@ -1,12 +1,11 @@
 """Sitting an exam: drawing a paper, saving each answer as it is given, resuming,
 submitting, and finalising attempts whose time ran out with what was saved."""
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Integer, Row, Text, any_, bindparam, cast, func, insert, select
+from sqlalchemy import Integer, Row, any_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
@@ -77,18 +76,10 @@ def my_exams(user_id: int, now: datetime | None = None) -> list[dict]:
     ]
 
 
-@lru_cache(maxsize=4096)
-def _options(stored: str) -> dict[str, str]:
-    """A question's options {key: text} from their stored JSON text. Decoding a paper's fifty
-    cost a start about 0.25 ms of CPU; keyed by the text itself, an edited question is a new
-    entry and never a stale one. Bounded: a bank of a few thousand questions, a few MB."""
-    return {o["key"]: o["text"] for o in json.loads(stored)}
-
-
-def _shown_options(option_order: list | None, stored: str) -> list[dict]:
-    text = _options(stored)
+def _shown_options(option_order: list | None, options: list[dict]) -> list[dict]:
     if not option_order:
-        return [{"key": k, "text": t} for k, t in text.items()]
+        return options
+    text = {o["key"]: o["text"] for o in options}
     return [{"key": OPTION_KEYS[i], "text": text[k]} for i, k in enumerate(option_order)]
 
 
@@ -130,7 +121,7 @@ def _paper_rows(review: bool, dialect: str):
     plus the answer key when reviewed. Built once a kind and dialect: only the values change.
     On PostgreSQL the ids go as one array: fifty `IN` parameters cost more CPU to render,
     and psycopg parses afresh every statement of over fifty parameters."""
-    columns = [Question.id, Question.type, Question.stem, cast(Question.options, Text), Category.id, Category.name,
+    columns = [Question.id, Question.type, Question.stem, Question.options, Category.id, Category.name,
                AttemptItem.answer, AttemptItem.correct, AttemptItem.score]
     if review:
         columns += [Question.answer, Question.explanation, Question.source]

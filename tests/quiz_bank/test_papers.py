@@ -142,7 +142,7 @@ def test_a_question_on_a_paper_in_progress_is_never_rewritten_even_unanswered(ma
 
 
 def test_the_paper_shows_the_options_as_stored_when_shown(make):
-    # The view remembers decoded options by their stored text: a change is shown at once.
+    # An option edited in place is shown at the next view, never a stale one.
     from quiz_bank.models import Question
 
     user = make.user()
