@@ -80,3 +80,24 @@ def test_books_page_shows_the_last_count_and_the_nightly_recount_finds_a_tampere
     assert "不一致" not in panel.get("/admin/books/").get_data(as_text=True)  # as counted before
     assert app.test_cli_runner().invoke(args=["figures", "refresh"]).exit_code == 0
     assert "不一致" in panel.get("/admin/books/").get_data(as_text=True)
+
+
+def test_the_district_lists_every_towns_rewards_in_the_same_statements(panel, make, count_queries):
+    login(panel, make.admin("admin"))
+    panel.get("/admin/rewards/")  # the signed-in account is loaded once, as in any session
+
+    def listed():
+        db.session.expunge_all()  # as in a real request, no town is already loaded
+        with count_queries() as sql:
+            page = panel.get("/admin/rewards/").get_data(as_text=True)
+        return len(sql), page
+
+    make.reward(name="区级雨伞")
+    first = make.town(name="东湖镇")
+    make.reward(name="东湖镇台灯", town_id=first.id)
+    few, _ = listed()
+    for n in range(6):
+        make.reward(name=f"第{n}镇保温杯", town_id=make.town(name=f"第{n}镇").id)
+    many, page = listed()
+    assert many == few
+    assert "第5镇保温杯" in page and "第5镇" in page and "东湖镇台灯" in page
