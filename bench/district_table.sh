@@ -21,10 +21,7 @@ WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
 PORT_T=${PORT_T:-18731}
 PORT_D=${PORT_D:-18732}
-export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
-export RATELIMIT_ENABLED=0 SLOW_QUERY_MS=${SLOW_QUERY_MS:-100} PUFA_INSTANCE=$WORK/instance ACCESS_LOG=1
-unset PUFA_ENV WECHAT_APPID WECHAT_SECRET REDIS_URL
-mkdir -p "$WORK/instance"
+dev_bench_env
 trap_stop_all "interrupted: stopping the servers"
 
 echo "Pufa township vs district  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"

@@ -30,10 +30,8 @@ ANSWERS=${ANSWERS:-10}
 POOL=${POOL:-64}
 P99_MS=${P99_MS:-300}
 PORT=${PORT:-18733}
-export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
-export RATELIMIT_ENABLED=0 SLOW_QUERY_MS=${SLOW_QUERY_MS:-100} PUFA_INSTANCE=$WORK/instance ACCESS_LOG=1
-unset PUFA_ENV WECHAT_APPID WECHAT_SECRET REDIS_URL
-rm -rf "$WORK"; mkdir -p "$WORK/instance"
+rm -rf "$WORK"
+dev_bench_env
 drop_copy() { psql "${SOURCE_URL%/*}/postgres" -q -c "DROP DATABASE IF EXISTS \"$COPY\" WITH (FORCE)" 2>/dev/null; }
 trap 'stop_all; drop_copy' EXIT
 trap 'echo interrupted >&2; exit 130' INT TERM

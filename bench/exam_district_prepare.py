@@ -5,18 +5,18 @@
 On an existing database seeded by `flask seed-district` (a throwaway copy: this adds an
 exam): one annual exam open now (opened an hour ago, closes in a day, 60 minutes, one
 attempt), assigned to every cadre of the district (assign_all), with bench/exam_prepare.py's
-paper rules (50 questions of the shipped laws, 100 points); papers drawn ahead where the
-code does that (quiz_bank.exams.papers.draw_ahead), as saving it in the panel does. The
+paper rules (50 questions of the shipped laws, 100 points, checked against the bank) and
+exam (its open_exam): papers drawn ahead where the code does that
+(quiz_bank.exams.papers.draw_ahead), as saving it in the panel does. The
 first --cadres cadres bound to a user (every town's) get a token (accounts.tokens.issue).
 Output: bench/exam_prepare.py's JSON, which bench/exam_hour.py reads."""
 import argparse
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import benchdb
-from exam_prepare import RULES
+from exam_prepare import open_exam, paper_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,31 +38,10 @@ def main() -> None:
     from accounts.models import Cadre
     from core import create_app
     from core.extensions import db
-    from core.timeutil import utcnow
-    from quiz_bank.exams.models import Exam, PaperRule
-    from quiz_bank.models import Category
 
     app = create_app()
     with app.app_context():
-        categories = {c.slug: c for c in db.session.scalars(select(Category))}
-        rules = [PaperRule(category_id=categories[slug].id, qtype=qtype, count=count, points=points)
-                 for slug, qtype, count, points in RULES]
-        now = utcnow()
-        exam = Exam(title=f"{now.year}年度学法考试（区级压测风暴）", kind="annual", opens_at=now - timedelta(hours=1),
-                    closes_at=now + timedelta(days=1), duration_minutes=60, pass_score=60, attempts_allowed=1,
-                    assign_all=True, review_policy="after_close", shuffle_options=True)
-        exam.rules = rules
-        db.session.add(exam)
-        db.session.commit()
-        try:
-            from quiz_bank.exams.papers import draw_ahead
-        except ImportError:
-            draw_ahead = None
-        if draw_ahead is not None:
-            t1 = time.monotonic()
-            drawn = draw_ahead(exam)
-            db.session.commit()
-            print(f"papers drawn ahead: {drawn} ({time.monotonic() - t1:.1f}s)", flush=True)
+        exam = open_exam(db, "区级压测风暴", paper_rules(db))
         total = db.session.scalar(select(func.count()).select_from(Cadre))
         cadres = db.session.execute(select(Cadre.id, Cadre.user_id).where(Cadre.user_id.is_not(None))
                                     .order_by(Cadre.id).limit(args.cadres)).all()

@@ -39,6 +39,57 @@ RULES = [(slug, qtype, count, 2) for slug in LAWS for qtype, count in (("single"
 UNIT_KINDS = ("village", "community", "department")
 
 
+def paper_rules(db) -> list:
+    """In an app context: RULES as PaperRule rows, checked against the bank (a rule the
+    bank cannot fill makes every start answer 409 paper_unavailable)."""
+    from sqlalchemy import func, select
+
+    from quiz_bank.exams.models import PaperRule
+    from quiz_bank.models import Category, Question
+
+    categories = {c.slug: c for c in db.session.scalars(select(Category))}
+    available = {
+        (cid, qtype): n for cid, qtype, n in db.session.execute(
+            select(Question.category_id, Question.type, func.count())
+            .where(Question.status == "active").group_by(Question.category_id, Question.type))
+    }
+    rules = []
+    for slug, qtype, count, points in RULES:
+        if slug not in categories:
+            raise SystemExit(f"the shipped bank has no category {slug!r}")
+        have = available.get((categories[slug].id, qtype), 0)
+        if have < count:
+            raise SystemExit(f"category {slug!r} has {have} active {qtype} questions, the rule needs {count}")
+        rules.append(PaperRule(category_id=categories[slug].id, qtype=qtype, count=count, points=points))
+    return rules
+
+
+def open_exam(db, label: str, rules: list):
+    """In an app context: one annual exam with `rules`, open now (opened an hour ago, closes
+    in a day, 60 minutes, one attempt, review after it closes), assigned to every cadre
+    (assign_all), committed with whatever the session holds; its papers drawn ahead where
+    the revision does that (quiz_bank.exams.papers), as saving the exam in the panel does."""
+    from core.timeutil import utcnow
+    from quiz_bank.exams.models import Exam
+
+    now = utcnow()
+    exam = Exam(title=f"{now.year}年度学法考试（{label}）", kind="annual", opens_at=now - timedelta(hours=1),
+                closes_at=now + timedelta(days=1), duration_minutes=60, pass_score=60, attempts_allowed=1,
+                assign_all=True, review_policy="after_close", shuffle_options=True)
+    exam.rules = rules
+    db.session.add(exam)
+    db.session.commit()
+    try:
+        from quiz_bank.exams.papers import draw_ahead
+    except ImportError:
+        return exam
+    t1 = time.monotonic()
+    drawn = draw_ahead(exam)
+    db.session.commit()
+    print(f"papers drawn ahead: {drawn} ({time.monotonic() - t1:.1f}s)", flush=True)
+    return exam
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("database_url")
@@ -49,39 +100,19 @@ def main() -> None:
 
     t0 = benchdb.start(args.database_url)
 
-    from sqlalchemy import func, select
-
     from accounts import tokens
     from accounts.models import Cadre, OrgUnit, User
     from accounts.roster import new_code
     from core import create_app
     from core.extensions import db
     from core.timeutil import utcnow
-    from quiz_bank.exams.models import Exam, PaperRule
-    from quiz_bank.models import Category, Question
 
     app = create_app()
     with app.app_context():
         shipped = benchdb.create_schema(db, bank=True)
         db.session.commit()
         print(f"questions: shipped {sum(shipped.values())} ({time.monotonic() - t0:.1f}s)", flush=True)
-
-        # Paper rules, checked against the bank (a rule the bank cannot fill makes every
-        # start answer 409 paper_unavailable).
-        categories = {c.slug: c for c in db.session.scalars(select(Category))}
-        available = {
-            (cid, qtype): n for cid, qtype, n in db.session.execute(
-                select(Question.category_id, Question.type, func.count())
-                .where(Question.status == "active").group_by(Question.category_id, Question.type))
-        }
-        rules = []
-        for slug, qtype, count, points in RULES:
-            if slug not in categories:
-                raise SystemExit(f"the shipped bank has no category {slug!r}")
-            have = available.get((categories[slug].id, qtype), 0)
-            if have < count:
-                raise SystemExit(f"category {slug!r} has {have} active {qtype} questions, the rule needs {count}")
-            rules.append(PaperRule(category_id=categories[slug].id, qtype=qtype, count=count, points=points))
+        rules = paper_rules(db)
 
         town = OrgUnit(name="压测镇", kind="town")
         db.session.add(town)
@@ -107,22 +138,7 @@ def main() -> None:
             cadres.append(Cadre(name=name, phone=f"139{i:08d}", org_unit_id=unit.id, position="干部",
                                 binding_code=code, user=user, bound_at=now))
         db.session.add_all(users + cadres)
-
-        exam = Exam(title=f"{now.year}年度学法考试（压测）", kind="annual", opens_at=now - timedelta(hours=1),
-                    closes_at=now + timedelta(days=1), duration_minutes=60, pass_score=60, attempts_allowed=1,
-                    assign_all=True, review_policy="after_close", shuffle_options=True)
-        exam.rules = rules
-        db.session.add(exam)
-        db.session.commit()
-        try:  # as saving the exam in the panel does, where the revision draws papers ahead
-            from quiz_bank.exams.papers import draw_ahead
-        except ImportError:
-            draw_ahead = None
-        if draw_ahead is not None:
-            t1 = time.monotonic()
-            drawn = draw_ahead(exam)
-            db.session.commit()
-            print(f"papers drawn ahead: {drawn} ({time.monotonic() - t1:.1f}s)", flush=True)
+        exam = open_exam(db, "压测", rules)
         out = {
             "exam_id": exam.id, "question_count": exam.question_count, "total_score": exam.total_score,
             "database_url": args.database_url,

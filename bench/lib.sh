@@ -1,4 +1,5 @@
-# Shared by bench/run.sh, ab.sh, mixed.sh, exam_hour.sh and checkin_hall.sh; sourced, not run:
+# Shared by the bench/*.sh that start app servers (run.sh, ab.sh, mixed.sh, exam_hour.sh,
+# district_table.sh, exam_district.sh ...); sourced, not run:
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
@@ -33,6 +34,17 @@ bench_env() {
   export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}
   export METRICS_TOKEN=${METRICS_TOKEN:-pufa-bench-metrics-token-0123456789abcdef}
   mkdir -p "$WORK" "$PUFA_INSTANCE"
+}
+
+# dev_bench_env: the app's environment for a benchmark of development settings under
+# $WORK (its instance directory there): dev-login (no WeChat credentials, not
+# PUFA_ENV=production, no Redis), rate limits off, statements over SLOW_QUERY_MS (default
+# 100) logged, the access log on (its request id names a slow statement's route).
+dev_bench_env() {
+  export SECRET_KEY=${SECRET_KEY:-pufa-bench-secret-key-not-for-production-0123456789}
+  export RATELIMIT_ENABLED=0 SLOW_QUERY_MS=${SLOW_QUERY_MS:-100} PUFA_INSTANCE=$WORK/instance ACCESS_LOG=1
+  unset PUFA_ENV WECHAT_APPID WECHAT_SECRET REDIS_URL
+  mkdir -p "$PUFA_INSTANCE"
 }
 
 # The app is being edited while benchmarks run: fingerprint its source so each result

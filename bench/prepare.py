@@ -98,6 +98,64 @@ def _make_quizzes(job: tuple[list[int], int]) -> list[tuple[int, str, list]]:
     return out
 
 
+def add_bench_questions(db, n: int, slug: str = "bench") -> int:
+    """In an app context: the bench category (slug `slug`) with `n` generated questions,
+    committed. Returns the category's id."""
+    from quiz_bank.models import Category
+    from quiz_bank.questions import create_question
+
+    category = Category(name="压测分类", slug=slug, description="benchmark questions", sort_order=99)
+    db.session.add(category)
+    db.session.flush()
+    category_id = category.id
+    for i in range(n):
+        create_question(bench_question(i, category_id))
+    db.session.commit()
+    return category_id
+
+
+def add_users(db, n: int, openid_prefix: str) -> list[int]:
+    """In an app context: `n` users (openid PREFIX:i), committed. Returns their ids, and
+    leaves no connection open: none may cross make_quizzes' fork."""
+    from accounts.models import User
+
+    users = [User(openid=f"{openid_prefix}:{i}", nickname=f"压测用户{i}") for i in range(n)]
+    db.session.add_all(users)
+    db.session.commit()
+    user_ids = [u.id for u in users]
+    db.session.remove()
+    db.engine.dispose()
+    return user_ids
+
+
+def make_quizzes(user_ids: list[int], category_id: int, jobs: int) -> list[tuple[int, str, list]]:
+    """One practice quiz per user, in `jobs` forked processes (_make_quizzes), by quiz id."""
+    chunks = [(user_ids[i::jobs], category_id) for i in range(jobs)]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        return sorted((q for part in pool.map(_make_quizzes, chunks) for q in part), key=lambda q: q[0])
+
+
+def write_pairs(path: str, quizzes: list[tuple[int, str, list]], pairs: int) -> tuple[int, Path]:
+    """At most `pairs` lines of path <TAB> JSON body <TAB> token, interleaved across the
+    quizzes (position by position), each (quiz, question) once. Returns (lines, path)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    seen = set()
+    with out.open("w", encoding="utf-8") as f:
+        for position in range(QUIZ_SIZE):
+            for quiz_id, token, items in quizzes:
+                if written == pairs:
+                    break
+                qid, answer = items[position]
+                assert (quiz_id, qid) not in seen
+                seen.add((quiz_id, qid))
+                body = json.dumps({"question_id": qid, "answer": answer}, separators=(",", ":"))
+                f.write(f"/api/v1/quizzes/{quiz_id}/answers\t{body}\t{token}\n")
+                written += 1
+    return written, out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("database_url")
@@ -114,36 +172,20 @@ def main() -> None:
 
     from sqlalchemy import select
 
-    from accounts.models import User
     from core import create_app
     from core.extensions import db
-    from quiz_bank.models import Category, QuizItem
-    from quiz_bank.questions import create_question
+    from quiz_bank.models import QuizItem
 
     app = create_app()
     with app.app_context():
         shipped = benchdb.create_schema(db, bank=True)
-        category = Category(name="压测分类", slug="bench", description="benchmark questions", sort_order=99)
-        db.session.add(category)
-        db.session.flush()
-        category_id = category.id
-        for i in range(args.questions):
-            create_question(bench_question(i, category_id))
-        db.session.commit()
+        category_id = add_bench_questions(db, args.questions)
         print(f"questions: shipped {sum(shipped.values())}, generated {args.questions} "
               f"({time.monotonic() - t0:.1f}s)", flush=True)
-
         n_quizzes = -(-args.pairs // QUIZ_SIZE)
-        users = [User(openid=f"bench:{i}", nickname=f"压测用户{i}") for i in range(n_quizzes)]
-        db.session.add_all(users)
-        db.session.commit()
-        user_ids = [u.id for u in users]
-        db.session.remove()
-        db.engine.dispose()  # no connection may cross the fork
+        user_ids = add_users(db, n_quizzes, "bench")
 
-    chunks = [(user_ids[i::args.jobs], category_id) for i in range(args.jobs)]
-    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-        quizzes = sorted((q for part in pool.map(_make_quizzes, chunks) for q in part), key=lambda q: q[0])
+    quizzes = make_quizzes(user_ids, category_id, args.jobs)
     assert len(quizzes) == n_quizzes
 
     with app.app_context():
@@ -151,21 +193,7 @@ def main() -> None:
         print(f"users/quizzes: {n_quizzes} ({time.monotonic() - t0:.1f}s)", flush=True)
         benchdb.finish(db)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    seen = set()
-    with out.open("w", encoding="utf-8") as f:
-        for position in range(QUIZ_SIZE):
-            for quiz_id, token, items in quizzes:
-                if written == args.pairs:
-                    break
-                qid, answer = items[position]
-                assert (quiz_id, qid) not in seen
-                seen.add((quiz_id, qid))
-                body = json.dumps({"question_id": qid, "answer": answer}, separators=(",", ":"))
-                f.write(f"/api/v1/quizzes/{quiz_id}/answers\t{body}\t{token}\n")
-                written += 1
+    written, out = write_pairs(args.out, quizzes, args.pairs)
     print(f"pairs: {written} -> {out} ({time.monotonic() - t0:.1f}s)", flush=True)
 
 
