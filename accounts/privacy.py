@@ -25,6 +25,7 @@ from points import rewards
 from points.models import DailyEarning, PointsEntry, PointsTally, Redemption, Reward
 from quiz_bank.exams.models import AttemptItem, Certificate, Exam, ExamAttempt
 from quiz_bank.models import Category, Question, Quiz, QuizItem, SeenQuestion, WrongAnswer
+from reports import snapshots
 
 DELETED_NICKNAME = "已注销用户"
 TOMBSTONE_PREFIX = "deleted:"  # a deleted account's openid: unique, and no WeChat openid looks like it
@@ -199,6 +200,7 @@ def _anonymise(user_id: int) -> datetime | None:
     # subscriptions, and the replies kept for their retried taps (which may hold a pickup code).
     for model in (PointsTally, WrongAnswer, SeenQuestion, ReviewDay, SubscriptionCredit, Reminder):
         db.session.execute(delete(model).where(model.user_id == user_id))
+    snapshots.forget(user_id)  # the panel's kept counts (积分账目) named them until the next nightly count
     replies = db.metadata.tables["idempotency_record"]  # api.idempotency's, by name: a domain imports no api module
     db.session.execute(delete(replies).where(replies.c.user_id == user_id))
     audit.record(None, "delete", "app_user", user_id, f"用户 {user_id} 注销了账号：身份信息已删除，匿名记录保留")

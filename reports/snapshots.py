@@ -12,6 +12,8 @@ and say when it was counted.
 - A year and scope never counted are counted at their first view and kept.
 - Each kind is counted by the one function that defines it (reports.figures and the
   others below); this module only keeps what they return.
+- A count that names a person (the books' audit does) goes when their account is
+  deleted (accounts.privacy, `forget`), and is counted again, without the name, when next viewed.
 
 What a view sees is JSON: dates and times come back as dates and times, dataclasses
 as dicts, tuples as lists."""
@@ -28,7 +30,7 @@ from core import transactions
 from core.extensions import db
 from core.sql import insert
 from core.timeutil import local_today, utcnow
-from learning.mastery import of_scope, shows_towns
+from learning.mastery import of_scope
 from points import books
 from reports.dashboard import weeks_and_missed
 from reports.figures import by_town, year_bounds, year_figures
@@ -51,13 +53,11 @@ def _mastery(year: int, now: datetime, town_id: int | None) -> dict:
 
 
 def mastery_of(year: int, town_id: int | None) -> dict:
-    """learning.mastery.of_scope of the calendar year as last counted, in its own shape
-    (by_town's or by_village's), with `counted_at`. A district count of the other shape
-    (kept before the district was shown town by town, or before its towns changed) is
-    counted again."""
+    """learning.mastery.of_scope of the calendar year as last counted, in the shape it was
+    counted in (by_town's or by_village's, as the data says), with `counted_at`. Like every
+    kind, a count follows a change of the towns at its next refresh, and one kept by an
+    older app is never read (SHAPE)."""
     kept = counted("mastery", year, town_id)
-    if town_id is None and ("towns" in kept.data) != shows_towns(None):
-        kept = count("mastery", year)
     rows = "towns" if "towns" in kept.data else "villages"
     return {"laws": [SimpleNamespace(**law) for law in kept.data["laws"]],
             rows: [{**v, "cells": {int(k): c for k, c in v["cells"].items()}} for v in kept.data[rows]],
@@ -76,6 +76,8 @@ KINDS = {
     "mastery": (_mastery, True),
     "by_town": (_by_town, False),
 }
+# The kinds whose figures name people: the books' audit lists whose balance is not their ledger.
+NAMING = ("books",)
 # The shape of what is kept, stored with each row's kind ("figures/1"). A change to what a
 # kind's function returns raises it: rows of an older shape are never read, so an upgraded
 # app counts afresh instead of failing on them, and the next refresh deletes them.
@@ -113,6 +115,17 @@ def count(kind: str, year: int, town_id: int | None = None, now: datetime | None
         db.session.execute(keep.on_conflict_do_update(index_elements=["kind", "year", "scope"],
                                                       set_={"counted_at": keep.excluded.counted_at, "data": keep.excluded.data}))
     return Counted(_decode(data), now)
+
+
+def forget(user_id: int) -> None:
+    """Drop every kept count that names the person, of any year and scope (they may have
+    changed towns since), in the caller's unit of work: a deleted account's name must not
+    stay on a page until the nightly count. A count that does not name them stays (a
+    district's recount takes a minute). A person is named as a points.books.Difference,
+    whose id comes first."""
+    db.session.execute(delete(FigureSnapshot).where(
+        FigureSnapshot.kind.in_([_stored(k) for k in NAMING]),
+        FigureSnapshot.data.contains(f'{{"user_id": {int(user_id)}, ', autoescape=True)))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from quiz_bank.exams import results
 from quiz_bank.models import Quiz, QuizItem
 from reports.figures import year_figures
 from tests.accounts.history import person_with_history
+from tests.admin.conftest import login, panel  # noqa: F401 (the panel fixture: a client for its forms)
 
 
 def _totals():
@@ -82,6 +83,24 @@ def test_deletion_removes_the_identity_and_keeps_the_figures(api, make, app):
     assert audit.exit_code == 0 and "核对无误" in audit.output
     logged = db.session.scalar(select(AuditLog).where(AuditLog.entity == "app_user", AuditLog.entity_id == str(user.id)))
     assert logged.action == "delete" and "王五" not in logged.summary
+
+
+def test_after_deletion_the_books_page_no_longer_names_the_person(api, make, panel):
+    """积分账目 is shown as last counted (reports.snapshots), and its audit names whoever's
+    balance is not their ledger: the name goes with the account, not at the nightly count."""
+    town, other = make.town(name="甲镇"), make.town(name="乙镇")
+    leaving = make.user(org_unit_id=make.org_unit(town=town).id, real_name="钱七", nickname="钱七", points_balance=5)
+    make.user(org_unit_id=make.org_unit(town=other).id, real_name="孙八", nickname="孙八", points_balance=3)
+    login(panel, make.admin("admin"))
+    pages = ("/admin/books/", f"/admin/books/?town={town.id}")
+    for page in pages:
+        assert "钱七" in panel.get(page).get_data(as_text=True)
+    me = api.as_user(leaving)
+    assert me.client.delete("/api/v1/me", headers={"Authorization": f"Bearer {me.token}"}).status_code == 204
+
+    for page in pages:
+        text = panel.get(page).get_data(as_text=True)
+        assert "钱七" not in text and f"用户 {leaving.id}（{privacy.DELETED_NICKNAME}）余额 5" in text, page
 
 
 def test_the_token_stops_at_once_and_a_retry_is_never_a_500(api, make):

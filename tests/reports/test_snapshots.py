@@ -6,6 +6,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
+from accounts import privacy
 from core.extensions import db
 from learning import mastery
 from learning.models import ReviewCard
@@ -109,7 +110,8 @@ def test_the_district_s_mastery_is_its_towns_and_comes_back_in_by_towns_shape(ma
 
 
 def test_a_district_mastery_kept_village_by_village_is_counted_again_by_town(make):
-    """A count kept before the district was shown town by town is not shown as it was."""
+    """A count kept before the district was shown town by town (by an app whose kinds
+    carried no SHAPE) is never read: it is counted again, by town."""
     _two_towns_studying(make)
     villages = {"laws": [], "villages": [{"unit_id": None, "unit": "未填写", "people": 0, "cells": {}, "weakest": []}]}
     db.session.add(FigureSnapshot(kind="mastery", year=2024, scope=snapshots.DISTRICT, counted_at=at(2025, 1, 2, 0, 0),
@@ -118,6 +120,51 @@ def test_a_district_mastery_kept_village_by_village_is_counted_again_by_town(mak
     kept = snapshots.mastery_of(2024, None)
     assert "villages" not in kept and sorted(t["unit"] for t in kept["towns"]) == ["乙镇", "甲镇"]
     assert "towns" in snapshots.counted("mastery", 2024).data
+
+
+def test_a_district_counted_with_one_town_is_shown_as_counted_until_the_refresh(make):
+    """The district's mastery comes back in the shape it was counted in: village by village
+    while it had one town; once it has several, the refresh counts it town by town (as it
+    adds a new town to by_town)."""
+    town_a = make.town(name="甲镇")
+    person = make.user(org_unit_id=make.org_unit(name="甲村", town=town_a).id)
+    q = make.question()
+    db.session.add(ReviewCard(user_id=person.id, question_id=q.id, category_id=q.category_id, state=2, step=None,
+                              stability=30.0, difficulty=5.0, due=at(2025, 5, 1, 0, 0), last_review=at(2025, 3, 1, 0, 0)))
+    db.session.flush()
+    then = at(2025, 3, 2, 0, 0)
+    snapshots.count("mastery", 2025, now=then)
+    make.town(name="乙镇")
+    kept = snapshots.mastery_of(2025, None)
+    assert [v["unit"] for v in kept["villages"]] == ["甲村"] and kept["counted_at"] == then
+    snapshots.refresh(at(2025, 3, 3, 0, 0), echo=lambda line: None)
+    towns = snapshots.mastery_of(2025, None)["towns"]
+    assert [t["unit"] for t in towns] == ["乙镇", "甲镇"] and towns[1]["cells"][q.category_id]["learners"] == 1
+
+
+def test_a_deletion_drops_every_count_naming_the_person_and_keeps_the_others(make):
+    """The books' audit names a person whose balance is not their ledger: every count of
+    theirs goes with their account, of any year and of the town they left too; a count
+    that never named them stays as counted."""
+    town_a, town_b, town_c = make.town(name="甲镇"), make.town(name="乙镇"), make.town(name="丙镇")
+    leaving = make.user(org_unit_id=make.org_unit(town=town_a).id, real_name="钱七", points_balance=5)
+    make.user(org_unit_id=make.org_unit(town=town_c).id, real_name="孙八", points_balance=3)
+    then = at(2025, 6, 1, 0, 0)
+    for year in (2024, 2025):
+        snapshots.count("books", year, now=then)
+    snapshots.count("books", 2025, town_a.id, now=then)
+    leaving.org_unit_id = make.org_unit(town=town_b).id  # moved to 乙镇
+    db.session.flush()
+    for town in (town_b, town_c):
+        snapshots.count("books", 2025, town.id, now=then)
+    snapshots.count("figures", 2025, now=then)
+
+    privacy.delete_account(leaving.id)
+    kept = set(db.session.execute(select(FigureSnapshot.kind, FigureSnapshot.year, FigureSnapshot.scope)))
+    assert kept == {(f"figures/{snapshots.SHAPE}", 2025, snapshots.DISTRICT), (f"books/{snapshots.SHAPE}", 2025, town_c.id)}
+    assert snapshots.counted("books", 2025, town_c.id).counted_at == then
+    named = {d["name"] for d in snapshots.counted("books", 2025).data["differences"]}
+    assert named == {"孙八", privacy.DELETED_NICKNAME}
 
 
 def test_refresh_recounts_this_year_and_a_past_year_until_its_late_entries_are_in(app, make):
