@@ -199,7 +199,9 @@ def held_events(start: datetime, end: datetime, now: datetime, town_id: int | No
 
 
 def people_in(town_id: int | None, user_id):
-    """SQL on a person's id: of `town_id` (always true for the district)."""
+    """SQL on a person's id: of `town_id` (always true for the district), by
+    accounts.tenancy's rule for people, for the rows that rule names no model of (quizzes).
+    The ledger is tenancy's own: condition(PointsEntry)."""
     return true() if town_id is None else user_id.in_(select(User.id).where(tenancy.condition(User, town_id)))
 
 
@@ -408,8 +410,9 @@ def exam_figures(start: datetime, end: datetime, now: datetime, town_id: int | N
 def _points(year: int, start: datetime, until: datetime, town_id: int | None) -> dict:
     flow = case((PointsEntry.reason == "redeem", "spent"), (PointsEntry.reason == "refund", "refunded"),
                 (PointsEntry.delta > 0, "issued"), else_="other")
+    mine = true() if town_id is None else tenancy.condition(PointsEntry, town_id)  # as points.books counts a town's
     entries = (select(_month(PointsEntry.created_at, year).label("month"), flow.label("flow"), PointsEntry.delta)
-               .where(PointsEntry.created_at >= start, PointsEntry.created_at < until, people_in(town_id, PointsEntry.user_id))
+               .where(PointsEntry.created_at >= start, PointsEntry.created_at < until, mine)
                .subquery("entries"))
     # 17. Points moved, by month and direction.
     months = {m: {"month": m, "issued": 0, "spent": 0, "refunded": 0} for m in MONTHS}
