@@ -28,6 +28,17 @@ def card(user, question, days_before_end: float, stability: float = 10.0, last_r
                               last_review=last_review or END - timedelta(days=days_before_end)))
 
 
+def grow(make, n: int, law, new_unit) -> None:
+    """`n` more questions of `law` and `n` more units (each `new_unit()`), each unit with one
+    person who learned every new question: more of what a page must not cost more for."""
+    extra = make.questions(n, law)
+    for _ in range(n):
+        unit = new_unit()
+        for q in extra:
+            card(make.user(org_unit_id=unit.id), q, 3)
+    db.session.flush()
+
+
 def town(make):
     """东湖村 (2 people) and 西山村 (3), 民法典 and 禁毒法 with two questions each, and a
     person who gave no village.
@@ -149,12 +160,7 @@ def test_the_page_costs_the_same_however_many_people_and_cards(panel, make, coun
     panel.get(f"/admin/mastery/?{MARCH}")  # the signed-in account is loaded once, as in any session
     counts = []
     for n in (1, 8):
-        extra = make.questions(n, places["drugs"])
-        for _ in range(n):
-            village = make.org_unit()
-            for q in extra:
-                card(make.user(org_unit_id=village.id), q, 3)
-        db.session.flush()
+        grow(make, n, places["drugs"], make.org_unit)
         with count_queries() as sql:
             page = panel.get(f"/admin/mastery/?{MARCH}").get_data(as_text=True)
         counts.append(len(sql))
@@ -255,12 +261,7 @@ def test_the_district_page_costs_the_same_however_many_towns_and_cards(panel, ma
         panel.get(f"/admin/mastery/?{MARCH}&town={places['jia'].id}")
     counts = []
     for n in (1, 8):
-        extra = make.questions(n, make.category())
-        for _ in range(n):
-            village = make.org_unit(town=make.town())
-            for q in extra:
-                card(make.user(org_unit_id=village.id), q, 3)
-        db.session.flush()
+        grow(make, n, make.category(), lambda: make.org_unit(town=make.town()))
         with count_queries() as sql:
             page = panel.get(f"/admin/mastery/?{MARCH}").get_data(as_text=True)
         counts.append(len(sql))
