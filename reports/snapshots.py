@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 
 from accounts import tenancy
 from core import transactions
@@ -123,9 +123,11 @@ def forget(user_id: int) -> None:
     stay on a page until the nightly count. A count that does not name them stays (a
     district's recount takes a minute). A person is named as a points.books.Difference,
     whose id comes first."""
+    named = FigureSnapshot.data.contains(f'{{"user_id": {int(user_id)}, ', autoescape=True)
+    # A CASE, so that only those kinds' text is searched: in a plain AND PostgreSQL tested
+    # the LIKE first, over every kind's text (40-60 ms over 315 rows of 1 MB, 2 ms so).
     db.session.execute(delete(FigureSnapshot).where(
-        FigureSnapshot.kind.in_([_stored(k) for k in NAMING]),
-        FigureSnapshot.data.contains(f'{{"user_id": {int(user_id)}, ', autoescape=True)))
+        case((FigureSnapshot.kind.in_([_stored(k) for k in NAMING]), named), else_=False)))
 
 
 @dataclass(frozen=True)
