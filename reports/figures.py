@@ -34,8 +34,16 @@ organised (and who came to them, from wherever), the online learning and points 
 people, the exams its cadres were given (only its cadres counted), the redemptions of its
 rewards. `by_town` lays the district's main figures side by side, town by town.
 
-Every figure is aggregated in SQL: `year_figures` sends the same 19 statements
-however much the year holds, `by_town` 6.
+The whole district of several towns is counted town by town (`towns` is true): its lists
+by unit (organiser, village, learning by village, exams by unit) hold its towns instead
+(a town is a unit: `unit_id` is its id), and its learning gain the towns' means instead
+of every event, so that what the district's pages read and show does not grow with its
+villages. The report's sentences are written from the units before (the ten busiest
+organisers, the villages reached). The units' detail is each town's own figures.
+
+Every figure is aggregated in SQL: `year_figures` sends the same statements however much
+the year holds (19; for the whole district one more, and two more again where it has several
+towns), `by_town` 6.
 """
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -105,6 +113,7 @@ def year_figures(year: int, now: datetime | None = None, town_id: int | None = N
         held, not_yet_held, with_checkins, people (人), checkins (人次), villages,
         by_kind:      [{kind, label, events, people, checkins, quiz: QUIZ}]   (kinds' order)
         by_month:     [{month, events, people, checkins}]                     (all 12)
+        organisers (units that held an event),
         by_organiser: [{unit_id, unit, events, people, checkins}]             (most events first)
         by_village:   [{unit_id, unit, people, checkins}]                     (未填写 last)
         without_checkins: [{id, title, kind, label, date, organiser}]
@@ -130,7 +139,11 @@ def year_figures(year: int, now: datetime | None = None, town_id: int | None = N
                              expired}] (most redeemed first)},
       learning_gain: reports.learning_gain.year_gain (statement 19),
       headlines: [the sentences the annual report quotes],
+      towns: whether the lists by unit hold towns (the district of several towns, _by_towns),
     }
+    With `towns`, by_organiser rows also have `organisers` (units), and learning_gain is
+    {held, compared, attendees, others, difference,
+     by_town: [{unit_id, unit, events, compared, attendees, others, difference}]}.
     Percentages have one decimal, None where there is nothing to divide by."""
     now = now or utcnow()
     start, end = year_bounds(year)
@@ -148,6 +161,10 @@ def year_figures(year: int, now: datetime | None = None, town_id: int | None = N
         "learning_gain": learning_gain.year_gain(start, end, now, town_id),
     }
     figures["headlines"] = headlines(figures)
+    towns = _district_towns() if town_id is None else None
+    figures["towns"] = towns is not None
+    if towns:
+        _by_towns(figures, *towns, held_events(start, end, now))
     return figures
 
 
@@ -297,6 +314,7 @@ def _events(year: int, start: datetime, end: datetime, now: datetime, town_id: i
         "people": int(people),
         "checkins": int(checkins),
         "villages": sum(1 for v in by_village if v["unit_id"] is not None),
+        "organisers": len(by_organiser),
         "by_kind": by_kind,
         "by_month": [{"month": m, "events": months[m], "people": checkin_month.get(m, (0, 0))[0],
                       "checkins": checkin_month.get(m, (0, 0))[1]} for m in MONTHS],
@@ -307,6 +325,74 @@ def _events(year: int, start: datetime, end: datetime, now: datetime, town_id: i
         "quiz": _quiz(*quiz_total),
         "photos": int(photos),
     }
+
+
+# -- the district of several towns, town by town --------------------------------------------
+
+
+def _district_towns() -> tuple[list[tuple[int, str]], dict[int, int]] | None:
+    """The district's towns [(id, name)] by name and each unit's town, when it has several;
+    None for a district of one town (a township), shown unit by unit. Statement 20."""
+    units = db.session.execute(select(OrgUnit.id, OrgUnit.name, OrgUnit.kind, OrgUnit.town_id)
+                               .order_by(OrgUnit.name, OrgUnit.id)).all()  # as accounts.tenancy.towns
+    towns = [(u.id, u.name) for u in units if u.kind == "town"]
+    return (towns, {u.id: u.town_id for u in units}) if len(towns) > 1 else None
+
+
+def _mean(values: list[float]) -> float | None:
+    """The unweighted mean with one decimal, as reports.learning_gain.year_gain takes it."""
+    if not values:
+        return None
+    return float((sum(Decimal(str(v)) for v in values) / len(values)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def _by_towns(f: dict, towns: list[tuple[int, str]], town_of: dict[int, int], held) -> None:
+    """Turn the district's lists by unit into lists by town, in place: every town by name
+    (the exams: the towns with cadres assigned), then 未填写. Villages and cadres add up to
+    their towns (a person is in one unit); the people an organiser's events reached do not
+    (one person at events of two of a town's units), nor do events carry their town into the
+    learning gain: statements 21 and 22 count those by town."""
+    def summed(rows: list[dict], keys: tuple, every_town: bool = True) -> list[dict]:
+        sums = {t: {"unit_id": t, "unit": name, **dict.fromkeys(keys, 0)} for t, name in towns}
+        seen, nowhere = set(), []
+        for r in rows:
+            if r["unit_id"] is None:
+                nowhere.append({"unit_id": None, "unit": r["unit"], **{k: r[k] for k in keys}})
+                continue
+            town = town_of.get(r["unit_id"])
+            if town in sums:  # else a unit gone since its rows were counted
+                seen.add(town)
+                for k in keys:
+                    sums[town][k] += r[k]
+        return [row for t, row in sums.items() if every_town or t in seen] + nowhere
+
+    e, learning = f["events"], f["learning"]
+    reached = {t: (int(p), int(n)) for t, p, n in db.session.execute(
+        select(OrgUnit.town_id, func.count(distinct(CheckIn.user_id)), func.count(CheckIn.id)).select_from(CheckIn)
+        .join(Event, Event.id == CheckIn.event_id).join(OrgUnit, OrgUnit.id == Event.org_unit_id).where(held)
+        .group_by(OrgUnit.town_id))}
+    organisers = summed([{**u, "organisers": 1} for u in e["by_organiser"]], ("organisers", "events"))
+    for row in organisers:
+        row["people"], row["checkins"] = reached.get(row["unit_id"], (0, 0))
+    e["by_organiser"] = organisers
+    e["by_village"] = summed(e["by_village"], ("people", "checkins"))
+    learning["by_village"] = [{**r, "accuracy": percent(r["correct"], r["answers"])}
+                              for r in summed(learning["by_village"], ("people", "answers", "correct"))]
+    for kind in f["exams"]["by_kind"]:  # new_leaders is one of these dicts
+        kind["by_unit"] = [{**r, **_cadres(r["assigned"], r["sat"], r["passed"])}
+                           for r in summed(kind["by_unit"], ("assigned", "sat", "passed"), every_town=False)]
+
+    gain = f["learning_gain"]
+    event_town = {i: town_of.get(u) for i, u in db.session.execute(
+        select(Event.id, Event.org_unit_id).where(held, Event.quiz_category_id.is_not(None)))}
+    rows = []
+    for town, name in towns:
+        events = [r for r in gain["events"] if event_town.get(r["event_id"]) == town]
+        compared = [r for r in events if not r["too_few"] and r["difference"] is not None]
+        rows.append({"unit_id": town, "unit": name, "events": len(events), "compared": len(compared),
+                     **{k: _mean([r[k]["gain"] for r in compared]) for k in ("attendees", "others")},
+                     "difference": _mean([r["difference"] for r in compared])})
+    f["learning_gain"] = {"held": len(gain["events"]), **{k: v for k, v in gain.items() if k != "events"}, "by_town": rows}
 
 
 # -- online learning ----------------------------------------------------------------------

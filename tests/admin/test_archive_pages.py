@@ -109,3 +109,86 @@ def test_year_out_of_range_is_not_found(panel, make):
     login(panel, make.admin("reviewer"))
     assert panel.get("/admin/archive/0/archive.zip").status_code == 404
     assert panel.get("/admin/archive/99999/figures.xlsx").status_code == 404
+
+
+def _table(html: str, table_id: str) -> str:
+    start = html.index(f'id="{table_id}"')
+    return html[start:html.index("</table>", start)]
+
+
+def test_the_district_page_lists_towns_each_linking_to_its_own_page(panel, make, clock):
+    """Issue 19: a district of several towns shows its towns, not its villages and units;
+    a town's name opens that town's page, which lists its villages and units as before."""
+    from tests.reports.district import NOW, build_district
+
+    d = build_district(make)
+    clock(*NOW)
+    login(panel, make.admin("reviewer"))
+    html = panel.get("/admin/archive/?year=2025").get_data(as_text=True)
+    a, b = d.towns["甲"].id, d.towns["乙"].id
+    for table in ("organiser-table", "village-table", "learning-village-table", "exam-table"):
+        rows = _table(html, table)
+        assert "甲镇" in rows and "乙镇" in rows, table
+        assert not any(name in rows for name in ("甲一村", "甲二村", "乙一村", "甲司法所", "乙派出所")), table
+        assert f'href="/admin/archive/?year=2025&amp;town={a}"' in rows, table
+    assert "未填写" in _table(html, "village-table") and "3个单位主办" in html and 'id="towns-note"' in html
+    assert 'id="by-town"' in html
+
+    town = panel.get(f"/admin/archive/?year=2025&town={a}").get_data(as_text=True)
+    assert "甲司法所" in _table(town, "organiser-table") and "甲一村" in _table(town, "village-table")
+    assert "乙镇" not in _table(town, "organiser-table") and 'id="towns-note"' not in town
+    assert 'href="/admin/archive/?year=2025' not in _table(town, "village-table")
+    # The town's own staff see the same page.
+    login(panel, make.admin("reviewer", town_id=a))
+    own = panel.get("/admin/archive/?year=2025").get_data(as_text=True)
+    assert _table(own, "village-table") == _table(town, "village-table")
+    assert f"town={b}" not in own
+
+
+def test_the_district_page_does_not_grow_with_its_villages(panel, make, clock, count_queries):
+    from reports import snapshots
+    from tests.reports.district import NOW, build_district, more_villages
+
+    d = build_district(make)
+    clock(*NOW)
+    login(panel, make.admin("reviewer"))
+    panel.get("/admin/archive/?year=2025")  # the year's first view counts it
+    with count_queries() as few:
+        before = panel.get("/admin/archive/?year=2025").get_data(as_text=True)
+    more_villages(make, d, 15)
+    for kind in ("figures", "by_town"):  # as the nightly refresh would
+        snapshots.count(kind, 2025, now=from_local(datetime(*NOW)))
+    panel.get("/admin/archive/?year=2025")  # as the first measured view followed one
+    with count_queries() as many:
+        after = panel.get("/admin/archive/?year=2025").get_data(as_text=True)
+    assert "甲新14村" not in after and "覆盖群众19人" in after  # counted afresh: 4 + 15
+    assert len(few) == len(many)
+    assert before.count("<tr") == after.count("<tr")
+
+
+def test_a_district_count_kept_unit_by_unit_by_the_older_app_is_counted_again(panel, make, clock, monkeypatch):
+    """The upgrade's first view of the district neither fails on nor shows the count kept
+    village by village (snapshots.SHAPE)."""
+    import json
+
+    from core.extensions import db
+    from reports import figures, snapshots
+    from reports.models import FigureSnapshot
+    from tests.reports.district import NOW, build_district
+
+    build_district(make)
+    clock(*NOW)
+    now = from_local(datetime(*NOW))
+    with monkeypatch.context() as m:
+        m.setattr(figures, "_district_towns", lambda: None)  # as the older app counted
+        old = figures.year_figures(2025, now)
+    del old["towns"]
+    # figures/1: the shape kept before the district was counted town by town.
+    db.session.add(FigureSnapshot(kind="figures/1", year=2025, scope=snapshots.DISTRICT, counted_at=now,
+                                  data=json.dumps(old, default=snapshots._encode, ensure_ascii=False)))
+    db.session.flush()
+    login(panel, make.admin("reviewer"))
+    html = panel.get("/admin/archive/?year=2025").get_data(as_text=True)
+    assert "甲镇" in _table(html, "village-table") and "甲一村" not in _table(html, "village-table")
+    wb = load_workbook(io.BytesIO(panel.get("/admin/archive/2025/figures.xlsx").data))
+    assert "按镇（参与者所在）" in wb.sheetnames

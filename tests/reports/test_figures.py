@@ -5,6 +5,7 @@ import pytest
 
 from core.extensions import db
 from reports.figures import year_bounds, year_figures
+from tests.reports.district import NOW, build_district, more_villages
 from tests.reports.town import answers, at, attempt, build_town, check_in, event, on_site_quiz, points, redemption
 
 
@@ -209,7 +210,7 @@ def test_the_figures_take_the_same_statements_however_much_the_year_holds(make, 
     assert (small["events"]["held"], big["events"]["held"]) == (1, 13)
     assert big["learning"]["answers"] == 13 * 9 and big["rewards"]["made"] == 13 * 3
     assert len(big["learning_gain"]["events"]) == 13
-    assert len(few) == len(many) == 19
+    assert len(few) == len(many) == 20  # a district of one town: the 19, and whether it has several towns
 
 
 def test_a_districts_sentence_names_its_busiest_organisers_not_all_of_them():
@@ -224,3 +225,55 @@ def test_a_districts_sentence_names_its_busiest_organisers_not_all_of_them():
     line = next(s for s in headlines(f) if s.startswith("落实"))
     named = "、".join(f"单位{i}{30 - i}场" for i in range(HEADLINE_UNITS))
     assert line == f"落实“谁执法谁普法”，25个单位主办活动：主办最多的是{named}等。"
+
+
+def _rows(rows, *keys):
+    return [tuple(r[k] for k in ("unit", *keys)) for r in rows]
+
+
+def test_a_district_of_several_towns_is_counted_town_by_town(make):
+    """Issue 19: the district's lists by unit hold its towns, each town's people counted
+    once (b, at events of both of 乙镇's units, is one person of 乙镇)."""
+    d = build_district(make)
+    f = year_figures(2025, at(*NOW))
+    e, learning = f["events"], f["learning"]
+    assert f["towns"] is True
+    assert (e["held"], e["people"], e["checkins"], e["organisers"], e["villages"]) == (3, 4, 7, 3, 3)
+    assert _rows(e["by_organiser"], "organisers", "events", "people", "checkins") == [("乙镇", 2, 2, 3, 4), ("甲镇", 1, 1, 3, 3)]
+    assert [r["unit_id"] for r in e["by_organiser"]] == [d.towns["乙"].id, d.towns["甲"].id]
+    assert _rows(e["by_village"], "people", "checkins") == [("乙镇", 1, 3), ("甲镇", 2, 3), ("未填写", 1, 1)]
+    assert _rows(learning["by_village"], "people", "answers", "correct", "accuracy") == [
+        ("乙镇", 1, 1, 1, 100.0), ("甲镇", 1, 2, 1, 50.0), ("未填写", 1, 1, 0, 0.0)]
+    annual = f["exams"]["by_kind"][0]
+    assert _rows(annual["by_unit"], "assigned", "sat", "passed", "sat_rate", "pass_rate") == [
+        ("乙镇", 2, 1, 0, 50.0, 0.0), ("甲镇", 1, 1, 1, 100.0, 100.0)]
+    gain = f["learning_gain"]
+    assert "events" not in gain and (gain["held"], gain["compared"]) == (1, 0)
+    assert _rows(gain["by_town"], "events", "compared", "difference") == [("乙镇", 0, 0, None), ("甲镇", 1, 0, None)]
+    # The report's sentences still name the busiest units and villages.
+    assert "落实“谁执法谁普法”，3个单位主办活动：" in "".join(f["headlines"])
+    assert "参与人数居前的是乙一村（1人、3人次）" in "".join(f["headlines"])
+
+
+def test_a_towns_figures_in_a_district_stay_unit_by_unit(make):
+    d = build_district(make)
+    f = year_figures(2025, at(*NOW), d.towns["乙"].id)
+    assert f["towns"] is False
+    assert _rows(f["events"]["by_organiser"], "events", "people", "checkins") == [("乙司法所", 1, 3, 3), ("乙派出所", 1, 1, 1)]
+    assert _rows(f["events"]["by_village"], "people", "checkins") == [("乙一村", 1, 2), ("甲一村", 1, 1), ("未填写", 1, 1)]
+    assert [g["title"] for g in f["learning_gain"]["events"]] == []
+
+
+def test_the_districts_figures_do_not_grow_with_its_villages(make, count_queries):
+    d = build_district(make)
+    with count_queries() as few:
+        small = year_figures(2025, at(*NOW))
+    more_villages(make, d, 12)
+    with count_queries() as many:
+        big = year_figures(2025, at(*NOW))
+    assert (small["events"]["villages"], big["events"]["villages"]) == (3, 15)
+    assert len(few) == len(many) == 22  # the 19, the towns, and two counts by town
+    for f in (small, big):
+        assert [len(f["events"]["by_organiser"]), len(f["events"]["by_village"]), len(f["learning"]["by_village"]),
+                len(f["exams"]["by_kind"][0]["by_unit"]), len(f["learning_gain"]["by_town"])] == [2, 3, 3, 2, 2]
+    assert _rows(big["events"]["by_village"], "people", "checkins")[1] == ("甲镇", 14, 15)

@@ -48,3 +48,28 @@ def test_unit_names_are_written_as_text(make):
     event(make, "-宣讲-", "outreach", unit, datetime(2029, 5, 1, 9))
     ws = load_workbook(io.BytesIO(figures_xlsx(year_figures(2029, at(2030, 1, 1, 9)))))["按主办单位"]
     assert (ws["A2"].value, ws["A2"].data_type) == ("'=1+1", "s")
+
+
+def test_the_districts_workbook_is_filed_town_by_town(make):
+    """Issue 19: the district of several towns, as its screen and report show it; a town's
+    villages and units are in that town's own workbook."""
+    from reports.workbook import DISTRICT_SHEETS, TOWNS_NOTE
+    from tests.reports.district import NOW, build_district
+
+    d = build_district(make)
+    wb = load_workbook(io.BytesIO(figures_xlsx(year_figures(2025, at(*NOW)))))
+    assert wb.sheetnames == DISTRICT_SHEETS
+    overview = {row[0]: row[1] for row in _rows(wb["总览"]) if row[0]}
+    assert overview["主办单位（个）"] == 3 and TOWNS_NOTE in overview
+    assert _rows(wb["按镇（主办单位所属）"]) == [("乙镇", 2, 2, 3, 4), ("甲镇", 1, 1, 3, 3), ("合计", 3, 3, 4, 7)]
+    assert _rows(wb["按镇（参与者所在）"]) == [("乙镇", 1, 3), ("甲镇", 2, 3), ("未填写", 1, 1), ("合计", 4, 7)]
+    assert _rows(wb["线上学法（按镇）"])[-2:] == [("未填写", 1, 1, 0, 0.0), ("合计", 3, 4, 2, 50.0)]
+    assert _rows(wb["考试（按镇）"]) == [("年度学法考试", "乙镇", 2, 1, 0, 50.0, 0.0), ("年度学法考试", "甲镇", 1, 1, 1, 100.0, 100.0)]
+    assert _rows(wb["学习成效（按镇）"]) == [("乙镇", 0, 0, None, None, None), ("甲镇", 1, 0, None, None, None),
+                                         ("全区", 1, 0, None, None, None)]
+    text = {c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row}
+    assert not {"甲一村", "乙司法所"} & text  # no village's or unit's row
+    # A town's workbook stays unit by unit.
+    town = load_workbook(io.BytesIO(figures_xlsx(year_figures(2025, at(*NOW), d.towns["甲"].id))))
+    assert town.sheetnames == SHEETS
+    assert _rows(town["按主办单位"])[0] == ("甲司法所", 1, 3, 3)
