@@ -2,6 +2,7 @@
 from flask import current_app
 from sqlalchemy import select, update
 
+from accounts import wechat
 from accounts.models import OrgUnit, User
 from accounts.wechat import WeChatClient
 from core.domain_errors import Invalid, Unauthenticated
@@ -25,8 +26,7 @@ def wechat_client() -> WeChatClient:
 
 def dev_login_enabled() -> bool:
     """Development only: never in production, whatever else is set."""
-    cfg = current_app.config
-    return not cfg["PRODUCTION"] and not (cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
+    return not current_app.config["PRODUCTION"] and not wechat.configured()
 
 
 @writes

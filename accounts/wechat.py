@@ -64,10 +64,12 @@ class WeChatSession:
     unionid: str | None = None
 
 
-def configured() -> bool:
-    """Credentials are set: the server API can be used."""
-    cfg = current_app.config
-    return bool(cfg["WECHAT_APPID"] and cfg["WECHAT_SECRET"])
+def configured(cfg=None) -> bool:
+    """Credentials are set: the server API can be used, and login goes through WeChat.
+    The one rule for it (login, the projector, reminders, the production check and
+    `flask doctor` all ask here); `cfg`: a configuration not yet an app's (start-up)."""
+    cfg = current_app.config if cfg is None else cfg
+    return bool(cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET"))
 
 
 class WeChatClient:

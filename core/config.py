@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from accounts import wechat
+
 
 def _instance_secret(instance_path: str) -> str:
     """Generate a secret once and keep it in instance/ so tokens survive restarts."""
@@ -120,7 +122,7 @@ def production_problems(cfg: dict) -> list[str]:
     if len(cfg.get("SECRET_KEY") or "") < MIN_SECRET_LENGTH:
         problems.append(f"SECRET_KEY 未设置或太短（至少 {MIN_SECRET_LENGTH} 个字符）："
                         "用 python3 -c 'import secrets; print(secrets.token_urlsafe(48))' 生成一个并设置。")
-    if not (cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET")):
+    if not wechat.configured(cfg):
         problems.append("未设置 WECHAT_APPID 和 WECHAT_SECRET：生产环境只能用微信登录，请填写小程序的 AppID 和 AppSecret。")
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get("ALLOW_SQLITE"):
         problems.append("数据库是 SQLite：生产环境请设置 DATABASE_URL 为 PostgreSQL；"

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import text
 
+from accounts import wechat
 from core import config
 from core.extensions import db
 
@@ -90,11 +91,11 @@ def _checkin_code() -> Check:
     """What the projector can show (activities.checkin_codes): a mini-program code needs
     WeChat's credentials; the link QR, its fallback when WeChat refuses, PUBLIC_BASE_URL."""
     cfg = current_app.config
-    wechat = bool(cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET"))
+    code = wechat.configured()  # a mini-program code
     base = cfg.get("PUBLIC_BASE_URL")
-    if wechat and base:
+    if code and base:
         return Check("签到二维码", True, "小程序码；微信出错时改用链接二维码。")
-    if wechat:
+    if code:
         return Check("签到二维码", True, "小程序码。未设置 PUBLIC_BASE_URL：微信生成小程序码出错时，投屏上将没有可扫的二维码，建议设置。")
     if base:
         return Check("签到二维码", True, "链接二维码（微信“扫普通链接二维码打开小程序”）。")

@@ -67,3 +67,39 @@ def test_longest_allowed_dev_code_logs_in_and_longer_is_422(api):
     assert api.post("/auth/login", json={"code": "0" * 128}).status_code == 200
     r = api.post("/auth/login", json={"code": "0" * 129})
     assert r.status_code == 422 and "code" in r.get_json()["details"]
+
+
+def _configured_everywhere(app) -> dict[str, bool]:
+    """Whether each of login, `flask doctor` and the production check takes WeChat as configured."""
+    from accounts.services import dev_login_enabled
+    from core import config, doctor
+
+    return {
+        "login": not dev_login_enabled(),
+        "doctor": doctor._checkin_code().detail.startswith("小程序码"),
+        "production": not any("WECHAT_APPID" in p for p in config.production_problems({**app.config, "PRODUCTION": True})),
+    }
+
+
+@pytest.mark.parametrize("appid,secret", [("wx-app", ""), ("", "s3cret"), ("", "")])
+def test_a_blank_credential_is_not_configured_for_login_doctor_or_production(api, app, monkeypatch, appid, secret):
+    monkeypatch.setitem(app.config, "WECHAT_APPID", appid)
+    monkeypatch.setitem(app.config, "WECHAT_SECRET", secret)
+    assert _configured_everywhere(app) == {"login": False, "doctor": False, "production": False}
+    # Development: the code itself names the user, WeChat is never asked.
+    r = api.post("/auth/login", json={"code": "demo-blank"})
+    assert r.status_code == 200 and db.session.get(User, r.get_json()["user"]["id"]).openid == "dev:demo-blank"
+    monkeypatch.setitem(app.config, "WECHAT_APPID", "wx-app")
+    monkeypatch.setitem(app.config, "WECHAT_SECRET", "s3cret")
+    assert _configured_everywhere(app) == {"login": True, "doctor": True, "production": True}
+
+
+@pytest.mark.parametrize("verdict", [True, False])
+def test_login_doctor_and_production_all_ask_wechat_configured(app, monkeypatch, verdict):
+    # One rule: whatever accounts.wechat.configured says, each of them says too.
+    from accounts import wechat
+
+    monkeypatch.setitem(app.config, "WECHAT_APPID", "" if verdict else "wx-app")
+    monkeypatch.setitem(app.config, "WECHAT_SECRET", "" if verdict else "s3cret")
+    monkeypatch.setattr(wechat, "configured", lambda cfg=None: verdict)
+    assert _configured_everywhere(app) == {"login": verdict, "doctor": verdict, "production": verdict}
