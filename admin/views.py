@@ -25,13 +25,7 @@ from core.timeutil import from_local, local_midnight_utc, local_naive, local_tex
 from quiz_bank import questions as question_service
 from quiz_bank.models import STATUS_LABELS, TYPE_LABELS, Category, Question
 
-ACTION_LABELS = {
-    "create": "新建", "update": "修改", "retire": "停用", "delete": "删除", "new_version": "新版本", "import": "导入",
-    "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定", "logout": "退出登录",
-    "totp_on": "开启两步验证", "totp_off": "关闭两步验证", "end_sessions": "结束所有会话",
-    "publish": "发布", "reject": "驳回", "undo_import": "撤销导入", "confirm": "确认无误",
-    **audit.PERSONAL_ACTIONS,
-}
+ACTION_LABELS = audit.ACTION_LABELS
 # What each recorded object is called: every entity passed to audit.record, and the table
 # of every panel view that audits its saves (SecureModelView._audit).
 ENTITY_LABELS = {
