@@ -149,9 +149,24 @@ class RedemptionView(SecretColumns, SecureModelView):
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm"
-        personal_data.exported("redemption", "", f"导出兑换记录（{ws.max_row - 1} 条）")
+        personal_data.exported("redemption", "", self._export_summary(ws.max_row - 1))
         return send_file(io.BytesIO(xlsx.to_bytes(book)), as_attachment=True, mimetype=xlsx.MIME,
                          download_name=f"兑换记录_{local_text(utcnow(), '%Y%m%d_%H%M')}.xlsx")
+
+    def _export_summary(self, rows: int) -> str:
+        """What was exported, for the audit log: the town, the list's filters and search
+        as the clerk set them, and how many rows."""
+        conditions = []
+        for arg, value in request.args.items():
+            key = arg[3:].split("_", 1)[-1] if arg.startswith("flt") and "_" in arg else None
+            if key in (self._filter_args or {}) and (flt := self._filter_args[key][1]).validate(value):
+                names = dict(flt.get_options(self) or [])  # a status in words, not its code
+                shown = "、".join(str(names.get(v, v)) for v in value.split(",")) if names else value.replace(" to ", " 至 ")
+                conditions.append(f"{flt.name} {flt.operation()} {shown}")
+        if search := request.args.get("search"):
+            conditions.append(f"搜索“{search}”")
+        what = "：" + "；".join(conditions) if conditions else "，未筛选"
+        return f"导出{tenancy.town_name(viewer_town())}兑换记录（{rows} 条）{what}"
 
 
 def _cell(value):

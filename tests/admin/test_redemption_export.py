@@ -6,9 +6,13 @@ import re
 from datetime import datetime
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from accounts.models import AuditLog
+from core.extensions import db
 from points import rewards
 from tests.admin.conftest import login
+from tests.factories import DEFAULT_TOWN
 
 
 def _rows(client, **query) -> list[tuple]:
@@ -77,3 +81,33 @@ def test_everyone_finds_redemptions_by_name_or_nickname(panel, make):
     page = panel.get("/admin/redemptions/?search=晓燕").get_data(as_text=True)
     assert page.count('<td class="col-reward">') == 3 and "普法扇子" in page  # the name, or the nickname
     assert "兑换人姓名" in page  # the search box says what it searches
+
+
+def _filter(client, name: str, operation: str, position: int) -> str:
+    """The query argument of one of the list's filters (`name`, `operation`), as its menu writes it."""
+    page = client.get("/admin/redemptions/").get_data(as_text=True)
+    menu = json.loads(re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', page, re.S).group(1))
+    return f"flt{position}_{next(f['arg'] for f in menu[name] if f['operation'] == operation)}"
+
+
+def _exports_logged(admin) -> list[str]:
+    return list(db.session.scalars(select(AuditLog.summary).where(
+        AuditLog.admin_id == admin.id, AuditLog.action == "export_personal", AuditLog.entity == "redemption").order_by(AuditLog.id)))
+
+
+def test_the_audit_log_says_which_town_filters_search_and_how_many_rows_were_exported(panel, make):
+    _town(make)
+    clerk = make.admin("admin", town_id=make.default_town().id)
+    login(panel, clerk)
+    query = {_filter(panel, "状态", "等于", 0): "pending", _filter(panel, "兑换日期", "之间", 1): "2026-03-02 to 2026-03-02",
+             "search": "陈晓燕"}
+    assert [r[1] for r in _rows(panel, **query)[1:]] == ["民法典读本"]
+    assert _exports_logged(clerk) == [
+        f"导出{DEFAULT_TOWN}兑换记录（1 条）：状态 等于 待领取；兑换日期 之间 2026-03-02 至 2026-03-02；搜索“陈晓燕”"]
+    both = {_filter(panel, "状态", "在列表中", 0): "pending,handed_over"}
+    assert len(_rows(panel, **both)) == 4
+    assert _exports_logged(clerk)[-1] == f"导出{DEFAULT_TOWN}兑换记录（3 条）：状态 在列表中 待领取、已领取"
+    district = make.admin("reviewer")
+    login(panel, district)
+    assert len(_rows(panel)) == 4
+    assert _exports_logged(district) == ["导出全区兑换记录（3 条），未筛选"]
