@@ -8,6 +8,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange, ValidationError
 
+from accounts.models import Cadre
 from admin.auth import forbidden
 from admin.tenancy import get_or_404, viewer_town
 from admin.views import LocalTimesMixin, SecureModelView, _local_time
@@ -78,9 +79,12 @@ class ExamView(LocalTimesMixin, SecureModelView):
         "attempts_allowed": {"validators": [NumberRange(1, 10, "可考次数须在 1 到 10 之间")], "description": "多次参加时取最好成绩"},
         "excellent_percent": {"validators": [NumberRange(1, 100, "须在 1 到 100 之间")]},
         "good_percent": {"validators": [NumberRange(1, 100, "须在 1 到 100 之间")]},
-        "cadres": {"description": "可输入姓名搜索"},
+        "cadres": {"description": "输入姓名或手机号查找，可选多人"},
     }
-    form_ajax_refs = {"cadres": {"fields": ("name", "phone"), "page_size": 20, "placeholder": "输入姓名或手机号查找干部"}}
+    # A district has thousands of cadres: the clerk types a name or phone and picks from
+    # what is found (admin.views.TownAjaxLoader), never from a list of everyone.
+    form_ajax_refs = {"cadres": {"fields": ("name", "phone"), "order_by": Cadre.name, "page_size": 20,
+                                 "placeholder": "输入姓名或手机号查找干部"}}
     inline_models = (PaperRuleInline(PaperRule),)
 
     domain_check = staticmethod(check_exam)

@@ -5,6 +5,7 @@ from datetime import datetime
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import FileField
@@ -108,6 +109,9 @@ class RedemptionView(SecretColumns, SecureModelView):
 
     can_create = False
     can_edit = False
+    # Nor a form: Flask-Admin's would pick 兑换人 from a list of every resident (a
+    # district's million accounts) and 奖品 from every reward, for a page never shown.
+    form = FlaskForm
     column_list = ("id", "reward", "user", "cost", "status", "pickup_code", "created_at", "expires_at", "handed_over_at", "handed_over_by_admin")
     column_labels = {
         "id": "编号", "reward": "奖品", "reward.name": "奖品", "user": "兑换人", "cost": "积分", "status": "状态",

@@ -52,12 +52,23 @@ def get_or_404(model, ident):
     return obj
 
 
-def _with_town(obj, names: dict[int, str]) -> str:
-    """A unit or a cadre as district staff pick it: every town has its 司法所."""
-    if isinstance(obj, OrgUnit) and obj.kind != "town":
+def town_names() -> dict[int, str]:
+    """{id: name} of the towns, read once a request (the labels of district staff's picks;
+    kept in the request's environ, as `g` lives on where a test reuses the app context)."""
+    names = request.environ.get("pufa.town_names")
+    if names is None:
+        names = request.environ["pufa.town_names"] = {t.id: t.name for t in tenancy.towns()}
+    return names
+
+
+def pick_label(obj) -> str:
+    """A row as a pick list names it. District staff, where there are several towns, see
+    a unit (and a cadre's unit) with its town: every town has its 司法所. A cadre is told
+    from a namesake (a district has many 张伟) by the last four digits of their phone."""
+    if isinstance(obj, Cadre):
+        return f"{obj.name}（{pick_label(obj.org_unit)}，尾号{obj.phone[-4:]}）"
+    if isinstance(obj, OrgUnit) and obj.kind != "town" and viewer_town() is None and len(names := town_names()) > 1:
         return f"{names.get(obj.town_id, '')}·{obj.name}"
-    if isinstance(obj, Cadre) and obj.org_unit is not None:
-        return f"{obj.name}（{names.get(obj.org_unit.town_id, '')}·{obj.org_unit.name}）"
     return str(obj)
 
 
@@ -83,9 +94,8 @@ def keep_choices_in_town(form) -> None:
     from flask_admin.contrib.sqla.fields import QuerySelectField
 
     town_id = viewer_town()
-    names = {t.id: t.name for t in tenancy.towns()} if town_id is None else {}
     for field in form:
         if isinstance(field, QuerySelectField):  # the multiple-choice field is one too
             field.query, field.query_factory = None, _scoped(field.query_factory, town_id)
-            if len(names) > 1:
-                field.get_label = lambda obj, names=names: _with_town(obj, names)
+            if town_id is None and len(town_names()) > 1:
+                field.get_label = pick_label

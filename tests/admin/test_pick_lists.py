@@ -7,7 +7,7 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import login_user
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from accounts.models import AdminUser, Cadre, OrgUnit, User
 from core.extensions import db
@@ -78,11 +78,22 @@ def test_no_pick_list_offers_or_reads_another_towns_rows(app, make, west):
         assert {"东湖镇·东湖司法所", "西岭镇·西岭司法所"} <= {units.get_label(obj) for _, obj in units._get_object_list()}
 
 
+def _look_up(panel, query: str, **args) -> list[str]:
+    """The labels the exam form's 指定人员 box offers for what the clerk typed."""
+    found = panel.get("/admin/exams/ajax/lookup/", query_string={"name": "cadres", "query": query, **args})
+    assert found.status_code == 200
+    return [label for _, label in found.get_json()]
+
+
+def _tail(name: str) -> str:
+    return db.session.scalar(select(Cadre.phone).where(Cadre.name == name))[-4:]
+
+
 def test_an_ajax_pick_list_finds_and_takes_only_the_towns_cadres(app, panel, west, count_queries):
     east_admin, west_rows = west
     west_cadre = next(i for model, i in west_rows if model is Cadre)
     login(panel, east_admin)
-    assert [label for _, label in panel.get("/admin/exams/ajax/lookup/?name=cadres&query=干部").get_json()] == ["东湖干部（东湖司法所）"]
+    assert _look_up(panel, "干部") == [f"东湖干部（东湖司法所，尾号{_tail('东湖干部')}）"]
     loader = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "exams")._form_ajax_refs["cadres"]
     with app.test_request_context("/admin/"):
         login_user(db.session.get(AdminUser, east_admin.id))
@@ -93,3 +104,68 @@ def test_an_ajax_pick_list_finds_and_takes_only_the_towns_cadres(app, panel, wes
             assert loader.get_one(str(west_cadre)) is None
         # One statement, with the town in it: the row is not read first and refused after.
         assert len(statements) == 1 and "org_unit" in statements[0], statements
+
+
+def test_district_staff_find_cadres_named_with_their_town(panel, make, west):
+    """Every town has its 司法所: district staff see whose a cadre is."""
+    login(panel, make.admin("admin", username="区管理员"))
+    assert _look_up(panel, "干部") == [f"东湖干部（东湖镇·东湖司法所，尾号{_tail('东湖干部')}）",
+                                       f"西岭干部（西岭镇·西岭司法所，尾号{_tail('西岭干部')}）"]
+
+
+def test_the_cadre_look_up_answers_one_page_whatever_is_asked(panel, make, west, count_queries):
+    """A look-up answers a page of at most 20, by name, whatever `limit` the request asks,
+    in the same statements however many cadres match; namesakes are told apart by phone."""
+    east_admin, _ = west
+    east = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "东湖镇"))
+    units = [make.org_unit(name=f"东湖{n}村", town=east) for n in range(6)]
+    for n in (17, 3, 29, 11, 0, 24, 8, 21, 14, 5, 27, 1, 19, 9, 26, 12, 2, 23, 6, 15, 28, 4, 18, 10, 25, 7, 20, 13, 22, 16):
+        make.cadre(name=f"王伟{n:02d}", org_unit=units[n % 6], phone=f"1370000{n:04d}")
+    make.cadre(name="王伟03", org_unit=units[0], phone="13700009999")  # a namesake
+    make.cadre(name="王伟99", org_unit=db.session.scalar(select(OrgUnit).where(OrgUnit.name == "西岭司法所")))
+    login(panel, east_admin)
+    with count_queries() as one:
+        assert _look_up(panel, "王伟07") == ["王伟07（东湖1村，尾号0007）"]
+    with count_queries() as many:
+        first = _look_up(panel, "王伟", limit=100_000)
+    assert len(many) == len(one)
+    assert first[:5] == ["王伟00（东湖0村，尾号0000）", "王伟01（东湖1村，尾号0001）", "王伟02（东湖2村，尾号0002）",
+                         "王伟03（东湖3村，尾号0003）", "王伟03（东湖0村，尾号9999）"]
+    assert len(first) == 20
+    # The box asks 10 at a time as the clerk scrolls; the rest follow, the other town's never.
+    rest = _look_up(panel, "王伟", offset=20, limit=10) + _look_up(panel, "王伟", offset=30, limit=10)
+    assert len(first + rest) == len(set(first + rest)) == 31 and not any("王伟99" in label for label in rest)
+    assert _look_up(panel, "1370000001") == [f"王伟{n:02d}（东湖{n % 6}村，尾号{n:04d}）" for n in range(10, 20)]
+    assert _look_up(panel, "%") == []  # typed text, not a pattern
+
+
+def test_no_pick_list_grows_with_the_people(app, panel, make, west, count_queries):
+    """A district has a million accounts and 5,100 cadres: no form offers a list of them.
+    Every pick list of every model view's form (even a form no one opens), and every page
+    a clerk opens to fill one in, offers the same options in the same statements however
+    many people there are."""
+    east_admin, _ = west
+    district = make.admin("admin", username="区管理员")
+    village, dept = (db.session.scalar(select(OrgUnit).where(OrgUnit.name == name)) for name in ("东湖村", "东湖司法所"))
+    views = [v for v in app.extensions["admin"][0]._views if isinstance(v, ModelView)]
+
+    def measure() -> dict:
+        found = {}
+        for staff in (east_admin, district):
+            login(panel, staff)
+            for view in views:
+                panel.get(f"{view.url}/new/")  # what a first page load reads once (the signed-in account)
+                with count_queries() as statements:
+                    page = panel.get(f"{view.url}/new/").get_data(as_text=True)
+                found[staff.username, view.url] = page.count("<option"), len(statements)
+            with app.test_request_context("/admin/"):
+                login_user(db.session.get(AdminUser, staff.id))
+                for where, field in _pick_lists(app):
+                    found[(staff.username, *where)] = len(list(field._get_object_list()))
+        return found
+
+    before = measure()
+    for n in range(25):
+        make.user(org_unit_id=village.id)
+        make.cadre(org_unit=dept)
+    assert measure() == before
