@@ -5,7 +5,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from accounts import tenancy
 from accounts.models import Cadre, OrgUnit, User
@@ -23,7 +23,8 @@ NO = {"", "否", "n", "no", "false", "0"}
 # No 0/O, 1/I/L: a code read aloud or copied from paper is typed right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
-# Phones asked about per IN list: far below SQLite's and PostgreSQL's limits on parameters.
+# Phones (or binding codes) asked about per IN list: far below SQLite's and PostgreSQL's
+# limits on parameters.
 PHONES_PER_QUERY = 1000
 
 
@@ -138,27 +139,38 @@ def _phones_among(phones: set[str], *where) -> set[str]:
 
 def apply_roster(plan: RosterPlan) -> tuple[int, int]:
     """Write a checked roster: new cadres get a binding code; known ones (same phone)
-    are updated and keep theirs. Returns (created, updated)."""
-    by_phone = {c.phone: c for c in db.session.scalars(select(Cadre).where(Cadre.phone.in_([r.phone for r in plan.rows])))}
-    created = 0
+    are updated and keep theirs. Returns (created, updated). A district's roster has
+    thousands: the known cadres and the new codes are asked about PHONES_PER_QUERY at a
+    time, as the check does (never one IN list past the database's limits, nor a query a
+    row), and the new cadres go in as one bulk insert."""
+    phones = [r.phone for r in plan.rows]
+    by_phone = {}
+    for start in range(0, len(phones), PHONES_PER_QUERY):
+        by_phone.update((c.phone, c) for c in db.session.scalars(
+            select(Cadre).where(Cadre.phone.in_(phones[start:start + PHONES_PER_QUERY]))))
+    new = [row for row in plan.rows if row.phone not in by_phone]
     for row in plan.rows:
-        unit_id = row.unit.id  # before a new cadre is pending: reading it may flush
-        cadre = by_phone.get(row.phone)
-        if cadre is None:
-            cadre = Cadre(phone=row.phone, binding_code=_unused_code())
-            db.session.add(cadre)
-            created += 1
-        cadre.name, cadre.org_unit_id, cadre.position, cadre.newly_promoted, cadre.active = (
-            row.name, unit_id, row.position, row.newly_promoted, True)
+        if (cadre := by_phone.get(row.phone)) is not None:
+            cadre.name, cadre.org_unit_id, cadre.position, cadre.newly_promoted, cadre.active = (
+                row.name, row.unit.id, row.position, row.newly_promoted, True)
+    if new:
+        db.session.execute(insert(Cadre), [
+            {"phone": row.phone, "binding_code": code, "name": row.name, "org_unit_id": row.unit.id, "position": row.position,
+             "newly_promoted": row.newly_promoted, "active": True} for row, code in zip(new, _unused_codes(len(new)))])
     db.session.flush()
-    return created, len(plan.rows) - created
+    return len(new), len(plan.rows) - len(new)
 
 
-def _unused_code() -> str:
-    while True:
-        code = new_code()
-        if db.session.scalar(select(Cadre.id).where(Cadre.binding_code == code)) is None:
-            return code
+def _unused_codes(count: int) -> list[str]:
+    """`count` distinct new binding codes that no cadre holds, checked PHONES_PER_QUERY
+    at a time (a clash, one in 31^8 a code, is drawn again)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        drawn = list({new_code() for _ in range(count - len(codes))} - codes)
+        for start in range(0, len(drawn), PHONES_PER_QUERY):
+            chunk = drawn[start:start + PHONES_PER_QUERY]
+            codes.update(set(chunk) - set(db.session.scalars(select(Cadre.binding_code).where(Cadre.binding_code.in_(chunk)))))
+    return list(codes)
 
 
 def template() -> bytes:
@@ -210,7 +222,7 @@ def reset_binding(cadre: Cadre) -> None:
         user = db.session.get(User, cadre.user_id)
         if user is not None:
             user.role = "resident"
-    cadre.user_id, cadre.bound_at, cadre.binding_code = None, None, _unused_code()
+    cadre.user_id, cadre.bound_at, cadre.binding_code = None, None, _unused_codes(1)[0]
 
 
 def is_cadre_of(user_id: int):

@@ -2,7 +2,7 @@
 import io
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from accounts import roster
 from accounts.models import Cadre
@@ -150,3 +150,28 @@ def test_a_long_roster_asks_about_its_phones_in_chunks(make, monkeypatch, count_
     assert taken[0] in plan.problems[0][1] and taken[1] in plan.problems[1][1]
     # 5 phones of other towns' cadres asked 2 at a time, then the 3 accepted ones.
     assert len(_cadre_statements(statements)) == 3 + 2
+
+
+def test_a_district_roster_is_written_in_bounded_statements(make):
+    """A district's roster has 5,100 cadres: its known cadres and new binding codes are
+    asked about 1,000 at a time (not one IN list of every phone, past SQLite's limit on
+    parameters, nor a query per new cadre), and every new cadre gets a code of their own."""
+    office = make.org_unit(name="区司法局", kind="department")
+    known = {make.cadre(org_unit=office, phone=f"1390000{n:04d}").binding_code for n in (0, 1234, 2499)}
+    plan = roster.plan_roster(_xlsx([[f"干部{n}", f"1390000{n:04d}", "区司法局", "科员", "否"] for n in range(2500)]))
+    assert plan.ok and (plan.new, plan.changed) == (2497, 3)
+    sent = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        sent.append((statement, len(params[0] if executemany else params)))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert roster.apply_roster(plan) == (2497, 3)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    reads = [n for statement, n in sent if statement.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 3 + 3 and max(reads) <= roster.PHONES_PER_QUERY, reads  # phones, then codes
+    assert len(sent) < 20, len(sent)  # and the writes go in batches: one insert, one update
+    codes = db.session.scalars(select(Cadre.binding_code)).all()
+    assert len(codes) == len(set(codes)) == 2500 and known <= set(codes)
