@@ -27,6 +27,9 @@ ROLE_LABELS = {"resident": "居民", "cadre": "干部"}
 QUIZ_MODE_LABELS = {"daily": "每日答题", "practice": "专项练习", "challenge": "挑战答题", "event": "现场答题", "review": "间隔复习"}
 PHONE_TAIL = re.compile(r"\d{3,11}")
 RECENT = 10  # rows of each list on a person's page
+# Matches counted at most: past it a clerk narrows the search rather than pages on, and an
+# exact count of a whole district (a million accounts) or a town would read every match.
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,25 @@ class Found:
     earned: int  # all-time points earned (the total board's)
 
 
+def _contains(column, text: str):
+    """SQL: `column` holds `text`, in any case. ILIKE folds the case of every row it reads,
+    five times the cost of LIKE over Chinese names on PostgreSQL, so a text with no case to
+    fold (a Chinese name, digits) is matched with LIKE."""
+    if text.lower() == text == text.upper():
+        return column.contains(text, autoescape=True)
+    return column.icontains(text, autoescape=True)
+
+
 def search(name: str = "", phone_tail: str = "", unit_id: int | None = None, role: str = "",
            page: int = 1, per_page: int = 50, town_id: int | None = None) -> tuple[list[Found], int]:
-    """People matching every criterion given, newest first, and how many match: `name` in
-    the real name, the nickname or the roster's name; `phone_tail` the end of a cadre's
-    phone; `unit_id` their unit (NO_UNIT: none chosen); `role` resident or cadre; `town_id`
-    their town (accounts.tenancy)."""
+    """People matching every criterion given, newest first, and how many match, counted up
+    to COUNT_CAP + 1 (more than COUNT_CAP: that many is returned). `name` in the real name,
+    the nickname or the roster's name; `phone_tail` the end of a cadre's phone; `unit_id`
+    their unit (NO_UNIT: none chosen); `role` resident or cadre; `town_id` their town
+    (accounts.tenancy). Only the newest COUNT_CAP are listed: a page past them is empty."""
     where = [] if town_id is None else [tenancy.condition(User, town_id)]
     if name := name.strip():
-        where.append(or_(User.real_name.icontains(name, autoescape=True), User.nickname.icontains(name, autoescape=True),
-                         Cadre.name.icontains(name, autoescape=True)))
+        where.append(or_(_contains(User.real_name, name), _contains(User.nickname, name), _contains(Cadre.name, name)))
     if phone_tail := phone_tail.strip():
         if not PHONE_TAIL.fullmatch(phone_tail):
             raise Invalid("手机尾号请输入 3 到 11 位数字。", {"phone": ["须为数字。"]})
@@ -56,14 +68,23 @@ def search(name: str = "", phone_tail: str = "", unit_id: int | None = None, rol
         where.append(User.org_unit_id == unit_id)
     if role in ROLE_LABELS:
         where.append(User.role == role)
-    people = (select(User).outerjoin(Cadre, Cadre.user_id == User.id).where(*where))
-    total = db.session.scalar(select(func.count()).select_from(people.with_only_columns(User.id).subquery()))
-    rows = db.session.execute(
-        people.add_columns(Cadre.phone, func.coalesce(PointsTally.points, 0))
-        .outerjoin(PointsTally, (PointsTally.user_id == User.id) & (PointsTally.period == "all"))
-        .order_by(User.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return [Found(*row) for row in rows], total
+    # The matches' ids, up to COUNT_CAP + 1 of them, whichever the database finds first.
+    ids = db.session.scalars(select(User.id).outerjoin(Cadre, Cadre.user_id == User.id).where(*where)
+                             .limit(COUNT_CAP + 1)).all()
+    total, offset = len(ids), (max(page, 1) - 1) * per_page
+    if offset >= min(total, COUNT_CAP):
+        return [], total
+    people = (select(User).add_columns(Cadre.phone, func.coalesce(PointsTally.points, 0))
+              .outerjoin(Cadre, Cadre.user_id == User.id)
+              .outerjoin(PointsTally, (PointsTally.user_id == User.id) & (PointsTally.period == "all"))
+              .order_by(User.id.desc()))
+    if total <= COUNT_CAP:
+        # Every match is known: the page is read by id. Searched again newest first, a
+        # rare name would be looked for through the whole table, from its newest end.
+        people = people.where(User.id.in_(sorted(ids, reverse=True)[offset:offset + per_page]))
+    else:
+        people = people.where(*where).limit(min(per_page, COUNT_CAP - offset)).offset(offset)
+    return [Found(*row) for row in db.session.execute(people).all()], total
 
 
 def units(town_id: int | None = None) -> list[OrgUnit]:

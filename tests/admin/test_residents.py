@@ -33,6 +33,7 @@ def test_found_by_real_name_nickname_phone_tail_and_village(panel, make):
     # A name matches the real name or the nickname, in part.
     assert sorted(_names(client.get("/admin/residents/?q=王").get_data(as_text=True))) == ["李建国", "王秀英"]
     assert _names(client.get("/admin/residents/?q=MinMin").get_data(as_text=True)) == ["赵敏"]
+    assert _names(client.get("/admin/residents/?q=%25").get_data(as_text=True)) == []  # a literal %, not "anything"
     # Residents give no phone: a phone tail finds the cadre whose roster phone ends so.
     assert _names(client.get("/admin/residents/?phone=5678").get_data(as_text=True)) == ["陈卫东"]
     assert _names(client.get("/admin/residents/?phone=9999").get_data(as_text=True)) == []
@@ -73,6 +74,95 @@ def test_arguments_named_like_the_links_own_stay_in_the_query_string(panel, make
     assert r.status_code == 200
     link = re.search(r'href="([^"]*page=2[^"]*)"', r.get_data(as_text=True)).group(1).replace("&amp;", "&")
     assert link.startswith("/admin/residents/?") and "endpoint=x" in link and "_external=1" in link
+
+
+def _village_of(make, n: int, name: str = "北湖村"):
+    """A village of n people, 北湖居民00 the first registered."""
+    village = make.org_unit(name=name)
+    for i in range(n):
+        make.user(real_name=f"北湖居民{i:02d}", org_unit_id=village.id)
+    return village
+
+
+def test_more_matches_than_the_cap_are_not_counted_and_pages_stop_at_it(panel, make, monkeypatch):
+    """A search matching a whole district is not counted to the last person: past the cap
+    the page says so and asks for more criteria, and lists only the newest the cap allows."""
+    from accounts import residents
+    from admin import residents as view
+
+    monkeypatch.setattr(residents, "COUNT_CAP", 5)
+    monkeypatch.setattr(view, "PAGE_SIZE", 2)
+    village = _village_of(make, 7)
+    client = _as(panel, make, "reviewer")
+    first = client.get(f"/admin/residents/?unit={village.id}").get_data(as_text=True)
+    assert "超过 5 人，请输入更多条件缩小范围。只列出最新注册的 5 人，第 1 / 3 页。" in first and "共 7 人" not in first
+    assert _names(first) == ["北湖居民06", "北湖居民05"]  # newest first
+    assert re.search(r'href="[^"]*page=3"', first) and not re.search(r'href="[^"]*page=4"', first)
+    last = client.get(f"/admin/residents/?unit={village.id}&page=3").get_data(as_text=True)
+    assert _names(last) == ["北湖居民02"]  # the fifth newest, not the two beyond the cap
+    past = client.get(f"/admin/residents/?unit={village.id}&page=4").get_data(as_text=True)
+    assert _names(past) == [] and "只列出前 3 页，请输入更多条件缩小范围。" in past
+    assert "没有找到符合条件的人" not in past
+
+
+def test_matches_up_to_the_cap_are_counted_exactly(panel, make, monkeypatch):
+    from accounts import residents
+
+    monkeypatch.setattr(residents, "COUNT_CAP", 5)
+    village = _village_of(make, 5)
+    client = _as(panel, make, "reviewer")
+    page = client.get(f"/admin/residents/?unit={village.id}").get_data(as_text=True)
+    assert "共 5 人。" in page and "超过" not in page and len(_names(page)) == 5
+    narrowed = client.get(f"/admin/residents/?unit={village.id}&q=居民03").get_data(as_text=True)
+    assert "共 1 人。" in narrowed and _names(narrowed) == ["北湖居民03"]
+
+
+def test_the_list_costs_the_same_however_many_people_there_are(panel, make, monkeypatch, count_queries):
+    from accounts import residents
+
+    monkeypatch.setattr(residents, "COUNT_CAP", 10)
+    client = _as(panel, make, "admin")
+    counts = []
+    for n, name in ((3, "小村"), (30, "大村")):  # under the cap, then over it
+        village = _village_of(make, n, name)
+        for path in (f"/admin/residents/?unit={village.id}", f"/admin/residents/?unit={village.id}&q=北湖"):
+            client.get(path)  # warm: the signed-in account is loaded once, as in any session
+            with count_queries() as sql:
+                page = client.get(path).get_data(as_text=True)
+            counts.append(len(sql))
+            assert ("超过 10 人" in page) == (n > 10), path
+    assert len(set(counts)) == 1, counts
+
+
+def _unit_options(page: str) -> list[str]:
+    select = re.search(r'<select name="unit".*?</select>', page, re.S).group(0)
+    return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+
+
+def test_district_staff_pick_a_town_before_its_units(panel, make):
+    """Every town has its 司法所: a district's units, all in one list, cannot be told apart
+    (nor drawn quickly), so district staff pick the town first; a town's staff get theirs."""
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    for town in (east, west):
+        make.org_unit(name="司法所", kind="department", town=town)
+    east_village = make.org_unit(name="东湖村", town=east)
+    make.org_unit(name="西岭村", town=west)
+    make.user(real_name="东湖居民", org_unit_id=east_village.id)
+    client = _as(panel, make, "admin")
+
+    page = client.get("/admin/residents/").get_data(as_text=True)
+    assert _unit_options(page) == ["未填写所在单位"] and 'id="unit-needs-town"' in page
+    picked = client.get(f"/admin/residents/?town={east.id}").get_data(as_text=True)
+    assert _unit_options(picked) == ["未填写所在单位", "东湖村（村）", "东湖镇（镇）", "司法所（部门）"]
+    assert 'id="unit-needs-town"' not in picked
+    # A unit asked for without a town stays selected, and is the list's filter.
+    asked = client.get(f"/admin/residents/?unit={east_village.id}").get_data(as_text=True)
+    assert f'<option value="{east_village.id}" selected>东湖村（村）</option>' in asked and _names(asked) == ["东湖居民"]
+
+    login(client, make.admin("admin", town_id=west.id))
+    theirs = client.get("/admin/residents/").get_data(as_text=True)
+    assert _unit_options(theirs) == ["未填写所在单位", "西岭村（村）", "西岭镇（镇）", "司法所（部门）"]
+    assert 'id="unit-needs-town"' not in theirs
 
 
 def test_phones_are_whole_for_admins_and_masked_for_the_others(panel, make):
