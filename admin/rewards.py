@@ -46,6 +46,8 @@ class RewardView(LocalTimesMixin, SecureModelView):
         "per_user_limit": "每人限兑", "limit_period": "限兑周期", "offered_from": "兑换开始", "offered_until": "兑换截止",
         "visible": "上架", "image_file": "图片", "created_at": "创建时间", "town": "所属镇",
     }
+    # The stored picture's digest and type are the app's, not the clerk's (the picture shows).
+    column_details_exclude_list = ("image_sha256", "image_mime")
     column_searchable_list = ("name",)
     column_filters = ("visible", "limit_period")
     column_choices = {"limit_period": list(LIMIT_PERIOD_LABELS.items())}

@@ -34,6 +34,7 @@ class CadreView(SecretColumns, SecureModelView):
     column_labels = {
         "name": "姓名", "org_unit": "单位", "org_unit.name": "单位", "position": "职务", "phone": "手机号",
         "newly_promoted": "新提拔", "binding_code": "绑定码", "bound": "已绑定", "bound_at": "绑定时间", "active": "在册",
+        "user": "绑定的账号", "created_at": "创建时间",
     }
     column_searchable_list = ("name", "phone", "binding_code")
     column_filters = ("org_unit.name", "newly_promoted", "active")

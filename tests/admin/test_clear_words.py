@@ -340,3 +340,14 @@ def test_the_event_form_says_when_there_is_no_on_site_quiz(panel, make):
     login(panel, make.admin("admin"))
     page = panel.get("/admin/events/new/").get_data(as_text=True)
     assert "（不设现场答题）" in page and ">__None<" not in page
+
+
+def test_every_column_a_list_or_a_row_page_shows_is_named_in_chinese(app):
+    """A column the clerk sees is never titled by its code name (User, Created At, Image Mime)."""
+    han = re.compile(r"[\u4e00-\u9fff]")
+    with app.test_request_context():
+        views = [v for v in app.extensions["admin"][0]._views if isinstance(v, ModelView)]
+        unnamed = [(v.endpoint, name, label) for v in views
+                   for name, label in [*v.get_list_columns(), *(v.get_details_columns() if v.can_view_details else [])]
+                   if label and not han.search(label)]
+    assert len(views) > 10 and unnamed == []
