@@ -121,9 +121,9 @@ def count(kind: str, year: int, town_id: int | None = None, now: datetime | None
 def forget(user_id: int) -> None:
     """Drop every kept count that names the person, of any year and scope (they may have
     changed towns since), in the caller's unit of work: a deleted account's name must not
-    stay on a page until the nightly count. A count that does not name them stays (a
-    district's recount takes a minute). A person is named as a points.books.Difference,
-    whose id comes first."""
+    stay on a page until the nightly count. A count that does not name them stays (the
+    books of the benchmark district took 40 s to count, a town's 19 s). A person is named
+    as a points.books.Difference, whose id comes first."""
     named = FigureSnapshot.data.contains(f'{{"user_id": {int(user_id)}, ', autoescape=True)
     # A CASE, so that only those kinds' text is searched: in a plain AND PostgreSQL tested
     # the LIKE first, over every kind's text (40-60 ms over 315 rows of 1 MB, 2 ms so).
