@@ -16,6 +16,7 @@ from accounts import tenancy
 from accounts.models import OrgUnit, User
 from core.domain_errors import Invalid
 from core.extensions import db
+from core.sql import in_ids
 from core.timeutil import local_today, period_keys
 from points.models import PointsTally
 
@@ -129,11 +130,16 @@ def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | No
     """Every unit (of `kinds` and `town_id`, if given) ranked by its members' points over
     `period`, by the same rule; a unit nobody earned in ranks last with 0. One statement."""
     key = tally_key(period, day or local_today())
+
+    def in_town(unit_column) -> list:  # a town's board sums its own units' rows, not the whole district's
+        return [] if town_id is None else [in_ids(unit_column, tenancy.units_of(town_id))]
+
     earned = (select(PointsTally.org_unit_id.label("unit_id"), func.sum(PointsTally.points).label("points"),
                      func.count().label("earners"))  # one row a person
-              .where(PointsTally.period == key, PointsTally.points > 0).group_by(PointsTally.org_unit_id).subquery())
+              .where(PointsTally.period == key, PointsTally.points > 0, *in_town(PointsTally.org_unit_id))
+              .group_by(PointsTally.org_unit_id).subquery())
     members = (select(User.org_unit_id.label("unit_id"), func.count().label("members"))
-               .where(User.org_unit_id.is_not(None)).group_by(User.org_unit_id).subquery())
+               .where(User.org_unit_id.is_not(None), *in_town(User.org_unit_id)).group_by(User.org_unit_id).subquery())
     points = func.coalesce(earned.c.points, literal(0))
     query = (select(points, OrgUnit.id, OrgUnit.name, OrgUnit.kind, func.coalesce(earned.c.earners, 0),
                     func.coalesce(members.c.members, 0))

@@ -123,3 +123,16 @@ def test_units_rank_by_their_members_points_and_an_idle_village_comes_last(app, 
     assert board[0].rank < board[1].rank < board[2].rank
     assert office.id not in [s.unit_id for s in unit_board("week", kinds=("village",))]
     assert next(s for s in unit_board("all") if s.unit_id == east.id).points == 75
+
+
+def test_a_towns_unit_board_is_its_units_with_their_own_members_and_points(app, make):
+    a, b = make.town(name="东湖镇"), make.town(name="西岭镇")
+    ours, idle, theirs = make.org_unit(name="东湖村", town=a), make.org_unit(name="东山村", town=a), make.org_unit(name="西岭村", town=b)
+    anna, amy, bo = make.user(org_unit_id=ours.id), make.user(org_unit_id=ours.id), make.user(org_unit_id=theirs.id)
+    make.user(org_unit_id=idle.id)
+    nobody = make.user()
+    for person, points in ((anna, 10), (amy, 5), (bo, 40), (nobody, 90)):
+        _earn(app, person, points)
+    board = unit_board("week", kinds=("village",), town_id=a.id)
+    assert [(s.rank, s.name, s.points, s.earners, s.members) for s in board] == [(1, "东湖村", 15, 2, 2), (2, "东山村", 0, 0, 1)]
+    assert [(s.name, s.points, s.members) for s in unit_board("week", town_id=b.id)] == [("西岭村", 40, 1), ("西岭镇", 0, 0)]

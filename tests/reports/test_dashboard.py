@@ -188,10 +188,24 @@ def test_the_home_pages_counts_are_a_towns_own_with_a_town(make, now):
     a, b = make.town(name="甲镇"), make.town(name="乙镇")
     in_a = make.user(org_unit_id=make.org_unit(town=a).id)
     in_b = make.user(org_unit_id=make.org_unit(town=b).id)
+    nobody = make.user()  # chose no unit: among several towns, no town's
     make.question()
     answers(in_a, "practice", now - timedelta(hours=1), [(make.question(), True)])
     answers(in_b, "practice", now - timedelta(hours=1), [(make.question(), True)])
     answers(in_b, "practice", now - timedelta(days=1), [(make.question(), True)])  # yesterday: not today's
+    answers(nobody, "practice", now - timedelta(hours=1), [(make.question(), True)])
     db.session.flush()
-    assert counts(now, a.id) == {"题库中启用的题目": 4, "注册用户": 1, "今日答题次数": 1}
-    assert counts(now)["今日答题次数"] == 2 and counts(now)["注册用户"] == 2
+    assert counts(now, a.id) == {"题库中启用的题目": 5, "注册用户": 1, "今日答题次数": 1}
+    assert counts(now)["今日答题次数"] == 3 and counts(now)["注册用户"] == 3
+
+
+def test_a_townships_home_page_counts_its_people_without_a_unit(make, now):
+    """With one town, someone who chose no unit is the town's, as before towns existed."""
+    from reports.dashboard import counts
+
+    town = make.default_town()
+    anna, nobody = make.user(org_unit_id=make.org_unit().id), make.user()
+    answers(anna, "practice", now - timedelta(hours=1), [(make.question(), True)])
+    answers(nobody, "practice", now - timedelta(hours=1), [(make.question(), True)])
+    db.session.flush()
+    assert counts(now, town.id) == {"题库中启用的题目": 2, "注册用户": 2, "今日答题次数": 2}
