@@ -6,11 +6,11 @@ from datetime import date
 from flask import request, send_file
 from flask_admin import expose
 
-from accounts import residents, tenancy
+from accounts import tenancy
 from accounts.models import ORG_KIND_LABELS
 from admin import personal_data
 from admin.auth import StaffView
-from admin.tenancy import chosen_town, picker
+from admin.tenancy import chosen_town, picker, unit_choices
 from core import xlsx
 from core.timeutil import local_text, local_today, utcnow
 from points import leaderboard
@@ -63,11 +63,12 @@ class RankingView(StaffView):
             rows = leaderboard.unit_board(p["period"], UNIT_KINDS[p["kinds"]][1], p["day"], p["town"])
             total, page = len(rows), 1
         args = {k: v for k, v in request.args.items() if k != "page"}
+        towns = picker()
         return self.render(
             "admin/rankings.html", p=p, rows=rows, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
             if p["board"] == "people" else 1, args=args, title=self._title(p), periods=leaderboard.PERIOD_LABELS,
-            unit_kinds={k: v[0] for k, v in UNIT_KINDS.items()}, units=residents.units(p["town"]), kinds=ORG_KIND_LABELS,
-            export_limit=EXPORT_PEOPLE, **picker(),
+            unit_kinds={k: v[0] for k, v in UNIT_KINDS.items()}, units=unit_choices(p["town"], p["unit"], towns["district"]),
+            kinds=ORG_KIND_LABELS, export_limit=EXPORT_PEOPLE, **towns,
         )
 
     @expose("/export.xlsx")

@@ -7,13 +7,12 @@ from flask import abort, flash, request
 from flask_admin import expose
 
 from accounts import residents
-from accounts.models import ORG_KIND_LABELS, OrgUnit
+from accounts.models import ORG_KIND_LABELS
 from admin import personal_data
 from admin.auth import StaffView, has_role
 from admin.secrets import SECRET_READERS
-from admin.tenancy import chosen_town, picker, viewer_town
+from admin.tenancy import chosen_town, picker, unit_choices, viewer_town
 from core.domain_errors import Invalid
-from core.extensions import db
 from points.leaderboard import PERIOD_LABELS
 from points.models import REDEMPTION_STATUS_LABELS
 from points.rules import REASON_LABELS
@@ -41,16 +40,6 @@ def _unit_arg() -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _unit_choices(town: int | None, unit: int | None, district: bool) -> list[OrgUnit]:
-    """The unit picker's choices: the town's units. District staff who picked no town pick
-    it first: a district's units (575 of 20 towns, each with its 司法所) are slow to draw
-    and cannot be told apart; only a unit already asked for is offered, to stay selected."""
-    if town is not None or not district:
-        return residents.units(town)
-    asked = db.session.get(OrgUnit, unit) if unit else None
-    return [asked] if asked is not None else []
-
-
 class ResidentView(StaffView):
     @expose("/")
     def index(self):
@@ -68,7 +57,7 @@ class ResidentView(StaffView):
         return self.render(
             "admin/residents.html", found=found, total=total, over=total > cap, cap=cap, page=page,
             pages=max((listed + PAGE_SIZE - 1) // PAGE_SIZE, 1), args=args, name=name, phone=phone, unit=unit, role=role,
-            units=_unit_choices(town, unit, towns["district"]), no_unit=residents.NO_UNIT,
+            units=unit_choices(town, unit, towns["district"]), no_unit=residents.NO_UNIT,
             roles=residents.ROLE_LABELS, kinds=ORG_KIND_LABELS, masked=masked, searched=bool(request.args), **towns,
         )
 

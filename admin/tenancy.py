@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import Select
 from sqlalchemy.orm import Query
 
-from accounts import tenancy
+from accounts import residents, tenancy
 from accounts.models import Cadre, OrgUnit
 from core.extensions import db
 
@@ -42,6 +42,16 @@ def picker() -> dict:
     return {"town_choices": towns if several else [], "town": town,
             "town_label": tenancy.town_name(town) if town is not None or several else "",
             "district": is_district() and several, "no_town_note": tenancy.NO_TOWN_NOTE if several else ""}
+
+
+def unit_choices(town: int | None, unit: int | None, district: bool) -> list:
+    """A page's unit picker: the town's units. District staff who picked no town pick it
+    first: a district's units (575 of 20 towns, each with its 司法所) are slow to draw and
+    cannot be told apart; only a unit already asked for is offered, to stay selected."""
+    if town is not None or not district:
+        return residents.units(town)
+    asked = db.session.get(OrgUnit, unit) if unit else None
+    return [asked] if asked is not None else []
 
 
 def get_or_404(model, ident):

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from points import ledger
 from tests.admin.conftest import login
+from tests.admin.test_residents import _unit_options
 
 
 def _earn(app, user, points, when=None):
@@ -101,3 +102,20 @@ def test_the_boards_download_as_excel_with_names_kept_as_text(panel, app, make):
     assert rows[2] == (2, "王秀英", "秀英", "东湖村", 20)
     units = _sheet(client.get("/admin/rankings/export.xlsx?board=units&period=week"))
     assert units[0][:4] == ("名次", "单位", "类型", "积分") and units[1][:7] == (1, "东湖村", "村", 50, 2, 2, 25.0)
+
+
+def test_district_staff_pick_a_town_before_its_units_on_the_people_board(panel, make):
+    """As on the residents page: twenty towns' 司法所 in one list cannot be told apart."""
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    for town in (east, west):
+        make.org_unit(name="司法所", kind="department", town=town)
+    village = make.org_unit(name="东湖村", town=east)
+    client = _client(panel, make, "admin")
+    units = _unit_options
+
+    page = client.get("/admin/rankings/").get_data(as_text=True)
+    assert units(page) == [] and 'id="unit-needs-town"' in page
+    picked = client.get(f"/admin/rankings/?town={east.id}").get_data(as_text=True)
+    assert units(picked) == ["东湖村（村）", "东湖镇（镇）", "司法所（部门）"] and 'id="unit-needs-town"' not in picked
+    asked = client.get(f"/admin/rankings/?unit={village.id}").get_data(as_text=True)
+    assert f'<option value="{village.id}" selected>东湖村（村）</option>' in asked
