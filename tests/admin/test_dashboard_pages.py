@@ -67,3 +67,11 @@ def test_the_home_page_costs_the_same_however_much_the_year_holds(panel, make, c
         counts.append(len(sql))
     assert counts[0] == counts[1]
     assert "待领取奖品 <strong>9</strong> 件" in page and "待审核题目 <strong>9</strong> 道" in page
+
+
+def test_the_district_home_page_gives_the_exam_pass_rates_by_town(panel, make):
+    login(panel, make.admin("admin"))
+    make.town(name="东湖镇")
+    make.town(name="西岭镇")
+    several = panel.get("/admin/").get_data(as_text=True)
+    assert "考试合格率：按镇" in several and "<th>镇</th>" in several and "按单位" not in several
