@@ -55,11 +55,15 @@ class ExamResultsView(StaffView):
         exam = get_or_404(Exam, exam_id)
         makeups = db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.id)).all()
         # No 疑点 here: judging them compares every finished attempt with all the others
-        # (seconds for a district's exam); they have their own page (`flags`).
-        found = results.exam_results(exam)
-        not_sat = _page_of(found["not_sat"], PEOPLE_PER_PAGE, "page")
+        # (seconds for a district's exam); they have their own page (`flags`). The lists
+        # come a page at a time from SQL; the summaries are counted there.
+        found = results.exam_summary(exam)
+        not_sat = _page(found["total"]["assigned"] - found["total"]["submitted"], PEOPLE_PER_PAGE, "page")
+        not_sat["rows"] = results.not_sat(exam, limit=PEOPLE_PER_PAGE, offset=not_sat["first"])
         qpage = request.args.get("qpage")
-        questions = results.question_stats(exam)
+        analysis = results.question_page(exam, _asked("qpage"), QUESTIONS_PER_PAGE)
+        # The same page as the one the statement chose (past the end: the last).
+        questions = dict(_page(analysis["count"], QUESTIONS_PER_PAGE, "qpage"), rows=analysis["rows"])
         now = utcnow()
         return self.render(
             "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=local_text,
@@ -67,8 +71,7 @@ class ExamResultsView(StaffView):
             # Only the question analysis' page is carried over: any other argument would go
             # into url_for as it came (`endpoint`, `_scheme` make it fail).
             args={"qpage": qpage} if qpage else {},
-            questions=_page_of(questions, QUESTIONS_PER_PAGE, "qpage"),
-            bad_count=sum(1 for q in questions if q["bad"]),
+            questions=questions, bad_count=analysis["bad_count"],
             min_sample=results.MIN_SAMPLE, makeups=makeups, can_makeup=has_role(*self.makers),
             closed=now >= exam.closes_at, not_open=now < exam.opens_at,
         )
@@ -110,13 +113,23 @@ class ExamResultsView(StaffView):
         return redirect(target)
 
 
+def _asked(param: str) -> int:
+    """The page number the query argument `param` asks for (1 when absent or not a number)."""
+    return max(request.args.get(param, 1, type=int) or 1, 1)
+
+
+def _page(count: int, per_page: int, param: str) -> dict:
+    """Which page of `count` items the query argument `param` asks for (past the end: the
+    last), with what the page links and the "第 a–b 项，共 n 项" line need."""
+    pages = max((count + per_page - 1) // per_page, 1)
+    page = min(_asked(param), pages)
+    return {"page": page, "pages": pages, "first": (page - 1) * per_page, "count": count}
+
+
 def _page_of(rows: list, per_page: int, param: str) -> dict:
-    """The page of `rows` asked for by the query argument `param` (past the end: the last),
-    with what the page links and the "第 a–b 项，共 n 项" line need."""
-    pages = max((len(rows) + per_page - 1) // per_page, 1)
-    page = min(max(request.args.get(param, 1, type=int) or 1, 1), pages)
-    first = (page - 1) * per_page
-    return {"rows": rows[first:first + per_page], "page": page, "pages": pages, "first": first, "count": len(rows)}
+    """_page of a list in hand, with the page's `rows`."""
+    paged = _page(len(rows), per_page, param)
+    return dict(paged, rows=rows[paged["first"]:paged["first"] + per_page])
 
 
 class CertificateCheckView(StaffView):

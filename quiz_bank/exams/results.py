@@ -8,12 +8,15 @@ is assigned to now (quiz_bank.exams.assignment) are counted.
 Every function here sends a fixed number of SQL statements, however many cadres and
 attempts there are: the per-cadre and per-question figures are aggregated in SQL (window
 functions, which SQLite 3.25+ and PostgreSQL both have) and read in one statement each.
+The panel's page reads only what it shows: the summaries counted in SQL (exam_summary),
+a page of who has not sat it (not_sat) and a page of the question analysis
+(question_page); the whole roster and every question are the spreadsheet's.
 """
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Integer, and_, case, func, literal, select, union_all
+from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from accounts.models import Cadre, OrgUnit
@@ -69,10 +72,11 @@ def _percent(part: int, whole: int) -> float | None:
     return float((Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
-def _mean(values: list[int]) -> float | None:
-    if not values:
+def _mean(total: int, count: int) -> float | None:
+    """total/count with one decimal, rounded half up."""
+    if not count:
         return None
-    return float((Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    return float((Decimal(total) / Decimal(count)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 # -- building blocks (subqueries) ----------------------------------------------------
@@ -117,23 +121,34 @@ def _assigned(exam: Exam, *columns):
 # -- results per cadre, per unit, in total -------------------------------------------
 
 
-def cadre_results(exam: Exam) -> list[dict]:
-    """Every assigned active cadre with their best finished attempt (if any), by unit."""
-    best = _best(exam.id)
-    tried = (
+def _tried(exam_id: int):
+    """Subquery: per cadre, how many attempts at the exam (`attempts`) and how many of
+    them are still open (`open`)."""
+    return (
         select(
             ExamAttempt.cadre_id,
             func.count().label("attempts"),
             func.sum(case((ExamAttempt.status == "in_progress", 1), else_=0)).label("open"),
         )
-        .where(ExamAttempt.exam_id == exam.id).group_by(ExamAttempt.cadre_id).subquery("tried")
+        .where(ExamAttempt.exam_id == exam_id).group_by(ExamAttempt.cadre_id).subquery("tried")
     )
-    town = aliased(OrgUnit)
+
+
+def _roster(exam: Exam, town, *columns):
+    """The exam's assigned active cadres reduced to `columns`, joined to their unit
+    (OrgUnit) and its town (`town`, an alias of OrgUnit)."""
+    return (_assigned(exam, *columns).join(OrgUnit, OrgUnit.id == Cadre.org_unit_id)
+            .join(town, town.id == OrgUnit.town_id))
+
+
+def cadre_results(exam: Exam) -> list[dict]:
+    """Every assigned active cadre with their best finished attempt (if any), by unit:
+    the spreadsheet's roster (the panel's page shows only the summaries)."""
+    best, tried, town = _best(exam.id), _tried(exam.id), aliased(OrgUnit)
     stmt = (
-        _assigned(exam, Cadre.id, Cadre.name, Cadre.phone, Cadre.position, OrgUnit.id.label("unit_id"),
-                  OrgUnit.name.label("unit"), town.id.label("town_id"), town.name.label("town"), best.c.score, best.c.passed,
-                  best.c.total_score, best.c.submitted_at, best.c.status, tried.c.attempts, tried.c.open)
-        .join(OrgUnit, OrgUnit.id == Cadre.org_unit_id).join(town, town.id == OrgUnit.town_id)
+        _roster(exam, town, Cadre.id, Cadre.name, Cadre.phone, Cadre.position, OrgUnit.id.label("unit_id"),
+                OrgUnit.name.label("unit"), town.id.label("town_id"), town.name.label("town"), best.c.score, best.c.passed,
+                best.c.total_score, best.c.submitted_at, best.c.status, tried.c.attempts, tried.c.open)
         .outerjoin(best, best.c.cadre_id == Cadre.id)
         .outerjoin(tried, tried.c.cadre_id == Cadre.id)
         .order_by(OrgUnit.id, Cadre.id)
@@ -156,55 +171,97 @@ def cadre_results(exam: Exam) -> list[dict]:
     return rows
 
 
-def _summary(unit: str, rows: list[dict]) -> dict:
-    finished = [r for r in rows if r["finished"]]
-    passed = sum(1 for r in finished if r["passed"])
-    bands = Counter(r["band"] for r in finished)
+# What a summary adds up: unit by unit in SQL, then units into towns and the total.
+_COUNTS = ("assigned", "started", "submitted", "passed", "score_sum", *BANDS)
+
+
+def _summary(unit: str, counts: Counter) -> dict:
+    assigned, submitted, passed = counts["assigned"], counts["submitted"], counts["passed"]
     return {
         "unit": unit,
-        "assigned": len(rows),
-        "started": sum(1 for r in rows if r["started"]),
-        "submitted": len(finished),
+        "assigned": assigned,
+        "started": counts["started"],
+        "submitted": submitted,
         "passed": passed,
-        "pass_rate": _percent(passed, len(rows)),
-        "submit_rate": _percent(len(finished), len(rows)),
-        "average": _mean([r["score"] for r in finished]),
-        "bands": {b: bands.get(b, 0) for b in BANDS},
+        "pass_rate": _percent(passed, assigned),
+        "submit_rate": _percent(submitted, assigned),
+        "average": _mean(counts["score_sum"], submitted),
+        "bands": {b: counts[b] for b in BANDS},
     }
 
 
-def _results_from(exam: Exam, cadres: list[dict]) -> dict:
-    by_unit: dict[int, list[dict]] = {}
-    by_town: dict[int, list[dict]] = {}
-    for row in cadres:
-        by_unit.setdefault(row["unit_id"], []).append(row)
-        by_town.setdefault(row["town_id"], []).append(row)
-    units = [dict(_summary(rows[0]["unit"], rows), unit_id=unit_id) for unit_id, rows in by_unit.items()]
-    # An exam reaching several towns (a district's) is summed up town by town too.
-    towns = sorted((dict(_summary(rows[0]["town"], rows), town_id=town_id) for town_id, rows in by_town.items()),
-                   key=lambda s: s["unit"]) if len(by_town) > 1 else []
-    not_sat = [
-        {k: r[k] for k in ("cadre_id", "name", "unit", "position", "phone", "status")}
-        for r in cadres if not r["finished"]
-    ]
-    return {
-        "exam_id": exam.id, "total_score": exam.total_score, "pass_score": exam.pass_score,
-        "units": units, "towns": towns, "total": _summary("合计", cadres), "not_sat": not_sat, "cadres": cadres,
-    }
-
-
-def exam_results(exam: Exam, flags: bool = False) -> dict:
-    """The exam's results: `units` (one summary per org unit), `towns` (one per town, when
-    the exam reaches several), `total` (the same for the whole exam), `not_sat` (assigned, no finished attempt: name, unit, position, phone,
-    status) and `cadres` (every assigned cadre's best result).
+def exam_summary(exam: Exam) -> dict:
+    """The exam's summaries: `units` (one per org unit, by unit id), `towns` (one per
+    town by name, when the exam reaches several) and `total` (the whole exam).
 
     A summary holds assigned, started (any attempt), submitted (a finished attempt),
     passed (best finished attempt passed), pass_rate (passed / assigned, %, one decimal),
     submit_rate, average (of best finished scores, one decimal) and bands (counts).
+    Counted unit by unit in one statement (the rule of `band`, on each attempt's own
+    total); towns and the total are those units added up."""
+    best, tried, town = _best(exam.id), _tried(exam.id), aliased(OrgUnit)
+    finished, passed = best.c.cadre_id.is_not(None), best.c.passed.is_(True)
+    excellent = best.c.score * 100 >= exam.excellent_percent * best.c.total_score
+    good = best.c.score * 100 >= exam.good_percent * best.c.total_score
+    bands = {"优秀": passed & excellent, "良好": passed & ~excellent & good, "合格": passed & ~good, "不合格": finished & ~passed}
+
+    def count_if(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = (
+        _roster(exam, town, OrgUnit.id, OrgUnit.name, town.id.label("town_id"), town.name.label("town"),
+                func.count(Cadre.id).label("assigned"), func.count(tried.c.cadre_id).label("started"),
+                func.count(best.c.cadre_id).label("submitted"), count_if(passed).label("passed"),
+                func.coalesce(func.sum(best.c.score), 0).label("score_sum"),
+                *(count_if(cond).label(f"band{i}") for i, cond in enumerate(bands.values())))
+        .outerjoin(best, best.c.cadre_id == Cadre.id)
+        .outerjoin(tried, tried.c.cadre_id == Cadre.id)
+        .group_by(OrgUnit.id, OrgUnit.name, town.id, town.name)
+        .order_by(OrgUnit.id)
+    )
+    units, towns, total = [], {}, Counter()
+    for r in db.session.execute(stmt):
+        counts = Counter(dict(zip(_COUNTS, (r.assigned, r.started, r.submitted, r.passed, r.score_sum,
+                                            *(getattr(r, f"band{i}") for i in range(len(BANDS)))))))
+        units.append(dict(_summary(r.name, counts), unit_id=r.id))
+        towns.setdefault(r.town_id, (r.town, Counter()))[1].update(counts)
+        total.update(counts)
+    return {
+        "exam_id": exam.id, "total_score": exam.total_score, "pass_score": exam.pass_score, "units": units,
+        # An exam reaching several towns (a district's) is summed up town by town too.
+        "towns": sorted((dict(_summary(name, counts), town_id=town_id) for town_id, (name, counts) in towns.items()),
+                        key=lambda s: s["unit"]) if len(towns) > 1 else [],
+        "total": _summary("合计", total),
+    }
+
+
+def not_sat(exam: Exam, limit: int | None = None, offset: int = 0) -> list[dict]:
+    """The assigned active cadres with no finished attempt (name, unit, position, phone,
+    status: 作答中 or 未参加), by unit; `limit` and `offset` choose a page of them. How
+    many there are is exam_summary's total assigned less submitted."""
+    town = aliased(OrgUnit)
+
+    def attempt_in(*statuses):
+        return exists().where(ExamAttempt.exam_id == exam.id, ExamAttempt.cadre_id == Cadre.id,
+                              ExamAttempt.status.in_(statuses))
+
+    stmt = (
+        _roster(exam, town, Cadre.id, Cadre.name, OrgUnit.name.label("unit"), Cadre.position, Cadre.phone,
+                attempt_in("in_progress").label("open"))
+        .where(~attempt_in(*FINISHED))
+        .order_by(OrgUnit.id, Cadre.id).limit(limit).offset(offset)
+    )
+    return [{"cadre_id": r.id, "name": r.name, "unit": r.unit, "position": r.position, "phone": r.phone,
+             "status": IN_PROGRESS if r.open else NOT_STARTED} for r in db.session.execute(stmt)]
+
+
+def exam_results(exam: Exam, flags: bool = False) -> dict:
+    """exam_summary's figures and `cadres` (every assigned cadre's best result, from
+    cadre_results): the spreadsheet's.
 
     With `flags`, also `flagged` (quiz_bank.exams.suspicion.flagged_attempts) and each
     cadre's `flags`: the reasons of any of their finished attempts, for review only."""
-    results = _results_from(exam, cadre_results(exam))
+    results = dict(exam_summary(exam), cadres=cadre_results(exam))
     if flags:
         from quiz_bank.exams import suspicion  # it reads FINISHED from here
 
@@ -244,15 +301,15 @@ def exam_overview(exams: list[Exam]) -> dict[int, dict]:
 # -- questions -----------------------------------------------------------------------
 
 
-def question_stats(exam: Exam) -> list[dict]:
-    """How each question shown in finished attempts behaved.
+def _permille(share: float) -> int:
+    return round(share * 1000)
 
-    facility: share of the attempts shown it that answered it right (unanswered is wrong).
-    discrimination: p_upper - p_lower, where the groups are the top and bottom 27% (rounded
-    half up) by score of the finished attempts shown the question; None below MIN_SAMPLE.
-    problems: why a question looks bad (too hard, too easy, does not separate those who
-    know the law from those who do not); flagged only from MIN_SAMPLE attempts on.
-    Bad questions first, then by question id."""
+
+def _questions(exam: Exam, page: int | None = None, per_page: int = 0):
+    """The statement behind question_stats: one row per question, bad ones first, each
+    with its problems as flags (hard, easy, low, negative), its place (`pos`) and the
+    number of questions and of bad ones. With `page`, only that page of `per_page`
+    questions (past the end: the last)."""
     shown = (
         select(
             AttemptItem.question_id.label("qid"), AttemptItem.correct.label("ok"),
@@ -271,6 +328,9 @@ def question_stats(exam: Exam) -> list[dict]:
     def count_if(cond):
         return func.sum(case((cond, 1), else_=0))
 
+    def flag(cond):
+        return case((cond, 1), else_=0)
+
     per_question = (
         select(
             shown.c.qid, func.count().label("shown"), count_if(right).label("right"),
@@ -279,36 +339,82 @@ def question_stats(exam: Exam) -> list[dict]:
         )
         .group_by(shown.c.qid).subquery("per_question")
     )
-    stmt = (
-        select(Question.id, Question.stem, Question.type, Question.source, Category.name.label("category"), per_question)
-        .join(per_question, per_question.c.qid == Question.id)
-        .join(Category, Category.id == Question.category_id)
+    q = per_question.c
+    enough = q.shown >= MIN_SAMPLE
+    # A figure is judged as shown, rounded to three decimals, here in integers: facility
+    # under 0.2 is right/shown under 0.1995, and 0.6 - 0.4 is exactly 0.2 (in floating
+    # point 0.19999999999999996). discrimination = upper_right/upper_n - lower_right/lower_n
+    # = num/den. (Checked against rounding in Python: facility for every sample up to
+    # 60,000, discrimination for groups up to 2,600. They differ only on a discrimination
+    # of exactly 0.1995 or -0.0005, which takes groups of 2,000, where the floating-point
+    # difference falls either way.)
+    num, den = q.upper_right * q.lower_n - q.lower_right * q.upper_n, q.upper_n * q.lower_n
+    judged = enough & (q.lower_n > 0) & (q.upper_n > 0)
+    hard = enough & (2000 * q.right < (2 * _permille(TOO_HARD) - 1) * q.shown)
+    easy = enough & (2000 * q.right >= (2 * _permille(TOO_EASY) + 1) * q.shown)
+    low = judged & (2000 * num < (2 * _permille(LOW_DISCRIMINATION) - 1) * den)
+    bad = flag(or_(hard, easy, low))
+    ranked = (
+        select(
+            per_question, flag(hard).label("hard"), flag(easy).label("easy"), flag(low).label("low"),
+            flag(judged & (2000 * num <= -den)).label("negative"), bad.label("bad"),
+            func.row_number().over(order_by=(bad.desc(), q.qid)).label("pos"),
+            func.count().over().label("questions"), func.sum(bad).over().label("bad_questions"),
+        )
+        .subquery("ranked")
     )
-    stats = []
-    for r in db.session.execute(stmt):
-        # Rounded before comparing: 0.6 - 0.4 is 0.19999999999999996 in floating point.
-        facility = round(r.right / r.shown, 3)
-        enough = r.shown >= MIN_SAMPLE
-        discrimination = None
-        if enough and r.lower_n and r.upper_n:
-            discrimination = round(r.upper_right / r.upper_n - r.lower_right / r.lower_n, 3)
-        problems = []
-        if enough:
-            if facility < TOO_HARD:
-                problems.append(f"过难：答对率低于{TOO_HARD:.0%}，请核对答案是否有误")
-            elif facility > TOO_EASY:
-                problems.append(f"过易：答对率高于{TOO_EASY:.0%}")
-            if discrimination is not None and discrimination < LOW_DISCRIMINATION:
-                problems.append("区分度为负：成绩差的反而答对更多，请核对答案" if discrimination < 0
-                                else f"区分度低：低于{LOW_DISCRIMINATION}")
-        stats.append({
-            "question_id": r.id, "stem": r.stem, "type": r.type, "type_label": TYPE_LABELS.get(r.type, r.type),
-            "category": r.category, "source": r.source, "shown": r.shown, "right": r.right,
-            "facility": facility, "discrimination": discrimination,
-            "enough_data": enough, "bad": bool(problems), "problems": problems,
-        })
-    stats.sort(key=lambda s: (not s["bad"], s["question_id"]))
-    return stats
+    stmt = (
+        select(Question.id, Question.stem, Question.type, Question.source, Category.name.label("category"), ranked)
+        .join(ranked, ranked.c.qid == Question.id)
+        .join(Category, Category.id == Question.category_id)
+        .order_by(ranked.c.pos)
+    )
+    if page is not None:
+        last = (ranked.c.questions + per_page - 1) // per_page
+        page = case((last < page, last), else_=page)
+        stmt = stmt.where(ranked.c.pos > (page - 1) * per_page, ranked.c.pos <= page * per_page)
+    return stmt
+
+
+def _question(r) -> dict:
+    facility = round(r.right / r.shown, 3)
+    enough = r.shown >= MIN_SAMPLE
+    discrimination = None
+    if enough and r.lower_n and r.upper_n:
+        discrimination = round(r.upper_right / r.upper_n - r.lower_right / r.lower_n, 3)
+    problems = []
+    if r.hard:
+        problems.append(f"过难：答对率低于{TOO_HARD:.0%}，请核对答案是否有误")
+    elif r.easy:
+        problems.append(f"过易：答对率高于{TOO_EASY:.0%}")
+    if r.low:
+        problems.append("区分度为负：成绩差的反而答对更多，请核对答案" if r.negative else f"区分度低：低于{LOW_DISCRIMINATION}")
+    return {
+        "question_id": r.id, "stem": r.stem, "type": r.type, "type_label": TYPE_LABELS.get(r.type, r.type),
+        "category": r.category, "source": r.source, "shown": r.shown, "right": r.right,
+        "facility": facility, "discrimination": discrimination,
+        "enough_data": enough, "bad": bool(r.bad), "problems": problems,
+    }
+
+
+def question_stats(exam: Exam) -> list[dict]:
+    """How each question shown in finished attempts behaved.
+
+    facility: share of the attempts shown it that answered it right (unanswered is wrong).
+    discrimination: p_upper - p_lower, where the groups are the top and bottom 27% (rounded
+    half up) by score of the finished attempts shown the question; None below MIN_SAMPLE.
+    problems: why a question looks bad (too hard, too easy, does not separate those who
+    know the law from those who do not); flagged only from MIN_SAMPLE attempts on.
+    Bad questions first, then by question id."""
+    return [_question(r) for r in db.session.execute(_questions(exam))]
+
+
+def question_page(exam: Exam, page: int, per_page: int) -> dict:
+    """Page `page` of question_stats, `per_page` questions a page (past the end: the
+    last): `rows`, `count` (every question) and `bad_count` (the bad ones)."""
+    rows = db.session.execute(_questions(exam, page, per_page)).all()
+    return {"rows": [_question(r) for r in rows], "count": rows[0].questions if rows else 0,
+            "bad_count": rows[0].bad_questions if rows else 0}
 
 
 # -- the spreadsheet -----------------------------------------------------------------

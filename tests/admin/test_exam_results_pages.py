@@ -92,6 +92,7 @@ def test_detail_page_shows_units_bands_not_sat_and_questions(panel, make, closed
     assert "bad-question" in easy.group(1) and "过易" in easy.group(2) and "100.0%" in easy.group(2)
     fine = re.search(rf'<tr class="([^"]*)" data-question-id="{questions[1].id}">(.*?)</tr>', stats, re.S)
     assert fine.group(1) == "" and "50.0%" in fine.group(2) and "1.00" in fine.group(2)
+    assert "试题分析（共 2 题，标黄 1 题）" in page
     assert f'href="/admin/exam-results/{exam.id}/export.xlsx"' in page
     # Only admins are offered the make-up button.
     assert 'id="makeup-form"' not in page
@@ -136,6 +137,8 @@ def test_admin_creates_a_makeup_with_the_pages_csrf_token(app, make, closed_exam
     assert r.status_code == 302
     page = client.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
     form = page.split('id="makeup-form"')[1].split("</form>")[0]
+    # 13 assigned, 11 passed: 李四 failed, 王五 never sat it.
+    assert 'data-confirm="为未参加和不合格的 2 人生成补考（7 天内有效）？"' in form
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     # Without the token the request is refused.
     assert client.post(f"/admin/exam-results/{exam.id}/makeup").status_code == 400
@@ -281,6 +284,70 @@ def test_the_not_sat_list_comes_a_page_at_a_time_and_the_figures_stay_whole(pane
     book = load_workbook(io.BytesIO(panel.get(f"/admin/exam-results/{exam.id}/export.xlsx").data))
     missed = [row[0] for row in book["成绩名单"].iter_rows(min_row=2, values_only=True) if row[7] == "未参加"]
     assert len(missed) == 56
+
+
+def test_the_not_sat_list_says_who_is_still_answering(panel, make, closed_exam):
+    exam, people, _ = closed_exam
+    unit = db.session.get(OrgUnit, people["zhang"].org_unit_id)
+    attempt(exam, cadre(make, unit, name="孙八"), status="in_progress")
+    login(panel, make, "reviewer")
+    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>([^<]*)</td>.*?<td>([^<]*)</td></tr>", page.split('id="not-sat"')[1].split("</table>")[0], re.S)
+    assert rows == [("王五", "未参加"), ("孙八", "作答中")] and "尚未参考（2 人）" in page
+
+
+def test_a_district_exams_page_sums_up_town_by_town(panel, make):
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    office = make.org_unit(kind="department", name="东湖司法所", town=east)
+    west_office = make.org_unit(kind="department", name="西岭司法所", town=west)
+    exam = make.exam(title="全区年度学法考试", assign_all=False, excellent_percent=90, good_percent=80)
+    exam.units = [office, west_office]
+    db.session.flush()
+    attempt(exam, cadre(make, office), 95)
+    attempt(exam, cadre(make, office), 50)
+    attempt(exam, cadre(make, office), status="in_progress")
+    attempt(exam, cadre(make, west_office), 61)
+    login(panel, make, "reviewer")
+    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    table = page.split('id="town-table"')[1].split("</table>")[0]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr>.*?</tr>", table, re.S)]
+    # town, assigned, started, submitted, passed, pass rate, average
+    assert rows == [["东湖镇", "3", "3", "2", "1", "33.3%", "72.5"], ["西岭镇", "1", "1", "1", "1", "100.0%", "61.0"]]
+
+
+def test_the_results_page_costs_the_same_with_many_more_attempts(panel, make, closed_exam, count_queries):
+    """A district's annual exam has thousands of attempts: the page's statements stay
+    the same, and none reads the whole roster or every question into Python."""
+    exam, people, questions = closed_exam
+    unit = db.session.get(OrgUnit, people["zhang"].org_unit_id)
+    login(panel, make, "reviewer")
+    counts = []
+    for size in (3, 60):
+        for i in range(size):
+            who = cadre(make, unit)
+            if i % 3:
+                attempt(exam, who, 40 + i % 60, items=[(q, (i + j) % 4 != 0) for j, q in enumerate(questions)])
+        db.session.commit()
+        with count_queries() as sql:
+            r = panel.get(f"/admin/exam-results/{exam.id}/", query_string={"page": 2, "qpage": 1})
+        assert r.status_code == 200
+        counts.append(len(sql))
+    assert counts[0] == counts[1], counts
+
+
+def test_the_results_page_reads_no_whole_roster(panel, make, closed_exam, monkeypatch):
+    """The whole roster and every question's figures are the spreadsheet's: the page
+    has its summaries counted in SQL and its lists paged there."""
+    exam, _, _ = closed_exam
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the results page read the whole list")
+
+    monkeypatch.setattr("quiz_bank.exams.results.cadre_results", whole)
+    monkeypatch.setattr("quiz_bank.exams.results.question_stats", whole)
+    login(panel, make, "reviewer")
+    page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
+    assert "尚未参考（1 人）" in page and "试题分析（共 2 题，标黄 1 题）" in page
 
 
 def test_the_results_page_leaves_the_flags_to_their_own_page(panel, make, closed_exam, monkeypatch):

@@ -92,6 +92,7 @@ def test_counts_per_unit_and_in_total(town):
     assert (total["assigned"], total["started"], total["submitted"], total["passed"]) == (7, 5, 4, 3)
     assert total["pass_rate"] == 42.9 and total["average"] == 76.0
     assert total["bands"] == {"优秀": 1, "良好": 1, "合格": 1, "不合格": 1}
+    assert res["towns"] == []  # one town: no town-by-town table
 
     best = {r["name"]: r for r in res["cadres"]}
     assert best["乙重考"]["score"] == 70 and best["乙重考"]["band"] == "合格" and best["乙重考"]["status"] == "已交卷"
@@ -99,14 +100,80 @@ def test_counts_per_unit_and_in_total(town):
     assert best["丙作答"]["status"] == "作答中" and best["丙作答"]["score"] is None and best["丙作答"]["passed"] is None
 
 
+def test_an_exam_reaching_several_towns_is_summed_up_town_by_town(make):
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    office = make.org_unit(kind="department", name="东湖司法所", town=east)
+    village = make.org_unit(name="东湖村", town=east)
+    west_office = make.org_unit(kind="department", name="西岭司法所", town=west)
+    exam = make.exam(assign_all=False, excellent_percent=90, good_percent=80)
+    exam.units = [office, village, west_office]
+    db.session.flush()
+    attempt(exam, cadre(make, office), 95)
+    attempt(exam, cadre(make, office), 50)
+    cadre(make, office)
+    attempt(exam, cadre(make, village), status="in_progress")
+    attempt(exam, cadre(make, village), 81)
+    attempt(exam, cadre(make, west_office), 60)
+    attempt(exam, cadre(make, west_office), 70, status="expired")
+    res = results.exam_results(exam)
+    assert res["towns"] == [
+        {"unit": "东湖镇", "town_id": east.id, "assigned": 5, "started": 4, "submitted": 3, "passed": 2, "pass_rate": 40.0,
+         "submit_rate": 60.0, "average": 75.3, "bands": {"优秀": 1, "良好": 1, "合格": 0, "不合格": 1}},
+        {"unit": "西岭镇", "town_id": west.id, "assigned": 2, "started": 2, "submitted": 2, "passed": 2, "pass_rate": 100.0,
+         "submit_rate": 100.0, "average": 65.0, "bands": {"优秀": 0, "良好": 0, "合格": 2, "不合格": 0}},
+    ]
+    assert [u["unit"] for u in res["units"]] == ["东湖司法所", "东湖村", "西岭司法所"]
+    total = res["total"]
+    assert (total["assigned"], total["started"], total["submitted"], total["passed"]) == (7, 6, 5, 4)
+    assert (total["pass_rate"], total["average"], total["bands"]) == (57.1, 71.2, {"优秀": 1, "良好": 1, "合格": 2, "不合格": 1})
+
+
+def test_bands_count_each_attempts_own_total(make):
+    """An attempt keeps the total its paper was drawn with: 170 of its 200 is 良好, though
+    the exam's rules (100 points now) would make it 优秀."""
+    unit = make.org_unit()
+    exam = make.exam(assign_all=False, excellent_percent=90, good_percent=80)
+    exam.units = [unit]
+    row = attempt(exam, cadre(make, unit), 170)
+    row.total_score = 200
+    db.session.flush()
+    res = results.exam_results(exam)
+    assert res["total"]["bands"] == {"优秀": 0, "良好": 1, "合格": 0, "不合格": 0}
+    assert [r["band"] for r in res["cadres"]] == ["良好"]
+
+
 def test_not_sat_list(town):
     exam, p, _ = town
-    not_sat = results.exam_results(exam)["not_sat"]
+    not_sat = results.not_sat(exam)
     assert [(c["name"], c["unit"], c["position"], c["phone"], c["status"]) for c in not_sat] == [
         ("丙作答", "司法所", "科员", "13900000003", "作答中"),
         ("丁缺考", "司法所", "副所长", "13900000004", "未参加"),
         ("辛点名", "党政办", p["named"].position, "13900000008", "未参加"),
     ]
+    assert [c["cadre_id"] for c in not_sat] == [p[k].id for k in ("busy", "absent", "named")]
+    # A page of them, in the same order; how many there are is the summary's.
+    assert results.not_sat(exam, limit=2, offset=1) == not_sat[1:3]
+    total = results.exam_summary(exam)["total"]
+    assert total["assigned"] - total["submitted"] == len(not_sat)
+
+
+def test_the_question_analysis_comes_a_page_at_a_time(make):
+    category = make.category()
+    questions = make.questions(7, category)
+    exam = make.exam(rules=[(category, "single", 7, 10)])
+    unit = make.org_unit()
+    for rank in range(10):
+        # Questions 0-2 answered right by everyone (too easy), the rest by the better half.
+        attempt(exam, cadre(make, unit), score=(rank + 1) * 10,
+                items=[(q, i < 3 or rank >= 5) for i, q in enumerate(questions)])
+    whole = results.question_stats(exam)
+    assert [q["bad"] for q in whole] == [True] * 3 + [False] * 4
+    pages = [results.question_page(exam, page, 3) for page in (1, 2, 3)]
+    assert [q for p in pages for q in p["rows"]] == whole
+    assert all((p["count"], p["bad_count"]) == (7, 3) for p in pages)
+    # Past the end: the last page.
+    assert results.question_page(exam, 9, 3) == pages[2]
+    assert results.question_page(make.exam(), 1, 3) == {"rows": [], "count": 0, "bad_count": 0}
 
 
 def test_overview_matches_the_results(town, make):
@@ -142,7 +209,7 @@ def test_bands_are_shares_of_the_total(make):
 def test_percentages_round_half_up():
     assert results._percent(1, 16) == 6.3 and results._percent(2, 3) == 66.7 and results._percent(0, 5) == 0.0
     assert results._percent(1, 0) is None
-    assert results._mean([1, 2]) == 1.5 and results._mean([1, 1, 2]) == 1.3 and results._mean([]) is None
+    assert results._mean(3, 2) == 1.5 and results._mean(4, 3) == 1.3 and results._mean(0, 0) is None
 
 
 def test_question_statistics_on_a_constructed_set(make):
@@ -192,6 +259,29 @@ def test_discrimination_groups_follow_each_questions_own_sample(make):
         attempt(exam, cadre(make, unit), score=rank * 5, items=[(q, rank >= 14)])
     (s,) = results.question_stats(exam)
     assert (s["shown"], s["facility"], s["discrimination"]) == (20, 0.3, 1.0)
+
+
+def test_questions_on_the_lines_are_not_flagged(make):
+    """A figure on a line (answered right by exactly 20% or 95%, a discrimination of
+    exactly 0.2) is not flagged, though 0.6 - 0.4 and 1.0 - 0.8 fall just under 0.2 in
+    floating point; just under 20% is."""
+    category = make.category()
+    q_disc, q_95, q_20, q_15 = make.questions(4, category)
+    exam = make.exam(rules=[(category, "single", 4, 25)])
+    unit = make.org_unit()
+    # Twenty attempts by rising score: groups of 5 (27% of 20), ranks 0-4 and 15-19.
+    for rank in range(20):
+        attempt(exam, cadre(make, unit), score=rank * 5, items=[
+            (q_disc, rank in (0, 1, 15, 16, 17) or 5 <= rank < 10),  # lower 2/5, upper 3/5: 0.6 - 0.4
+            (q_95, rank != 0),                                          # lower 4/5, upper 5/5: 1.0 - 0.8
+            (q_20, rank >= 16),                                         # 4 of 20, all in the upper group
+            (q_15, rank >= 17),                                         # 3 of 20
+        ])
+    stats = {s["question_id"]: s for s in results.question_stats(exam)}
+    assert (stats[q_disc.id]["discrimination"], stats[q_disc.id]["bad"]) == (0.2, False)
+    assert (stats[q_95.id]["facility"], stats[q_95.id]["discrimination"], stats[q_95.id]["bad"]) == (0.95, 0.2, False)
+    assert (stats[q_20.id]["facility"], stats[q_20.id]["bad"]) == (0.2, False)
+    assert stats[q_15.id]["facility"] == 0.15 and stats[q_15.id]["problems"] == ["过难：答对率低于20%，请核对答案是否有误"]
 
 
 def test_export_workbook(town, make):
@@ -286,7 +376,10 @@ def test_statements_do_not_grow_with_cadres_or_attempts(make, count_queries):
         counts = {}
         for name, call in [
             ("results", lambda: results.exam_results(exam)),
+            ("summary", lambda: results.exam_summary(exam)),
+            ("not_sat", lambda: results.not_sat(exam, limit=2, offset=2)),
             ("questions", lambda: results.question_stats(exam)),
+            ("question page", lambda: results.question_page(exam, 2, 2)),
             ("overview", lambda: results.exam_overview([exam])),
             ("export", lambda: results.export_xlsx(exam)),
             ("makeup", lambda: results.create_makeup(exam)),
@@ -301,7 +394,8 @@ def test_statements_do_not_grow_with_cadres_or_attempts(make, count_queries):
     assert few == many, (few, many)
     # And few: one to reload the expired exam, one for its rules, one per figure (the
     # export's 疑点 two more).
-    assert few["results"] <= 3 and few["questions"] <= 2 and few["overview"] <= 2 and few["export"] <= 6
+    assert few["summary"] <= 3 and few["not_sat"] <= 2 and few["question page"] <= 2
+    assert few["results"] <= 4 and few["questions"] <= 2 and few["overview"] <= 2 and few["export"] <= 7
 
 
 def test_export_workbook_keeps_formula_like_text_as_text(make):
