@@ -69,7 +69,9 @@ def configured(cfg=None) -> bool:
     The one rule for it (login, the projector, reminders, the production check and
     `flask doctor` all ask here); `cfg`: a configuration not yet an app's (start-up)."""
     cfg = current_app.config if cfg is None else cfg
-    return bool(cfg.get("WECHAT_APPID") and cfg.get("WECHAT_SECRET"))
+    # A value of blanks (a stray space in the unit file) is none: production then refuses to
+    # start instead of sending every login to WeChat to fail there.
+    return all(str(cfg.get(key) or "").strip() for key in ("WECHAT_APPID", "WECHAT_SECRET"))
 
 
 class WeChatClient:

@@ -81,7 +81,7 @@ def _configured_everywhere(app) -> dict[str, bool]:
     }
 
 
-@pytest.mark.parametrize("appid,secret", [("wx-app", ""), ("", "s3cret"), ("", "")])
+@pytest.mark.parametrize("appid,secret", [("wx-app", ""), ("", "s3cret"), ("", ""), ("wx-app", "  "), (" ", "s3cret")])
 def test_a_blank_credential_is_not_configured_for_login_doctor_or_production(api, app, monkeypatch, appid, secret):
     monkeypatch.setitem(app.config, "WECHAT_APPID", appid)
     monkeypatch.setitem(app.config, "WECHAT_SECRET", secret)
