@@ -517,7 +517,7 @@ def _rewards(start: datetime, until: datetime, town_id: int | None) -> dict:
         select(Redemption.reward_id, Reward.name, Redemption.status, func.count())
         .join(Reward, Reward.id == Redemption.reward_id)
         .where(Redemption.created_at >= start, Redemption.created_at < until,
-               true() if town_id is None else Reward.town_id == town_id)
+               true() if town_id is None else tenancy.condition(Reward, town_id))
         .group_by(Redemption.reward_id, Reward.name, Redemption.status)
     ).all()
     rewards: dict[int, dict] = {}

@@ -277,3 +277,17 @@ def test_the_districts_figures_do_not_grow_with_its_villages(make, count_queries
         assert [len(f["events"]["by_organiser"]), len(f["events"]["by_village"]), len(f["learning"]["by_village"]),
                 len(f["exams"]["by_kind"][0]["by_unit"]), len(f["learning_gain"]["by_town"])] == [2, 3, 3, 2, 2]
     assert _rows(big["events"]["by_village"], "people", "checkins")[1] == ("甲镇", 14, 15)
+
+
+def test_a_lone_towns_redemptions_include_the_district_wide_rewards(make):
+    """In a one-town deployment every reward is the town's (accounts.tenancy): its figures
+    count the redemptions of a reward offered district-wide, as its panel lists them."""
+    town = make.town(name="东湖镇")
+    person = make.user(org_unit_id=make.org_unit(town=town).id)
+    shared, own = make.reward(name="区级雨伞", town_id=None), make.reward(name="东湖镇台灯", town_id=town.id)
+    when = at(2025, 6, 1, 10)
+    redemption(person, shared, "handed_over", when)
+    redemption(person, own, "pending", when)
+    db.session.flush()
+    rewards = year_figures(2025, now=datetime(*NOW), town_id=town.id)["rewards"]
+    assert sorted(r["reward"] for r in rewards["by_reward"]) == ["东湖镇台灯", "区级雨伞"] and rewards["made"] == 2
