@@ -14,6 +14,8 @@ and say when it was counted.
   others below); this module only keeps what they return.
 - A count that names a person (the books' audit does) goes when their account is
   deleted (accounts.privacy, `forget`), and is counted again, without the name, when next viewed.
+- One event's learning gain (kind "gain", year 0, scope = the event) is kept once nothing
+  can change it any more (`event_gain`): the nightly count leaves it alone.
 
 What a view sees is JSON: dates and times come back as dates and times, dataclasses
 as dicts, tuples as lists."""
@@ -26,12 +28,14 @@ from types import SimpleNamespace
 from sqlalchemy import case, delete, func, select
 
 from accounts import tenancy
+from activities.models import Event
 from core import transactions
 from core.extensions import db
 from core.sql import insert
 from core.timeutil import local_today, utcnow
 from learning.mastery import of_scope
 from points import books
+from reports import learning_gain
 from reports.dashboard import weeks_and_missed
 from reports.figures import by_town, year_bounds, year_figures
 from reports.models import FigureSnapshot
@@ -76,6 +80,8 @@ KINDS = {
     "mastery": (_mastery, True),
     "by_town": (_by_town, False),
 }
+# Kept apart from the year's kinds: one event's gain, once final (event_gain).
+GAIN = "gain"
 # The kinds whose figures name people: the books' audit lists whose balance is not their ledger.
 NAMING = ("books",)
 # The shape of what is kept, stored with each row's kind ("figures/1"). A change to what a
@@ -109,13 +115,39 @@ def count(kind: str, year: int, town_id: int | None = None, now: datetime | None
     """Count the figures of `kind` now and keep them in place of the last count."""
     now = now or utcnow()
     function, _ = KINDS[kind]
-    data = json.dumps(function(year, now, town_id), default=_encode, ensure_ascii=False)
+    data = _keep(kind, year, town_id or DISTRICT, function(year, now, town_id), now)
+    return Counted(_decode(data), now)
+
+
+def _keep(kind: str, year: int, scope: int, figures: dict, now: datetime) -> str:
+    data = json.dumps(figures, default=_encode, ensure_ascii=False)
     # One upsert: two first views counting at once both keep theirs, the later winning.
-    keep = insert(FigureSnapshot.__table__).values(kind=_stored(kind), year=year, scope=town_id or DISTRICT, counted_at=now, data=data)
+    keep = insert(FigureSnapshot.__table__).values(kind=_stored(kind), year=year, scope=scope, counted_at=now, data=data)
     with transactions.writing():
         db.session.execute(keep.on_conflict_do_update(index_elements=["kind", "year", "scope"],
                                                       set_={"counted_at": keep.excluded.counted_at, "data": keep.excluded.data}))
-    return Counted(_decode(data), now)
+    return data
+
+
+def event_gain(event: Event, now: datetime | None = None) -> dict | None:
+    """reports.learning_gain.event_gain of the event, as its page shows it. Answers are
+    never backdated, so once the event's 30 days after and its check-in are over the gain
+    can no longer change: it is counted then once and kept (at a district's size one
+    count reads the whole district's answers to the law of those 60 days: 1.6 s). Until
+    then it is counted at every view. A kept gain is read only while the event still has
+    the law, times and creation it was counted for (an edited event is counted again)."""
+    now = now or utcnow()
+    if event.quiz_category_id is None:
+        return None
+    basis = [event.quiz_category_id, event.starts_at, event.ends_at, event.checkin_closes_at, event.created_at]
+    kept = db.session.scalar(select(FigureSnapshot.data).where(
+        FigureSnapshot.kind == _stored(GAIN), FigureSnapshot.year == 0, FigureSnapshot.scope == event.id))
+    if kept is not None and (kept := _decode(kept))["basis"] == basis:
+        return kept["gain"]
+    gain = learning_gain.event_gain(event, now)
+    if gain is not None and now >= max(event.ends_at + timedelta(days=learning_gain.WINDOW_DAYS), event.checkin_closes_at):
+        _keep(GAIN, 0, event.id, {"basis": basis, "gain": gain}, now)
+    return gain
 
 
 def forget(user_id: int) -> None:
@@ -155,7 +187,8 @@ def years_to_refresh(now: datetime) -> list[int]:
     """This year, and every earlier year with a count made before LATE_ENTRIES after its end."""
     this_year = local_today(now).year
     first = db.session.execute(select(FigureSnapshot.year, func.min(FigureSnapshot.counted_at))
-                               .where(FigureSnapshot.year < this_year).group_by(FigureSnapshot.year)).all()
+                               .where(FigureSnapshot.year < this_year, FigureSnapshot.kind != _stored(GAIN))
+                               .group_by(FigureSnapshot.year)).all()
     return sorted({year for year, at in first if at < year_bounds(year)[1] + LATE_ENTRIES} | {this_year})
 
 
@@ -165,7 +198,7 @@ def refresh(now: datetime | None = None, echo=print) -> int:
     of an older SHAPE go first."""
     now = now or utcnow()
     with transactions.writing():
-        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([_stored(k) for k in KINDS])))
+        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([_stored(k) for k in [*KINDS, GAIN]])))
     scopes = [None, *(t.id for t in tenancy.towns())]
     done = 0
     for year in years_to_refresh(now):

@@ -200,3 +200,71 @@ def test_two_first_views_at_once_both_get_the_figures_and_one_row_is_kept(app, m
     assert _race(app, 4, view) == [1, 1, 1, 1]
     db.session.rollback()
     assert db.session.scalar(select(db.func.count()).select_from(FigureSnapshot)) == 1
+
+
+def _gain_case(make):
+    """An event of 2025-03-15 with an on-site quiz of its law: one attendee answered 2 of 5
+    of the law the week before and 5 of 5 the week after."""
+    from datetime import timedelta
+
+    from tests.reports.town import check_in, event
+
+    law = make.category(name="宪法（测试）")
+    qs = make.questions(5, law)
+    e = event(make, "宪法进万家", "constitution_day", make.org_unit(kind="department", name="司法所"), datetime(2025, 3, 15, 9, 0))
+    e.quiz_category_id = law.id
+    person = make.user()
+    check_in(e, person)
+    answers(person, "practice", e.starts_at - timedelta(days=7), [(q, i < 2) for i, q in enumerate(qs)], law)
+    answers(person, "practice", e.ends_at + timedelta(days=7), [(q, True) for q in qs], law)
+    db.session.flush()
+    return e, person, qs, law
+
+
+def _kept_gains() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(FigureSnapshot).where(FigureSnapshot.kind.like("gain/%")))
+
+
+def test_an_events_gain_is_counted_at_every_view_until_its_30_days_after_are_over(make):
+    e, person, qs, law = _gain_case(make)
+    during = snapshots.event_gain(e, now=at(2025, 3, 30, 12, 0))
+    assert during["complete"] is False and during["attendees"]["after"]["answers"] == 5
+    assert _kept_gains() == 0  # answers of the days left would change it
+    answers(person, "practice", at(2025, 4, 2, 10, 0), [(q, False) for q in qs], law)
+    db.session.flush()
+    assert snapshots.event_gain(e, now=at(2025, 4, 3, 12, 0))["attendees"]["after"]["answers"] == 10
+    assert _kept_gains() == 0
+
+
+def test_a_final_gain_is_kept_and_read_back_as_counted(make):
+    from reports.learning_gain import event_gain
+
+    e, person, qs, law = _gain_case(make)
+    later = at(2025, 6, 1, 12, 0)
+    first = snapshots.event_gain(e, now=later)
+    assert first == event_gain(e, later) and first["complete"] is True and _kept_gains() == 1
+    assert first["attendees"]["gain"] == 60.0 and first["date"] == date(2025, 3, 15)
+    # Nothing answered later can change it: the kept count is what the page shows.
+    answers(person, "practice", at(2025, 5, 1, 10, 0), [(q, False) for q in qs], law)
+    db.session.flush()
+    assert snapshots.event_gain(e, now=at(2025, 7, 1, 12, 0)) == first
+    snapshots.refresh(at(2025, 7, 2, 0, 0), echo=lambda line: None)
+    assert _kept_gains() == 1  # the nightly count leaves it alone
+
+
+def test_a_kept_gain_is_counted_again_when_the_event_changes(make):
+    from datetime import timedelta
+
+    e, person, qs, law = _gain_case(make)
+    later = at(2025, 6, 1, 12, 0)
+    assert snapshots.event_gain(e, now=later)["attendees"]["after"]["answers"] == 5
+    e.ends_at += timedelta(days=10)  # the clerk fixes the event's end: the week after is now during it
+    db.session.flush()
+    again = snapshots.event_gain(e, now=later)
+    assert again["attendees"]["after"]["answers"] == 0 and _kept_gains() == 1
+    other = make.category(name="民法典（测试）")
+    e.quiz_category_id = other.id
+    db.session.flush()
+    assert snapshots.event_gain(e, now=later)["law"] == "民法典（测试）"
+    e.quiz_category_id = None
+    assert snapshots.event_gain(e, now=later) is None
