@@ -21,6 +21,7 @@ from core.timeutil import local_text, utcnow
 from core.transactions import writing
 from quiz_bank.exams import certificates, results, suspicion
 from quiz_bank.exams.models import EXAM_KIND_LABELS, Exam
+from reports import snapshots
 
 PAGE_SIZE = 20
 # The question analysis of a large bank ran to 13,000 px in one table: a page at a time
@@ -61,7 +62,7 @@ class ExamResultsView(StaffView):
         not_sat = _page(found["total"]["assigned"] - found["total"]["submitted"], PEOPLE_PER_PAGE, "page")
         not_sat["rows"] = results.not_sat(exam, limit=PEOPLE_PER_PAGE, offset=not_sat["first"])
         qpage = request.args.get("qpage")
-        analysis = results.question_page(exam, _asked("qpage"), QUESTIONS_PER_PAGE)
+        analysis = snapshots.exam_questions(exam, _asked("qpage"), QUESTIONS_PER_PAGE)
         # The same page as the one the statement chose (past the end: the last).
         questions = dict(_page(analysis["count"], QUESTIONS_PER_PAGE, "qpage"), rows=analysis["rows"])
         now = utcnow()

@@ -14,8 +14,9 @@ and say when it was counted.
   others below); this module only keeps what they return.
 - A count that names a person (the books' audit does) goes when their account is
   deleted (accounts.privacy, `forget`), and is counted again, without the name, when next viewed.
-- One event's learning gain (kind "gain", year 0, scope = the event) is kept once nothing
-  can change it any more (`event_gain`): the nightly count leaves it alone.
+- Two counts of one thing are kept once nothing can change them any more, with what they
+  rest on (year 0, scope = the thing's id): an event's learning gain (`event_gain`) and
+  a closed exam's question analysis (`exam_questions`). The nightly count leaves them alone.
 
 What a view sees is JSON: dates and times come back as dates and times, dataclasses
 as dicts, tuples as lists."""
@@ -35,6 +36,8 @@ from core.sql import insert
 from core.timeutil import local_today, utcnow
 from learning.mastery import of_scope
 from points import books
+from quiz_bank.exams import results
+from quiz_bank.exams.models import Exam
 from reports import learning_gain
 from reports.dashboard import weeks_and_missed
 from reports.figures import by_town, year_bounds, year_figures
@@ -80,8 +83,9 @@ KINDS = {
     "mastery": (_mastery, True),
     "by_town": (_by_town, False),
 }
-# Kept apart from the year's kinds: one event's gain, once final (event_gain).
-GAIN = "gain"
+# Kept apart from the year's kinds, once final: one event's gain, one exam's question analysis.
+GAIN, EXAM_QUESTIONS = "gain", "exam_questions"
+FINAL = (GAIN, EXAM_QUESTIONS)
 # The kinds whose figures name people: the books' audit lists whose balance is not their ledger.
 NAMING = ("books",)
 # The shape of what is kept, stored with each row's kind ("figures/1"). A change to what a
@@ -140,14 +144,37 @@ def event_gain(event: Event, now: datetime | None = None) -> dict | None:
     if event.quiz_category_id is None:
         return None
     basis = [event.quiz_category_id, event.starts_at, event.ends_at, event.checkin_closes_at, event.created_at]
-    kept = db.session.scalar(select(FigureSnapshot.data).where(
-        FigureSnapshot.kind == _stored(GAIN), FigureSnapshot.year == 0, FigureSnapshot.scope == event.id))
-    if kept is not None and (kept := _decode(kept))["basis"] == basis:
-        return kept["gain"]
+    if (kept := _final(GAIN, event.id, basis)) is not None:
+        return kept
     gain = learning_gain.event_gain(event, now)
     if gain is not None and now >= max(event.ends_at + timedelta(days=learning_gain.WINDOW_DAYS), event.checkin_closes_at):
-        _keep(GAIN, 0, event.id, {"basis": basis, "gain": gain}, now)
+        _keep(GAIN, 0, event.id, {"basis": basis, "data": gain}, now)
     return gain
+
+
+def exam_questions(exam: Exam, page: int, per_page: int, now: datetime | None = None) -> dict:
+    """quiz_bank.exams.results.question_page of the exam. Once the exam is settled (closed,
+    no attempt in progress) its figures can no longer change: they are counted then once
+    and kept (for a district's exam the count ranks every answer by its attempt's score,
+    266,000 of them: 0.5 s), and each page's questions read with their text as it is now.
+    Reopening the exam, or any attempt finished since, has them counted again."""
+    basis = results.settled(exam, now or utcnow())
+    if basis is None:
+        return results.question_page(exam, page, per_page)
+    figures = _final(EXAM_QUESTIONS, exam.id, basis)
+    if figures is None:
+        figures = results.question_figures(exam)
+        _keep(EXAM_QUESTIONS, 0, exam.id, {"basis": basis, "data": figures}, now or utcnow())
+    return results.question_page_of(figures, page, per_page)
+
+
+def _final(kind: str, scope: int, basis: list):
+    """The data kept of `kind` for `scope` if it was counted on the same `basis`, else None."""
+    kept = db.session.scalar(select(FigureSnapshot.data).where(
+        FigureSnapshot.kind == _stored(kind), FigureSnapshot.year == 0, FigureSnapshot.scope == scope))
+    if kept is not None and (kept := _decode(kept))["basis"] == basis:
+        return kept["data"]
+    return None
 
 
 def forget(user_id: int) -> None:
@@ -187,7 +214,7 @@ def years_to_refresh(now: datetime) -> list[int]:
     """This year, and every earlier year with a count made before LATE_ENTRIES after its end."""
     this_year = local_today(now).year
     first = db.session.execute(select(FigureSnapshot.year, func.min(FigureSnapshot.counted_at))
-                               .where(FigureSnapshot.year < this_year, FigureSnapshot.kind != _stored(GAIN))
+                               .where(FigureSnapshot.year < this_year, FigureSnapshot.kind.not_in([_stored(k) for k in FINAL]))
                                .group_by(FigureSnapshot.year)).all()
     return sorted({year for year, at in first if at < year_bounds(year)[1] + LATE_ENTRIES} | {this_year})
 
@@ -198,7 +225,7 @@ def refresh(now: datetime | None = None, echo=print) -> int:
     of an older SHAPE go first."""
     now = now or utcnow()
     with transactions.writing():
-        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([_stored(k) for k in [*KINDS, GAIN]])))
+        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([_stored(k) for k in [*KINDS, *FINAL]])))
     scopes = [None, *(t.id for t in tenancy.towns())]
     done = 0
     for year in years_to_refresh(now):

@@ -15,6 +15,7 @@ a page of who has not sat it (not_sat) and a page of the question analysis
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
@@ -305,11 +306,10 @@ def _permille(share: float) -> int:
     return round(share * 1000)
 
 
-def _questions(exam: Exam, page: int | None = None, per_page: int = 0):
-    """The statement behind question_stats: one row per question, bad ones first, each
-    with its problems as flags (hard, easy, low, negative), its place (`pos`) and the
-    number of questions and of bad ones. With `page`, only that page of `per_page`
-    questions (past the end: the last)."""
+def _ranked(exam: Exam):
+    """One row per question of the analysis, bad ones first: its counts, its problems as
+    flags (hard, easy, low, negative), its place (`pos`) and the number of questions and
+    of bad ones."""
     shown = (
         select(
             AttemptItem.question_id.label("qid"), AttemptItem.correct.label("ok"),
@@ -354,7 +354,7 @@ def _questions(exam: Exam, page: int | None = None, per_page: int = 0):
     easy = enough & (2000 * q.right >= (2 * _permille(TOO_EASY) + 1) * q.shown)
     low = judged & (2000 * num < (2 * _permille(LOW_DISCRIMINATION) - 1) * den)
     bad = flag(or_(hard, easy, low))
-    ranked = (
+    return (
         select(
             per_question, flag(hard).label("hard"), flag(easy).label("easy"), flag(low).label("low"),
             flag(judged & (2000 * num <= -den)).label("negative"), bad.label("bad"),
@@ -363,12 +363,19 @@ def _questions(exam: Exam, page: int | None = None, per_page: int = 0):
         )
         .subquery("ranked")
     )
-    stmt = (
-        select(Question.id, Question.stem, Question.type, Question.source, Category.name.label("category"), ranked)
-        .join(ranked, ranked.c.qid == Question.id)
-        .join(Category, Category.id == Question.category_id)
-        .order_by(ranked.c.pos)
-    )
+
+
+def _texts():
+    """What the analysis shows of a question besides its figures."""
+    return (select(Question.id, Question.stem, Question.type, Question.source, Category.name.label("category"))
+            .join(Category, Category.id == Question.category_id))
+
+
+def _questions(exam: Exam, page: int | None = None, per_page: int = 0):
+    """The statement behind question_stats: _ranked's rows with their questions' text, in
+    order. With `page`, only that page of `per_page` questions (past the end: the last)."""
+    ranked = _ranked(exam)
+    stmt = _texts().add_columns(ranked).join(ranked, ranked.c.qid == Question.id).order_by(ranked.c.pos)
     if page is not None:
         last = (ranked.c.questions + per_page - 1) // per_page
         page = case((last < page, last), else_=page)
@@ -415,6 +422,35 @@ def question_page(exam: Exam, page: int, per_page: int) -> dict:
     rows = db.session.execute(_questions(exam, page, per_page)).all()
     return {"rows": [_question(r) for r in rows], "count": rows[0].questions if rows else 0,
             "bad_count": rows[0].bad_questions if rows else 0}
+
+
+def settled(exam: Exam, now: datetime) -> list | None:
+    """What the exam's finished attempts rest on once none can start, end or change any
+    more (closed, none in progress): [opens_at, closes_at, finished attempts], so that
+    figures kept then can tell when the exam was opened again. None before."""
+    if now < exam.closes_at:
+        return None
+    finished, running = db.session.execute(
+        select(func.count().filter(ExamAttempt.status.in_(FINISHED)), func.count().filter(ExamAttempt.status == "in_progress"))
+        .where(ExamAttempt.exam_id == exam.id)).one()
+    return None if running else [exam.opens_at, exam.closes_at, finished]
+
+
+def question_figures(exam: Exam) -> list[dict]:
+    """Every question's figures of the analysis, without its text, bad ones first: what
+    is kept of a settled exam (reports.snapshots.exam_questions) for question_page_of."""
+    ranked = _ranked(exam)
+    return [dict(r._mapping) for r in db.session.execute(select(ranked).order_by(ranked.c.pos))]
+
+
+def question_page_of(figures: list[dict], page: int, per_page: int) -> dict:
+    """question_page from question_figures' rows: the page's questions' text is read now
+    (a question corrected since shows as it reads today)."""
+    last = max((len(figures) + per_page - 1) // per_page, 1)
+    chosen = figures[(min(page, last) - 1) * per_page:min(page, last) * per_page]
+    texts = {r.id: r._mapping for r in db.session.execute(_texts().where(Question.id.in_([f["qid"] for f in chosen])))}
+    return {"rows": [_question(SimpleNamespace(**texts[f["qid"]], **f)) for f in chosen], "count": len(figures),
+            "bad_count": sum(f["bad"] for f in figures)}
 
 
 # -- the spreadsheet -----------------------------------------------------------------

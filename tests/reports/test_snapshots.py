@@ -268,3 +268,85 @@ def test_a_kept_gain_is_counted_again_when_the_event_changes(make):
     assert snapshots.event_gain(e, now=later)["law"] == "民法典（测试）"
     e.quiz_category_id = None
     assert snapshots.event_gain(e, now=later) is None
+
+
+def _closed_exam(make, people=10):
+    """A closed exam of 7 questions: 0-2 answered right by everyone (too easy), the rest by
+    the better half."""
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    from tests.quiz_bank.test_exam_results import attempt, cadre
+
+    category = make.category()
+    questions = make.questions(7, category)
+    exam = make.exam(rules=[(category, "single", 7, 10)], opens_at=utcnow() - timedelta(days=2),
+                     closes_at=utcnow() - timedelta(days=1))
+    unit = make.org_unit()
+    for rank in range(people):
+        attempt(exam, cadre(make, unit), score=(rank + 1) * 10, items=[(q, i < 3 or rank >= people // 2) for i, q in enumerate(questions)])
+    db.session.flush()
+    return exam, questions, unit
+
+
+def _no_ranking(monkeypatch):
+    from quiz_bank.exams import results
+
+    def ranked(*args, **kwargs):
+        raise AssertionError("the answers were ranked again")
+
+    monkeypatch.setattr(results, "_ranked", ranked)
+
+
+def test_a_closed_exams_question_analysis_is_counted_once_and_read_back_page_by_page(make, monkeypatch):
+    from quiz_bank.exams import results
+
+    exam, questions, _ = _closed_exam(make)
+    live = [results.question_page(exam, page, 3) for page in (1, 2, 3, 9)]
+    assert snapshots.exam_questions(exam, 1, 3) == live[0]
+    _no_ranking(monkeypatch)
+    assert [snapshots.exam_questions(exam, page, 3) for page in (1, 2, 3, 9)] == live
+    assert live[0]["count"] == 7 and live[0]["bad_count"] == 3
+    # The figures are kept; the text is the question's as it reads now.
+    questions[0].stem = "（已更正）" + questions[0].stem
+    db.session.flush()
+    assert snapshots.exam_questions(exam, 1, 3)["rows"][0]["stem"].startswith("（已更正）")
+
+
+def test_an_exam_still_open_or_with_an_attempt_running_is_counted_at_every_view(make):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    from tests.quiz_bank.test_exam_results import attempt, cadre
+
+    exam, questions, unit = _closed_exam(make)
+    running = attempt(exam, cadre(make, unit), status="in_progress")
+    db.session.flush()
+    assert snapshots.exam_questions(exam, 1, 3)["count"] == 7
+    assert db.session.scalar(select(db.func.count()).select_from(FigureSnapshot)) == 0  # it can still change
+    running.status, running.score = "expired", 0
+    exam.closes_at = utcnow() + timedelta(days=1)
+    db.session.flush()
+    snapshots.exam_questions(exam, 1, 3)
+    assert db.session.scalar(select(db.func.count()).select_from(FigureSnapshot)) == 0
+
+
+def test_an_exam_opened_again_or_finished_by_one_more_attempt_is_counted_again(make):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    from tests.quiz_bank.test_exam_results import attempt, cadre
+
+    exam, questions, unit = _closed_exam(make)
+    assert snapshots.exam_questions(exam, 1, 10)["rows"][0]["shown"] == 10
+    # An attempt the scheduler finalised after the first view (it ran past the close).
+    attempt(exam, cadre(make, unit), score=0, status="expired", items=[(q, False) for q in questions])
+    db.session.flush()
+    assert snapshots.exam_questions(exam, 1, 10)["rows"][0]["shown"] == 11
+    exam.closes_at = utcnow() + timedelta(hours=1)  # opened again for a late unit
+    attempt(exam, cadre(make, unit), score=70, items=[(q, True) for q in questions])
+    db.session.flush()
+    assert snapshots.exam_questions(exam, 1, 10)["rows"][0]["shown"] == 12
+    exam.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.flush()
+    assert snapshots.exam_questions(exam, 1, 10)["rows"][0]["shown"] == 12
