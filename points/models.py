@@ -55,11 +55,13 @@ class PointsTally(db.Model):
     points: Mapped[int] = mapped_column(default=0)
 
     # Every paid answer moves four rows (week, month, year, all time), each in every index
-    # that holds `points`: so one index serves both boards. A unit's board reads the
-    # town's range for the period and keeps its own members, without visiting the table.
+    # that holds `points`. The board's top reads ix_points_tally_board in order; a town's
+    # or a unit's rank, count and unit board read its units' rows in ix_points_tally_unit
+    # (on a district, the whole period's rows of 20 towns otherwise: 75 ms against 1.3).
     # WITHOUT ROWID on SQLite: a person's rows lie together, in the table's own order.
     __table_args__ = (
         Index("ix_points_tally_board", "period", "points", "org_unit_id"),
+        Index("ix_points_tally_unit", "period", "org_unit_id", "points"),
         {"sqlite_with_rowid": False},
     )
 
