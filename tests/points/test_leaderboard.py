@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.extensions import db
 from points import ledger
@@ -136,3 +136,22 @@ def test_a_towns_unit_board_is_its_units_with_their_own_members_and_points(app, 
     board = unit_board("week", kinds=("village",), town_id=a.id)
     assert [(s.rank, s.name, s.points, s.earners, s.members) for s in board] == [(1, "东湖村", 15, 2, 2), (2, "东山村", 0, 0, 1)]
     assert [(s.name, s.points, s.members) for s in unit_board("week", town_id=b.id)] == [("西岭村", 40, 1), ("西岭镇", 0, 0)]
+
+
+def test_a_towns_board_is_planned_for_its_town_at_every_run(app, make):
+    """PostgreSQL: psycopg prepares a statement from its fifth run on a connection, and a
+    generic plan cannot know how many of a period's rows a town holds (a district's town
+    top 50 read 16,004 rows through the town index: 239 ms against 1.8). Every run of a
+    prepared statement is planned for its parameters instead. SQLite plans every
+    statement afresh."""
+    a, b = make.town(name="东湖镇"), make.town(name="西岭镇")
+    ours, theirs = make.org_unit(name="东湖村", town=a), make.org_unit(name="西岭村", town=b)
+    for unit, points in ((ours, 10), (ours, 5), (theirs, 40)):
+        _earn(app, make.user(org_unit_id=unit.id), points)
+    for _ in range(8):
+        assert [s.points for s in people_board("week", town_id=a.id)] == [10, 5]
+        assert people_count("week", town_id=b.id) == 1
+    if db.engine.dialect.name == "postgresql":
+        generic, custom = db.session.execute(
+            text("SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) FROM pg_prepared_statements")).one()
+        assert custom > 0 and generic == 0, (generic, custom)
