@@ -132,6 +132,8 @@ def api_endpoints():
         "GET /me/data": lambda s: ("GET", "/api/v1/me/data", None, "resident"),
         "GET /categories": lambda s: ("GET", "/api/v1/categories", None, "resident"),
         "GET /org-units": lambda s: ("GET", "/api/v1/org-units", None, "resident"),
+        # What the mini-program asks once there are several towns (API.md): the chosen town's units.
+        "GET /org-units?town_id": lambda s: ("GET", f"/api/v1/org-units?town_id={s.s['town']['id']}", None, "resident"),
         "POST /quizzes daily (resume)": lambda s: ("POST", "/api/v1/quizzes", {"mode": "daily"}, "resident"),
         "POST /quizzes practice": lambda s: ("POST", "/api/v1/quizzes", {"mode": "practice", "category_id": s.category()}, "resident"),
         "POST /quizzes review": lambda s: ("POST", "/api/v1/quizzes", {"mode": "review"}, "resident"),
