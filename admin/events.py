@@ -25,7 +25,7 @@ from core import xlsx
 from core.extensions import db
 from core.timeutil import local_text, utcnow
 from quiz_bank.questions import quiz_laws
-from reports import learning_gain, snapshots
+from reports import learning_gain
 
 
 ATTENDANCE_PAGE_SIZE = 50
@@ -172,7 +172,7 @@ class EventView(LocalTimesMixin, SecureModelView):
         event = get_or_404(Event, event_id)
         pages = {name: max(request.args.get(name, 1, type=int) or 1, 1) for name in ("page", "qpage")}
         figures = attendance.summary(event.id)
-        gain = snapshots.event_gain(event)
+        gain = learning_gain.gain_of(event)
         return self.render(
             "admin/event_attendance.html", event=event, kind=EVENT_KIND_LABELS.get(event.kind, event.kind), figures=figures,
             gain=gain, gain_lines=learning_gain.summary(gain) if gain else [], too_few=learning_gain.TOO_FEW,

@@ -137,7 +137,7 @@ def year_figures(year: int, now: datetime | None = None, town_id: int | None = N
       rewards: {made, redeemed, pending, handed_over, cancelled, expired,
                 by_reward: [{reward_id, reward, made, redeemed, pending, handed_over, cancelled,
                              expired}] (most redeemed first)},
-      learning_gain: reports.learning_gain.year_gain (statement 19),
+      learning_gain: reports.learning_gain.year_gain (statements 19-22),
       headlines: [the sentences the annual report quotes],
       towns: whether the lists by unit hold towns (the district of several towns, _by_towns),
     }
@@ -351,7 +351,7 @@ def _by_towns(f: dict, towns: list[tuple[int, str]], town_of: dict[int, int], he
     (the exams: the towns with cadres assigned), then 未填写. Villages and cadres add up to
     their towns (a person is in one unit); the people an organiser's events reached do not
     (one person at events of two of a town's units), nor do events carry their town into the
-    learning gain: statements 21 and 22 count those by town."""
+    learning gain: statements 24 and 25 count those by town."""
     def summed(rows: list[dict], keys: tuple, every_town: bool = True) -> list[dict]:
         sums = {t: {"unit_id": t, "unit": name, **dict.fromkeys(keys, 0)} for t, name in towns}
         seen, nowhere = set(), []

@@ -25,8 +25,13 @@ What counts, and where:
 - The year: its held events (reports.figures.held_events) with an on-site quiz. The
   averages are unweighted means over the events whose difference is not too_few.
 
-Every figure is aggregated in SQL: `event_gain` and `year_gain` send one statement each
-however many answers there are.
+Every figure is aggregated in SQL: `event_gain` sends one statement however many answers
+there are. At a district's size that statement reads the whole district's answers to the
+law in the 60 days (200,000 answers, 1.6 s an event). But once an event's 30 days after
+and its check-in are over nothing can change its gain (answers are never backdated), so
+pages and the year (`gain_of`, `year_gain`) count it then once and keep it for good
+(reports.kept, kind KEPT, with the event's law and times it rests on; its title and law's
+name are read as they are now). Until then it is counted at every view.
 """
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,7 +43,7 @@ from core.extensions import db
 from core.sql import dialect_name
 from core.timeutil import to_local, utcnow
 from quiz_bank.models import Category, Question, Quiz, QuizItem
-from reports import figures
+from reports import figures, kept
 
 WINDOW_DAYS = 30
 MIN_ANSWERS = 5  # fewer answers in a cell than this: 样本太少
@@ -46,6 +51,7 @@ PERIODS = ("before", "on_site", "after")
 GROUPS = ("attendees", "others")
 GROUP_LABELS = {"attendees": "到场者", "others": "未到场者"}
 TOO_FEW = "样本太少"
+KEPT = "gain"  # an event's gain kept for good (reports.kept)
 
 
 def _text(value: str):
@@ -137,6 +143,44 @@ def _rows(events, now: datetime) -> list[dict]:
     return [_gains(*head, cells, now) for head, cells in found.values()]
 
 
+def _basis(event) -> list:
+    """What an event's gain rests on besides the answers and check-ins."""
+    return [event.quiz_category_id, event.starts_at, event.ends_at, event.checkin_closes_at, event.created_at]
+
+
+def _final(event, now: datetime) -> bool:
+    """Nothing can change the event's gain any more: its 30 days after and its check-in are over."""
+    return now >= max(event.ends_at + timedelta(days=WINDOW_DAYS), event.checkin_closes_at)
+
+
+def _kept_or_counted(events: list, now: datetime) -> dict[int, dict]:
+    """{event id: gain} of `events` (rows with Event's columns, `title` and `law`) at
+    `now`: the final ones' kept gains, the others counted in one statement, and kept if
+    final. Names are as they are now."""
+    final = [e for e in events if _final(e, now)]
+    found = kept.final(KEPT, {e.id: _basis(e) for e in final})
+    rest = [e.id for e in events if e.id not in found]
+    counted = {r["event_id"]: r for r in _rows(Event.id.in_(rest), now)} if rest else {}
+    kept.keep_final(KEPT, {e.id: (_basis(e), counted[e.id]) for e in final if e.id in counted}, now)
+    return {e.id: {**(found.get(e.id) or counted[e.id]), "title": e.title, "law": e.law} for e in events}
+
+
+def _events(where):
+    """The events satisfying `where` that have an on-site quiz, with their law's name, by start."""
+    return db.session.execute(
+        select(Event.id, Event.title, Event.quiz_category_id, Event.starts_at, Event.ends_at, Event.checkin_closes_at,
+               Event.created_at, Category.name.label("law"))
+        .join(Category, Category.id == Event.quiz_category_id).where(where).order_by(Event.starts_at, Event.id)).all()
+
+
+def gain_of(event: Event, now: datetime | None = None) -> dict | None:
+    """event_gain as the event's page shows it: kept for good once final."""
+    now = now or utcnow()
+    if event.quiz_category_id is None:
+        return None
+    return _kept_or_counted(_events(Event.id == event.id), now).get(event.id)
+
+
 def event_gain(event: Event, now: datetime | None = None) -> dict | None:
     """The gain of one event as it stands at `now` (naive UTC; default: now); None when
     it has no on-site quiz.
@@ -152,11 +196,13 @@ def event_gain(event: Event, now: datetime | None = None) -> dict | None:
 
 
 def year_gain(start: datetime, end: datetime, now: datetime, town_id: int | None = None) -> dict:
-    """The gains of the events held in [start, end) by `now` that had an on-site quiz.
+    """The gains of the events held in [start, end) by `now` that had an on-site quiz
+    (those final as kept, gain_of).
 
     {events: [event_gain rows, by start], compared (events whose difference is not too_few),
      attendees, others, difference (mean gains over those, percentage points; None when none)}"""
-    rows = _rows(and_(figures.held_events(start, end, now, town_id), Event.quiz_category_id.is_not(None)), now)
+    events = _events(figures.held_events(start, end, now, town_id))
+    rows = list(_kept_or_counted(events, now).values())
     compared = [r for r in rows if not r["too_few"] and r["difference"] is not None]
 
     def mean(values: list[float]) -> float | None:

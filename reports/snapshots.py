@@ -14,31 +14,27 @@ and say when it was counted.
   others below); this module only keeps what they return.
 - A count that names a person (the books' audit does) goes when their account is
   deleted (accounts.privacy, `forget`), and is counted again, without the name, when next viewed.
-- Two counts of one thing are kept once nothing can change them any more, with what they
-  rest on (year 0, scope = the thing's id): an event's learning gain (`event_gain`) and
-  a closed exam's question analysis (`exam_questions`). The nightly count leaves them alone.
+- Counts kept for good once nothing can change them are reports.kept's: a closed exam's
+  question analysis is here (`exam_questions`), an event's learning gain with its
+  definition (reports.learning_gain). The nightly count leaves them alone.
 
-What a view sees is JSON: dates and times come back as dates and times, dataclasses
-as dicts, tuples as lists."""
-import json
+What a view sees is JSON (reports.kept)."""
 import time
-from dataclasses import asdict, dataclass, is_dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import case, delete, func, select
 
 from accounts import tenancy
-from activities.models import Event
 from core import transactions
 from core.extensions import db
-from core.sql import insert
 from core.timeutil import local_today, utcnow
 from learning.mastery import of_scope
 from points import books
 from quiz_bank.exams import results
 from quiz_bank.exams.models import Exam
-from reports import learning_gain
+from reports import kept, learning_gain
 from reports.dashboard import weeks_and_missed
 from reports.figures import by_town, year_bounds, year_figures
 from reports.models import FigureSnapshot
@@ -63,12 +59,12 @@ def mastery_of(year: int, town_id: int | None) -> dict:
     """learning.mastery.of_scope of the calendar year as last counted, in the shape it was
     counted in (by_town's or by_village's, as the data says), with `counted_at`. Like every
     kind, a count follows a change of the towns at its next refresh, and one kept by an
-    older app is never read (SHAPE)."""
-    kept = counted("mastery", year, town_id)
-    rows = "towns" if "towns" in kept.data else "villages"
-    return {"laws": [SimpleNamespace(**law) for law in kept.data["laws"]],
-            rows: [{**v, "cells": {int(k): c for k, c in v["cells"].items()}} for v in kept.data[rows]],
-            "counted_at": kept.counted_at}
+    older app is never read (reports.kept.SHAPE)."""
+    found = counted("mastery", year, town_id)
+    rows = "towns" if "towns" in found.data else "villages"
+    return {"laws": [SimpleNamespace(**law) for law in found.data["laws"]],
+            rows: [{**v, "cells": {int(k): c for k, c in v["cells"].items()}} for v in found.data[rows]],
+            "counted_at": found.counted_at}
 
 
 def _by_town(year: int, now: datetime, town_id: int | None) -> dict:
@@ -83,20 +79,11 @@ KINDS = {
     "mastery": (_mastery, True),
     "by_town": (_by_town, False),
 }
-# Kept apart from the year's kinds, once final: one event's gain, one exam's question analysis.
-GAIN, EXAM_QUESTIONS = "gain", "exam_questions"
-FINAL = (GAIN, EXAM_QUESTIONS)
+# Kept for good, apart from the year's kinds (reports.kept): one exam's question analysis, one event's gain.
+EXAM_QUESTIONS = "exam_questions"
+FINAL = (EXAM_QUESTIONS, learning_gain.KEPT)
 # The kinds whose figures name people: the books' audit lists whose balance is not their ledger.
 NAMING = ("books",)
-# The shape of what is kept, stored with each row's kind ("figures/1"). A change to what a
-# kind's function returns raises it: rows of an older shape are never read, so an upgraded
-# app counts afresh instead of failing on them, and the next refresh deletes them.
-# 2: the district of several towns' figures are by town (reports.figures._by_towns).
-SHAPE = 2
-
-
-def _stored(kind: str) -> str:
-    return f"{kind}/{SHAPE}"
 
 
 @dataclass(frozen=True)
@@ -109,72 +96,35 @@ def counted(kind: str, year: int, town_id: int | None = None) -> Counted:
     """The figures of `kind` for `year` and `town_id` (None: the district) as last
     counted, counting them now if they never were."""
     row = db.session.execute(select(FigureSnapshot.data, FigureSnapshot.counted_at).where(
-        FigureSnapshot.kind == _stored(kind), FigureSnapshot.year == year, FigureSnapshot.scope == (town_id or DISTRICT))).first()
+        FigureSnapshot.kind == kept.stored(kind), FigureSnapshot.year == year, FigureSnapshot.scope == (town_id or DISTRICT))).first()
     if row is None:
         return count(kind, year, town_id)
-    return Counted(_decode(row.data), row.counted_at)
+    return Counted(kept.decode(row.data), row.counted_at)
 
 
 def count(kind: str, year: int, town_id: int | None = None, now: datetime | None = None) -> Counted:
     """Count the figures of `kind` now and keep them in place of the last count."""
     now = now or utcnow()
     function, _ = KINDS[kind]
-    data = _keep(kind, year, town_id or DISTRICT, function(year, now, town_id), now)
-    return Counted(_decode(data), now)
-
-
-def _keep(kind: str, year: int, scope: int, figures: dict, now: datetime) -> str:
-    data = json.dumps(figures, default=_encode, ensure_ascii=False)
-    # One upsert: two first views counting at once both keep theirs, the later winning.
-    keep = insert(FigureSnapshot.__table__).values(kind=_stored(kind), year=year, scope=scope, counted_at=now, data=data)
-    with transactions.writing():
-        db.session.execute(keep.on_conflict_do_update(index_elements=["kind", "year", "scope"],
-                                                      set_={"counted_at": keep.excluded.counted_at, "data": keep.excluded.data}))
-    return data
-
-
-def event_gain(event: Event, now: datetime | None = None) -> dict | None:
-    """reports.learning_gain.event_gain of the event, as its page shows it. Answers are
-    never backdated, so once the event's 30 days after and its check-in are over the gain
-    can no longer change: it is counted then once and kept (at a district's size one
-    count reads the whole district's answers to the law of those 60 days: 1.6 s). Until
-    then it is counted at every view. A kept gain is read only while the event still has
-    the law, times and creation it was counted for (an edited event is counted again)."""
-    now = now or utcnow()
-    if event.quiz_category_id is None:
-        return None
-    basis = [event.quiz_category_id, event.starts_at, event.ends_at, event.checkin_closes_at, event.created_at]
-    if (kept := _final(GAIN, event.id, basis)) is not None:
-        return kept
-    gain = learning_gain.event_gain(event, now)
-    if gain is not None and now >= max(event.ends_at + timedelta(days=learning_gain.WINDOW_DAYS), event.checkin_closes_at):
-        _keep(GAIN, 0, event.id, {"basis": basis, "data": gain}, now)
-    return gain
+    scope = town_id or DISTRICT
+    return Counted(kept.decode(kept.keep(kind, year, {scope: function(year, now, town_id)}, now)[scope]), now)
 
 
 def exam_questions(exam: Exam, page: int, per_page: int, now: datetime | None = None) -> dict:
     """quiz_bank.exams.results.question_page of the exam. Once the exam is settled (closed,
     no attempt in progress) its figures can no longer change: they are counted then once
-    and kept (for a district's exam the count ranks every answer by its attempt's score,
-    266,000 of them: 0.5 s), and each page's questions read with their text as it is now.
-    Reopening the exam, or any attempt finished since, has them counted again."""
-    basis = results.settled(exam, now or utcnow())
+    and kept for good (for a district's exam the count ranks every answer by its attempt's
+    score, 266,000 of them: 0.5 s), and each page's questions read with their text as it
+    is now. Reopening the exam, or an attempt finished since, has them counted again."""
+    now = now or utcnow()
+    basis = results.settled(exam, now)
     if basis is None:
         return results.question_page(exam, page, per_page)
-    figures = _final(EXAM_QUESTIONS, exam.id, basis)
+    figures = kept.final(EXAM_QUESTIONS, {exam.id: basis}).get(exam.id)
     if figures is None:
         figures = results.question_figures(exam)
-        _keep(EXAM_QUESTIONS, 0, exam.id, {"basis": basis, "data": figures}, now or utcnow())
+        kept.keep_final(EXAM_QUESTIONS, {exam.id: (basis, figures)}, now)
     return results.question_page_of(figures, page, per_page)
-
-
-def _final(kind: str, scope: int, basis: list):
-    """The data kept of `kind` for `scope` if it was counted on the same `basis`, else None."""
-    kept = db.session.scalar(select(FigureSnapshot.data).where(
-        FigureSnapshot.kind == _stored(kind), FigureSnapshot.year == 0, FigureSnapshot.scope == scope))
-    if kept is not None and (kept := _decode(kept))["basis"] == basis:
-        return kept["data"]
-    return None
 
 
 def forget(user_id: int) -> None:
@@ -187,7 +137,7 @@ def forget(user_id: int) -> None:
     # A CASE, so that only those kinds' text is searched: in a plain AND PostgreSQL tested
     # the LIKE first, over every kind's text (40-60 ms over 315 rows of 1 MB, 2 ms so).
     db.session.execute(delete(FigureSnapshot).where(
-        case((FigureSnapshot.kind.in_([_stored(k) for k in NAMING]), named), else_=False)))
+        case((FigureSnapshot.kind.in_([kept.stored(k) for k in NAMING]), named), else_=False)))
 
 
 @dataclass(frozen=True)
@@ -214,7 +164,7 @@ def years_to_refresh(now: datetime) -> list[int]:
     """This year, and every earlier year with a count made before LATE_ENTRIES after its end."""
     this_year = local_today(now).year
     first = db.session.execute(select(FigureSnapshot.year, func.min(FigureSnapshot.counted_at))
-                               .where(FigureSnapshot.year < this_year, FigureSnapshot.kind.not_in([_stored(k) for k in FINAL]))
+                               .where(FigureSnapshot.year < this_year, FigureSnapshot.kind.not_in([kept.stored(k) for k in FINAL]))
                                .group_by(FigureSnapshot.year)).all()
     return sorted({year for year, at in first if at < year_bounds(year)[1] + LATE_ENTRIES} | {this_year})
 
@@ -225,7 +175,7 @@ def refresh(now: datetime | None = None, echo=print) -> int:
     of an older SHAPE go first."""
     now = now or utcnow()
     with transactions.writing():
-        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([_stored(k) for k in [*KINDS, *FINAL]])))
+        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([kept.stored(k) for k in [*KINDS, *FINAL]])))
     scopes = [None, *(t.id for t in tenancy.towns())]
     done = 0
     for year in years_to_refresh(now):
@@ -236,26 +186,3 @@ def refresh(now: datetime | None = None, echo=print) -> int:
                 done += 1
                 echo(f"{year} {kind} {'全区' if town_id is None else f'镇 {town_id}'}：{time.monotonic() - started:.1f} 秒")
     return done
-
-
-def _encode(value):
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if is_dataclass(value):
-        return asdict(value)
-    raise TypeError(f"cannot keep {type(value).__name__} in a snapshot")
-
-
-def _decode_object(obj: dict):
-    if len(obj) == 1:
-        if "$datetime" in obj:
-            return datetime.fromisoformat(obj["$datetime"])
-        if "$date" in obj:
-            return date.fromisoformat(obj["$date"])
-    return obj
-
-
-def _decode(text: str) -> dict:
-    return json.loads(text, object_hook=_decode_object)

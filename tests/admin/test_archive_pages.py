@@ -168,11 +168,9 @@ def test_the_district_page_does_not_grow_with_its_villages(panel, make, clock, c
 
 def test_a_district_count_kept_unit_by_unit_by_the_older_app_is_counted_again(panel, make, clock, monkeypatch):
     """The upgrade's first view of the district neither fails on nor shows the count kept
-    village by village (snapshots.SHAPE)."""
-    import json
-
+    village by village (reports.kept.SHAPE)."""
     from core.extensions import db
-    from reports import figures, snapshots
+    from reports import figures, kept, snapshots
     from reports.models import FigureSnapshot
     from tests.reports.district import NOW, build_district
 
@@ -185,7 +183,7 @@ def test_a_district_count_kept_unit_by_unit_by_the_older_app_is_counted_again(pa
     del old["towns"]
     # figures/1: the shape kept before the district was counted town by town.
     db.session.add(FigureSnapshot(kind="figures/1", year=2025, scope=snapshots.DISTRICT, counted_at=now,
-                                  data=json.dumps(old, default=snapshots._encode, ensure_ascii=False)))
+                                  data=kept.encode(old)))
     db.session.flush()
     login(panel, make.admin("reviewer"))
     html = panel.get("/admin/archive/?year=2025").get_data(as_text=True)

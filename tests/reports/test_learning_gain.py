@@ -17,13 +17,17 @@ checked in, n1 and n2 did not. Answers (questions of 宪法 unless said):
 So: attendees before 3/10 = 30.0%, on-site 6/9 = 66.7%, after 9/10 = 90.0%, gain 60.0;
 non-attendees before 3/5 = 60.0%, after 7/10 = 70.0%, gain 10.0; difference 50.0.
 """
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from sqlalchemy import select
+
 from core.extensions import db
 from reports.figures import year_bounds, year_figures
-from reports.learning_gain import event_gain, summary, year_gain
+from reports.learning_gain import event_gain, gain_of, summary, year_gain
+from reports.models import FigureSnapshot
+from reports.snapshots import refresh
 from tests.reports.town import answers, at, check_in, event
 
 START = datetime(2026, 3, 15, 9, 0)
@@ -125,7 +129,8 @@ def test_no_on_site_quiz_no_gain_and_nothing_yet_before_the_end(make):
     assert summary(gain) == ["活动尚未结束，结束后可比较到场者与未到场者活动前后的答题正确率。"]
 
 
-def test_one_statement_per_event_and_per_year_however_many_answers(case, make, count_queries):
+def test_one_statement_per_event_and_four_per_year_however_many_answers(case, make, count_queries):
+    """The year: its events, their kept gains, one count of the others and their keeping."""
     e, qs = case
     now = e.ends_at + 40 * DAY
     with count_queries() as few:
@@ -146,7 +151,7 @@ def test_one_statement_per_event_and_per_year_however_many_answers(case, make, c
         big_year = year_gain(*year_bounds(2026), now)
     assert big["attendees"]["after"]["answers"] == small["attendees"]["after"]["answers"] + 15 * 5
     assert (len(small_year["events"]), len(big_year["events"])) == (2, 32)
-    assert len(few) == len(many) == 2
+    assert len(few) == len(many) == 5
 
 
 def test_the_years_events_with_an_on_site_quiz(case, make):
@@ -211,3 +216,79 @@ def test_the_windows_edges_and_the_event_itself(make):
     assert _cells(gain, "others") == {"before": (1, 2, 1, 50.0), "on_site": (0, 0, 0, None), "after": (1, 2, 1, 50.0)}
     # `now` one second short of the last answer that counts: "after" stops at now.
     assert _cells(event_gain(e, e.ends_at + 30 * DAY - second), "others")["after"] == (1, 1, 0, 0.0)
+
+
+# -- kept for good once final --------------------------------------------------------
+
+
+def _gain_case(make):
+    """An event of 2025-03-15 with an on-site quiz of its law: one attendee answered 2 of 5
+    of the law the week before and 5 of 5 the week after."""
+    law = make.category(name="宪法（测试）")
+    qs = make.questions(5, law)
+    e = event(make, "宪法进万家", "constitution_day", make.org_unit(kind="department", name="司法所"), datetime(2025, 3, 15, 9, 0))
+    e.quiz_category_id = law.id
+    person = make.user()
+    check_in(e, person)
+    answers(person, "practice", e.starts_at - timedelta(days=7), [(q, i < 2) for i, q in enumerate(qs)], law)
+    answers(person, "practice", e.ends_at + timedelta(days=7), [(q, True) for q in qs], law)
+    db.session.flush()
+    return e, person, qs, law
+
+
+def _kept_gains() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(FigureSnapshot).where(FigureSnapshot.kind.like("gain/%")))
+
+
+def test_an_events_gain_is_counted_at_every_view_until_its_30_days_after_are_over(make):
+    e, person, qs, law = _gain_case(make)
+    during = gain_of(e, now=at(2025, 3, 30, 12, 0))
+    assert during["complete"] is False and during["attendees"]["after"]["answers"] == 5
+    assert _kept_gains() == 0  # answers of the days left would change it
+    answers(person, "practice", at(2025, 4, 2, 10, 0), [(q, False) for q in qs], law)
+    db.session.flush()
+    assert gain_of(e, now=at(2025, 4, 3, 12, 0))["attendees"]["after"]["answers"] == 10
+    assert _kept_gains() == 0
+
+
+def test_a_final_gain_is_kept_and_read_back_as_counted(make):
+    e, person, qs, law = _gain_case(make)
+    later = at(2025, 6, 1, 12, 0)
+    first = gain_of(e, now=later)
+    assert first == event_gain(e, later) and first["complete"] is True and _kept_gains() == 1
+    assert first["attendees"]["gain"] == 60.0 and first["date"] == date(2025, 3, 15)
+    # The kept count is what is shown: an answer put into the window afterwards (the app
+    # never backdates one) is not counted, by the page or the year; a new title is shown.
+    answers(person, "practice", e.ends_at + timedelta(days=3), [(q, False) for q in qs], law)
+    e.title = "宪法进万家（更正）"
+    db.session.flush()
+    shown = gain_of(e, now=at(2025, 7, 1, 12, 0))
+    assert shown == {**first, "title": "宪法进万家（更正）"}
+    assert year_gain(*year_bounds(2025), at(2025, 7, 1, 12, 0))["events"] == [shown]
+    refresh(at(2025, 7, 2, 0, 0), echo=lambda line: None)
+    assert _kept_gains() == 1  # the nightly count leaves it alone
+    # Asked as it stood before it was final, it is counted.
+    assert gain_of(e, now=at(2025, 4, 1, 12, 0))["attendees"]["after"]["answers"] == 10
+
+
+def test_the_year_keeps_each_final_gain_it_counts(make):
+    e, person, qs, law = _gain_case(make)
+    assert len(year_gain(*year_bounds(2025), at(2025, 4, 1, 12, 0))["events"]) == 1 and _kept_gains() == 0
+    counted = year_gain(*year_bounds(2025), at(2025, 6, 1, 12, 0))["events"]
+    assert _kept_gains() == 1 and gain_of(e, now=at(2025, 6, 2, 12, 0)) == counted[0]
+
+
+def test_a_kept_gain_is_counted_again_when_the_event_changes(make):
+    e, person, qs, law = _gain_case(make)
+    later = at(2025, 6, 1, 12, 0)
+    assert gain_of(e, now=later)["attendees"]["after"]["answers"] == 5
+    e.ends_at += timedelta(days=10)  # the clerk fixes the event's end: the week after is now during it
+    db.session.flush()
+    again = gain_of(e, now=later)
+    assert again["attendees"]["after"]["answers"] == 0 and _kept_gains() == 1
+    other = make.category(name="民法典（测试）")
+    e.quiz_category_id = other.id
+    db.session.flush()
+    assert gain_of(e, now=later)["law"] == "民法典（测试）"
+    e.quiz_category_id = None
+    assert gain_of(e, now=later) is None

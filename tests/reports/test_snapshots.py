@@ -1,7 +1,7 @@
 """The year's figures as last counted (reports.snapshots): counted once, kept, recounted
 by `flask figures refresh`, and read back as they were counted."""
 import json
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from accounts import privacy
 from core.extensions import db
 from learning import mastery
 from learning.models import ReviewCard
-from reports import snapshots
+from reports import kept, snapshots
 from reports.figures import year_bounds
 from reports.models import FigureSnapshot
 from tests.api.test_races import _race
@@ -59,13 +59,13 @@ def test_a_count_of_an_older_shape_is_never_read_and_the_refresh_deletes_it(make
     person, q = make.user(), make.question()
     answers(person, "daily", at(2025, 3, 2, 10, 0), [(q, True)])
     snapshots.count("figures", 2025, now=at(2025, 6, 1, 0, 0))
-    monkeypatch.setattr(snapshots, "SHAPE", snapshots.SHAPE + 1)  # an upgrade changed what is kept
+    monkeypatch.setattr(kept, "SHAPE", kept.SHAPE + 1)  # an upgrade changed what is kept
     answers(person, "practice", at(2025, 3, 3, 10, 0), [(make.question(), True)])
     db.session.flush()
     assert snapshots.counted("figures", 2025).data["learning"]["answers"] == 2  # counted afresh
     snapshots.refresh(at(2025, 6, 2, 0, 0), echo=lambda line: None)
     kinds = set(db.session.scalars(select(FigureSnapshot.kind)))
-    assert kinds == {f"{k}/{snapshots.SHAPE}" for k in snapshots.KINDS}
+    assert kinds == {f"{k}/{kept.SHAPE}" for k in snapshots.KINDS}
 
 
 def test_mastery_comes_back_in_by_villages_shape(make):
@@ -160,8 +160,8 @@ def test_a_deletion_drops_every_count_naming_the_person_and_keeps_the_others(mak
     snapshots.count("figures", 2025, now=then)
 
     privacy.delete_account(leaving.id)
-    kept = set(db.session.execute(select(FigureSnapshot.kind, FigureSnapshot.year, FigureSnapshot.scope)))
-    assert kept == {(f"figures/{snapshots.SHAPE}", 2025, snapshots.DISTRICT), (f"books/{snapshots.SHAPE}", 2025, town_c.id)}
+    left = set(db.session.execute(select(FigureSnapshot.kind, FigureSnapshot.year, FigureSnapshot.scope)))
+    assert left == {(f"figures/{kept.SHAPE}", 2025, snapshots.DISTRICT), (f"books/{kept.SHAPE}", 2025, town_c.id)}
     assert snapshots.counted("books", 2025, town_c.id).counted_at == then
     named = {d["name"] for d in snapshots.counted("books", 2025).data["differences"]}
     assert named == {"孙八", privacy.DELETED_NICKNAME}
@@ -200,74 +200,6 @@ def test_two_first_views_at_once_both_get_the_figures_and_one_row_is_kept(app, m
     assert _race(app, 4, view) == [1, 1, 1, 1]
     db.session.rollback()
     assert db.session.scalar(select(db.func.count()).select_from(FigureSnapshot)) == 1
-
-
-def _gain_case(make):
-    """An event of 2025-03-15 with an on-site quiz of its law: one attendee answered 2 of 5
-    of the law the week before and 5 of 5 the week after."""
-    from datetime import timedelta
-
-    from tests.reports.town import check_in, event
-
-    law = make.category(name="宪法（测试）")
-    qs = make.questions(5, law)
-    e = event(make, "宪法进万家", "constitution_day", make.org_unit(kind="department", name="司法所"), datetime(2025, 3, 15, 9, 0))
-    e.quiz_category_id = law.id
-    person = make.user()
-    check_in(e, person)
-    answers(person, "practice", e.starts_at - timedelta(days=7), [(q, i < 2) for i, q in enumerate(qs)], law)
-    answers(person, "practice", e.ends_at + timedelta(days=7), [(q, True) for q in qs], law)
-    db.session.flush()
-    return e, person, qs, law
-
-
-def _kept_gains() -> int:
-    return db.session.scalar(select(db.func.count()).select_from(FigureSnapshot).where(FigureSnapshot.kind.like("gain/%")))
-
-
-def test_an_events_gain_is_counted_at_every_view_until_its_30_days_after_are_over(make):
-    e, person, qs, law = _gain_case(make)
-    during = snapshots.event_gain(e, now=at(2025, 3, 30, 12, 0))
-    assert during["complete"] is False and during["attendees"]["after"]["answers"] == 5
-    assert _kept_gains() == 0  # answers of the days left would change it
-    answers(person, "practice", at(2025, 4, 2, 10, 0), [(q, False) for q in qs], law)
-    db.session.flush()
-    assert snapshots.event_gain(e, now=at(2025, 4, 3, 12, 0))["attendees"]["after"]["answers"] == 10
-    assert _kept_gains() == 0
-
-
-def test_a_final_gain_is_kept_and_read_back_as_counted(make):
-    from reports.learning_gain import event_gain
-
-    e, person, qs, law = _gain_case(make)
-    later = at(2025, 6, 1, 12, 0)
-    first = snapshots.event_gain(e, now=later)
-    assert first == event_gain(e, later) and first["complete"] is True and _kept_gains() == 1
-    assert first["attendees"]["gain"] == 60.0 and first["date"] == date(2025, 3, 15)
-    # Nothing answered later can change it: the kept count is what the page shows.
-    answers(person, "practice", at(2025, 5, 1, 10, 0), [(q, False) for q in qs], law)
-    db.session.flush()
-    assert snapshots.event_gain(e, now=at(2025, 7, 1, 12, 0)) == first
-    snapshots.refresh(at(2025, 7, 2, 0, 0), echo=lambda line: None)
-    assert _kept_gains() == 1  # the nightly count leaves it alone
-
-
-def test_a_kept_gain_is_counted_again_when_the_event_changes(make):
-    from datetime import timedelta
-
-    e, person, qs, law = _gain_case(make)
-    later = at(2025, 6, 1, 12, 0)
-    assert snapshots.event_gain(e, now=later)["attendees"]["after"]["answers"] == 5
-    e.ends_at += timedelta(days=10)  # the clerk fixes the event's end: the week after is now during it
-    db.session.flush()
-    again = snapshots.event_gain(e, now=later)
-    assert again["attendees"]["after"]["answers"] == 0 and _kept_gains() == 1
-    other = make.category(name="民法典（测试）")
-    e.quiz_category_id = other.id
-    db.session.flush()
-    assert snapshots.event_gain(e, now=later)["law"] == "民法典（测试）"
-    e.quiz_category_id = None
-    assert snapshots.event_gain(e, now=later) is None
 
 
 def _closed_exam(make, people=10):
