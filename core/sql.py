@@ -1,5 +1,5 @@
 """The statements SQLite and PostgreSQL spell differently."""
-from sqlalchemy import Integer, any_, func
+from sqlalchemy import Integer, any_, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -9,6 +9,19 @@ from core.extensions import db
 
 def dialect_name() -> str:
     return db.session.get_bind().dialect.name
+
+
+def planned_for_parameters() -> None:
+    """PostgreSQL: plan this transaction's statements for their parameters, also once
+    prepared (SET LOCAL plan_cache_mode, until the transaction ends). psycopg prepares a
+    statement from its fifth run, and a prepared statement's generic plan knows neither
+    the town nor the period it reads: a town's top 50 of a district's year went through
+    the town index and read all of the town's 16,004 rows (239 ms, against 1.8 ms from
+    the top of the board). Only where such a plan was seen: set for every statement it
+    cost the answer endpoint a tenth of its throughput (bench/RESULTS.md). SQLite plans
+    every statement afresh."""
+    if dialect_name() == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def insert(table):

@@ -81,19 +81,12 @@ def writes(function):
 
 def engine_options(uri: str, wait_seconds: float) -> dict:
     """Bounded waits: for SQLite's write lock (the driver's busy timeout), a row lock
-    on PostgreSQL (lock_timeout), a connection from the pool.
-
-    On PostgreSQL every statement is planned for its parameters (plan_cache_mode): psycopg
-    prepares a statement from its fifth run, and a prepared statement's generic plan knows
-    neither the town nor the period it will read. A town's top 50 of a district's year was
-    planned for 299 rows through the town index and read all 16,004 (239 ms), against
-    1.8 ms from the top of the board when planned for town and period."""
+    on PostgreSQL (lock_timeout), a connection from the pool."""
     if uri.startswith("sqlite"):
         if uri in ("sqlite://", "sqlite:///:memory:"):
             return {"connect_args": {"timeout": wait_seconds}}  # one connection, no pool
         return {"connect_args": {"timeout": wait_seconds}, "pool_timeout": wait_seconds}
-    options = f"-c lock_timeout={int(wait_seconds * 1000)} -c plan_cache_mode=force_custom_plan"
-    return {"connect_args": {"options": options}, "pool_timeout": wait_seconds}
+    return {"connect_args": {"options": f"-c lock_timeout={int(wait_seconds * 1000)}"}, "pool_timeout": wait_seconds}
 
 
 _installed = False

@@ -16,7 +16,7 @@ from accounts import tenancy
 from accounts.models import OrgUnit, User
 from core.domain_errors import Invalid
 from core.extensions import db
-from core.sql import in_ids
+from core.sql import in_ids, planned_for_parameters
 from core.timeutil import local_today, period_keys
 from points.models import PointsTally
 
@@ -76,6 +76,7 @@ def people_board(period: str, unit_id: int | None = None, limit: int = 50, offse
     town's people or one unit's members; `limit` rows from `offset`. Two statements (one
     from the top)."""
     key = tally_key(period, day or local_today())
+    planned_for_parameters()  # a town's rows or the board's top: only its parameters tell
     standings = _standings(key, unit_id, town_id).subquery()
     rows = db.session.execute(
         select(standings.c.points, User.id, User.nickname, User.real_name, User.avatar_url, OrgUnit.id, OrgUnit.name, OrgUnit.kind)
@@ -93,6 +94,7 @@ def people_board(period: str, unit_id: int | None = None, limit: int = 50, offse
 
 def people_count(period: str, unit_id: int | None = None, day: date | None = None, town_id: int | None = None) -> int:
     """How many people the board of `period` ranks."""
+    planned_for_parameters()
     standings = _standings(tally_key(period, day or local_today()), unit_id, town_id).subquery()
     return db.session.scalar(select(func.count()).select_from(standings))
 
@@ -110,6 +112,7 @@ def rank_of(user_id: int, period: str, unit_id: int | None = None, day: date | N
             town_id: int | None = None) -> dict:
     """{"rank", "points"} of one person on a board; rank None without points."""
     day = day or local_today()
+    planned_for_parameters()
     mine = points_of(user_id, (period,), day)[period]
     return {"rank": _ahead_of(tally_key(period, day), unit_id, mine, town_id) + 1 if mine else None, "points": mine}
 
@@ -130,6 +133,7 @@ def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | No
     """Every unit (of `kinds` and `town_id`, if given) ranked by its members' points over
     `period`, by the same rule; a unit nobody earned in ranks last with 0. One statement."""
     key = tally_key(period, day or local_today())
+    planned_for_parameters()
 
     def in_town(unit_column) -> list:  # a town's board sums its own units' rows, not the whole district's
         return [] if town_id is None else [in_ids(unit_column, tenancy.units_of(town_id))]
