@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -134,6 +134,8 @@ class Quiz(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "daily_date", name="uq_quiz_user_daily"),
         UniqueConstraint("user_id", "event_id", name="uq_quiz_user_event"),
+        # An event's on-site quizzes (its page, the year's figures); only those have an event.
+        Index("ix_quiz_event", "event_id", postgresql_where=text("event_id IS NOT NULL"), sqlite_where=text("event_id IS NOT NULL")),
         Index("ix_quiz_user_started", "user_id", "id"),
         # The day's quizzes (the panel's home page).
         Index("ix_quiz_started", "started_at"),
