@@ -74,7 +74,7 @@ def people_board(period: str, unit_id: int | None = None, limit: int = 50, offse
                  day: date | None = None, town_id: int | None = None) -> list[Standing]:
     """People ranked over `period` (the one holding `day`, by default today): everyone, a
     town's people or one unit's members; `limit` rows from `offset`. Two statements (one
-    from the top)."""
+    from the top), on PostgreSQL after core.sql.planned_for_parameters' setting."""
     key = tally_key(period, day or local_today())
     planned_for_parameters()  # a town's rows or the board's top: only its parameters tell
     standings = _standings(key, unit_id, town_id).subquery()
@@ -131,7 +131,8 @@ class UnitStanding:
 def unit_board(period: str, kinds: tuple[str, ...] | None = None, day: date | None = None,
                town_id: int | None = None) -> list[UnitStanding]:
     """Every unit (of `kinds` and `town_id`, if given) ranked by its members' points over
-    `period`, by the same rule; a unit nobody earned in ranks last with 0. One statement."""
+    `period`, by the same rule; a unit nobody earned in ranks last with 0. One statement
+    (and the plan setting on PostgreSQL)."""
     key = tally_key(period, day or local_today())
     planned_for_parameters()
 
