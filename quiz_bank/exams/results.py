@@ -426,14 +426,15 @@ def question_page(exam: Exam, page: int, per_page: int) -> dict:
 
 def settled(exam: Exam, now: datetime) -> list | None:
     """What the exam's finished attempts rest on once none can start, end or change any
-    more (closed, none in progress): [opens_at, closes_at, finished attempts], so that
-    figures kept then can tell when the exam was opened again. None before."""
+    more (closed, none in progress): [opens_at, closes_at, finished attempts, created_at],
+    so that figures kept then can tell when the exam was opened again (or is another
+    exam given a deleted one's id, as SQLite may). None before."""
     if now < exam.closes_at:
         return None
     finished, running = db.session.execute(
         select(func.count().filter(ExamAttempt.status.in_(FINISHED)), func.count().filter(ExamAttempt.status == "in_progress"))
         .where(ExamAttempt.exam_id == exam.id)).one()
-    return None if running else [exam.opens_at, exam.closes_at, finished]
+    return None if running else [exam.opens_at, exam.closes_at, finished, exam.created_at]
 
 
 def question_figures(exam: Exam) -> list[dict]:
