@@ -20,6 +20,7 @@ from accounts.models import Cadre, OrgUnit
 from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
 from admin.tenancy import get_or_404, viewer_town
+from admin.views import asked_page
 from core.extensions import db
 from core.timeutil import local_text
 from core.transactions import writing
@@ -51,7 +52,7 @@ class CertificateListView(StaffView):
 
     @expose("/")
     def index(self):
-        page, town = max(request.args.get("page", 1, type=int) or 1, 1), viewer_town()
+        page, town = asked_page(), viewer_town()
         total = db.session.scalar(tenancy.scope(select(func.count()).select_from(Exam), Exam, town))
         passed = (select(ExamAttempt.exam_id, func.count(func.distinct(ExamAttempt.cadre_id)).label("n"))
                   .where(ExamAttempt.status.in_(FINISHED), ExamAttempt.passed.is_(True))
@@ -71,7 +72,7 @@ class CertificateListView(StaffView):
     @expose("/<int:exam_id>/")
     def exam(self, exam_id):
         exam = get_or_404(Exam, exam_id)
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        page = asked_page()
         passed = results.certificate_attempts(exam.id)
         total = db.session.scalar(select(func.count()).select_from(passed.subquery()))
         issued = db.session.scalar(select(func.count()).select_from(_issued(passed).subquery()))

@@ -12,6 +12,7 @@ from activities import photos
 from activities.models import EVENT_KIND_LABELS, Event, EventPhoto
 from admin.auth import StaffView, forbidden, has_role
 from admin.tenancy import get_or_404, viewer_town
+from admin.views import asked_page
 from core.domain_errors import DomainError
 from core.extensions import db
 from core.timeutil import local_text
@@ -56,7 +57,7 @@ class EventPhotoView(StaffView):
 
     @expose("/")
     def index(self):
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        page = asked_page()
         town = viewer_town()
         total = db.session.scalar(tenancy.scope(select(func.count()).select_from(Event), Event, town))
         counts = select(EventPhoto.event_id, func.count().label("n")).group_by(EventPhoto.event_id).subquery()

@@ -20,7 +20,7 @@ from admin import personal_data
 from admin.auth import forbidden, has_role
 from admin.secrets import SECRET_READERS
 from admin.tenancy import get_or_404, viewer_town
-from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time
+from admin.views import LocalDateBetween, LocalTimesMixin, SecureModelView, _local_time, asked_page
 from core import xlsx
 from core.extensions import db
 from core.timeutil import local_text, utcnow
@@ -170,7 +170,7 @@ class EventView(LocalTimesMixin, SecureModelView):
     @expose("/<int:event_id>/attendance")
     def checkin_list(self, event_id):
         event = get_or_404(Event, event_id)
-        pages = {name: max(request.args.get(name, 1, type=int) or 1, 1) for name in ("page", "qpage")}
+        pages = {name: asked_page(name) for name in ("page", "qpage")}
         figures = attendance.summary(event.id)
         gain = learning_gain.gain_of(event)
         return self.render(

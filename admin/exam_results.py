@@ -16,6 +16,7 @@ from accounts import audit, tenancy
 from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
 from admin.tenancy import get_or_404, viewer_town
+from admin.views import asked_page
 from core.extensions import db
 from core.timeutil import local_text, utcnow
 from core.transactions import writing
@@ -40,7 +41,7 @@ class ExamResultsView(StaffView):
 
     @expose("/")
     def index(self):
-        page, town = max(request.args.get("page", 1, type=int) or 1, 1), viewer_town()
+        page, town = asked_page(), viewer_town()
         total = db.session.scalar(tenancy.scope(select(func.count()).select_from(Exam), Exam, town))
         exams = db.session.scalars(
             tenancy.scope(select(Exam), Exam, town).options(selectinload(Exam.rules)).order_by(Exam.opens_at.desc(), Exam.id.desc())
@@ -62,7 +63,7 @@ class ExamResultsView(StaffView):
         not_sat = _page(found["total"]["assigned"] - found["total"]["submitted"], PEOPLE_PER_PAGE, "page")
         not_sat["rows"] = results.not_sat(exam, limit=PEOPLE_PER_PAGE, offset=not_sat["first"])
         qpage = request.args.get("qpage")
-        analysis = snapshots.exam_questions(exam, _asked("qpage"), QUESTIONS_PER_PAGE)
+        analysis = snapshots.exam_questions(exam, asked_page("qpage"), QUESTIONS_PER_PAGE)
         # The same page as the one the statement chose (past the end: the last).
         questions = dict(_page(analysis["count"], QUESTIONS_PER_PAGE, "qpage"), rows=analysis["rows"])
         now = utcnow()
@@ -114,16 +115,11 @@ class ExamResultsView(StaffView):
         return redirect(target)
 
 
-def _asked(param: str) -> int:
-    """The page number the query argument `param` asks for (1 when absent or not a number)."""
-    return max(request.args.get(param, 1, type=int) or 1, 1)
-
-
 def _page(count: int, per_page: int, param: str) -> dict:
     """Which page of `count` items the query argument `param` asks for (past the end: the
     last), with what the page links and the "第 a–b 项，共 n 项" line need."""
     pages = max((count + per_page - 1) // per_page, 1)
-    page = min(_asked(param), pages)
+    page = min(asked_page(param), pages)
     return {"page": page, "pages": pages, "first": (page - 1) * per_page, "count": count}
 
 

@@ -11,6 +11,7 @@ from accounts.models import ORG_KIND_LABELS
 from admin import personal_data
 from admin.auth import StaffView
 from admin.tenancy import chosen_town, picker, unit_choices
+from admin.views import asked_page
 from core import xlsx
 from core.timeutil import local_text, local_today, utcnow
 from points import leaderboard
@@ -55,7 +56,7 @@ class RankingView(StaffView):
     @expose("/")
     def index(self):
         p = self._params()
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        page = asked_page()
         if p["board"] == "people":
             total = leaderboard.people_count(p["period"], p["unit"], p["day"], p["town"])
             rows = leaderboard.people_board(p["period"], p["unit"], PAGE_SIZE, (page - 1) * PAGE_SIZE, p["day"], p["town"])

@@ -12,6 +12,7 @@ from admin import personal_data
 from admin.auth import StaffView, has_role
 from admin.secrets import SECRET_READERS
 from admin.tenancy import chosen_town, picker, unit_choices, viewer_town
+from admin.views import asked_page
 from core.domain_errors import Invalid
 from points.leaderboard import PERIOD_LABELS
 from points.models import REDEMPTION_STATUS_LABELS
@@ -31,10 +32,6 @@ def masked(phone: str | None) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 def _unit_arg() -> int | None:
     value = request.args.get("unit", "")
     return int(value) if value.isdigit() else None
@@ -44,7 +41,7 @@ class ResidentView(StaffView):
     @expose("/")
     def index(self):
         name, phone, role = (request.args.get(k, "").strip()[:64] for k in ("q", "phone", "role"))
-        unit, page, town = _unit_arg(), _page(), chosen_town()
+        unit, page, town = _unit_arg(), asked_page(), chosen_town()
         try:
             found, total = residents.search(name, phone, unit, role, page, PAGE_SIZE, town)
         except Invalid as exc:
@@ -63,7 +60,7 @@ class ResidentView(StaffView):
 
     @expose("/<int:user_id>/")
     def detail(self, user_id):
-        record = residents.record(user_id, _page(), LEDGER_PAGE_SIZE, viewer_town())
+        record = residents.record(user_id, asked_page(), LEDGER_PAGE_SIZE, viewer_town())
         if record is None:
             abort(404)
         ledger = record["ledger"]

@@ -1,7 +1,7 @@
 """Admin CRUD views. Changes go through the domain services, and every one is audited."""
 from datetime import timedelta
 
-from flask import abort, flash, g
+from flask import abort, flash, g, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -180,6 +180,11 @@ class SecureModelView(StaffOnly, ModelView):
 
     def _audit(self, action_name: str, model, summary: str = "") -> None:
         audit.record(current_user.id, action_name, self.model.__tablename__, model.id, summary)
+
+
+def asked_page(param: str = "page") -> int:
+    """The page number the query argument `param` asks for: 1 when absent, not a number or below 1."""
+    return max(request.args.get(param, 1, type=int) or 1, 1)
 
 
 class TownAjaxLoader(QueryAjaxModelLoader):
