@@ -137,7 +137,8 @@ def year_figures(year: int, now: datetime | None = None, town_id: int | None = N
       rewards: {made, redeemed, pending, handed_over, cancelled, expired,
                 by_reward: [{reward_id, reward, made, redeemed, pending, handed_over, cancelled,
                              expired}] (most redeemed first)},
-      learning_gain: reports.learning_gain.year_gain (statements 19-22),
+      learning_gain: reports.learning_gain.year_gain (statements 19-23; two more for
+        each further town whose events are counted, not kept),
       headlines: [the sentences the annual report quotes],
       towns: whether the lists by unit hold towns (the district of several towns, _by_towns),
     }

@@ -5,8 +5,11 @@ did not come? Shown on the event's page in the panel and in the year's figures.
 What counts, and where:
 - Only events with an on-site quiz: Event.quiz_category_id is set; that category is the
   event's law.
-- Attendees: the people checked in at the event (CheckIn rows). Non-attendees: everyone
-  else who answered questions of the law in the same windows.
+- Attendees: the people checked in at the event (CheckIn rows), of whatever town.
+  Non-attendees: the other people of the event's town (its organiser's, by
+  accounts.tenancy's rule for people: in a township, everyone) who answered questions of
+  the law in the same windows. A district's other towns are not the event's to compare
+  with, nor its staff's to see.
 - An answer is a QuizItem with answered_at set, of any quiz mode (daily, practice,
   challenge, other events' on-site quizzes). Exam answers live in the exams' own tables
   and are never counted.
@@ -26,18 +29,20 @@ What counts, and where:
   averages are unweighted means over the events whose difference is not too_few.
 
 Every figure is aggregated in SQL: `event_gain` sends one statement however many answers
-there are. At a district's size that statement reads the whole district's answers to the
-law in the 60 days (200,000 answers, 1.6 s an event). But once an event's 30 days after
+there are (and two before it: the event's town, and whether it is the only one). At a district's
+size that statement reads the whole district's answers to the law in the 60 days
+(200,000 answers, 1.6 s an event), keeping its town's. But once an event's 30 days after
 and its check-in are over nothing can change its gain (answers are never backdated), so
 pages and the year (`gain_of`, `year_gain`) count it then once and keep it for good
-(reports.kept, kind KEPT, with the event's law and times it rests on; its title and law's
-name are read as they are now). Until then it is counted at every view.
+(reports.kept, kind KEPT, with the event's law, times and town it rests on; its title and
+law's name are read as they are now). Until then it is counted at every view.
 """
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, distinct, func, literal_column, or_, select, union_all
 
+from accounts.models import OrgUnit
 from activities.models import CheckIn, Event
 from core.extensions import db
 from core.sql import dialect_name
@@ -49,6 +54,7 @@ WINDOW_DAYS = 30
 MIN_ANSWERS = 5  # fewer answers in a cell than this: 样本太少
 PERIODS = ("before", "on_site", "after")
 GROUPS = ("attendees", "others")
+ELSEWHERE = "elsewhere"  # answers of other towns' people who did not come: not counted
 GROUP_LABELS = {"attendees": "到场者", "others": "未到场者"}
 TOO_FEW = "样本太少"
 KEPT = "gain"  # an event's gain kept for good (reports.kept)
@@ -89,11 +95,12 @@ def _answers(events, now: datetime):
     return union_all(on_site, around).subquery("counted")
 
 
-def _statement(events, now: datetime):
-    """One row per event × group × period; an event nobody answered for has one row
-    with period None."""
+def _statement(events, now: datetime, town_id: int):
+    """One row per event × group × period of the events of `town_id` that satisfy
+    `events`; an event nobody answered for has one row with period None."""
     a = _answers(events, now)
-    group = case((CheckIn.id.is_not(None), _text("attendees")), else_=_text("others")).label("grp")
+    group = case((CheckIn.id.is_not(None), _text("attendees")), (figures.people_in(town_id, a.c.user_id), _text("others")),
+                 else_=_text(ELSEWHERE)).label("grp")
     return (select(Event.id, Event.title, Event.starts_at, Event.ends_at, Category.name, group, a.c.period,
                    func.count(distinct(a.c.user_id)), func.count(a.c.user_id),
                    func.coalesce(func.sum(case((a.c.correct.is_(True), 1), else_=0)), 0))
@@ -132,20 +139,22 @@ def _gains(event_id, title, starts_at, ends_at, law, cells: dict, now: datetime)
     return row
 
 
-def _rows(events, now: datetime) -> list[dict]:
+def _rows(events, now: datetime, town_id: int) -> list[dict]:
     found: dict[int, tuple] = {}
     for event_id, title, starts_at, ends_at, law, group, period, people, answers, correct in db.session.execute(
-        _statement(events, now)
+        _statement(events, now, town_id)
     ):
         _, cells = found.setdefault(event_id, ((event_id, title, starts_at, ends_at, law), {}))
-        if period is not None:
+        if period is not None and group != ELSEWHERE:
             cells[(group, period)] = (people, answers, correct)
     return [_gains(*head, cells, now) for head, cells in found.values()]
 
 
 def _basis(event) -> list:
-    """What an event's gain rests on besides the answers and check-ins."""
-    return [event.quiz_category_id, event.starts_at, event.ends_at, event.checkin_closes_at, event.created_at]
+    """What an event's gain rests on besides the answers and check-ins (its town: whose
+    people are its non-attendees)."""
+    return [event.quiz_category_id, event.starts_at, event.ends_at, event.checkin_closes_at, event.created_at,
+            event.town_id]
 
 
 def _final(event, now: datetime) -> bool:
@@ -156,21 +165,26 @@ def _final(event, now: datetime) -> bool:
 def _kept_or_counted(events: list, now: datetime) -> dict[int, dict]:
     """{event id: gain} of `events` (rows with Event's columns, `title` and `law`) at
     `now`: the final ones' kept gains, the others counted in one statement, and kept if
-    final. Names are as they are now."""
+    final, one statement per town. Names are as they are now."""
     final = [e for e in events if _final(e, now)]
     found = kept.final(KEPT, {e.id: _basis(e) for e in final})
-    rest = [e.id for e in events if e.id not in found]
-    counted = {r["event_id"]: r for r in _rows(Event.id.in_(rest), now)} if rest else {}
+    rest: dict[int, list[int]] = {}
+    for e in events:
+        if e.id not in found:
+            rest.setdefault(e.town_id, []).append(e.id)
+    counted = {r["event_id"]: r for town_id, ids in rest.items() for r in _rows(Event.id.in_(ids), now, town_id)}
     kept.keep_final(KEPT, {e.id: (_basis(e), counted[e.id]) for e in final if e.id in counted}, now)
     return {e.id: {**(found.get(e.id) or counted[e.id]), "title": e.title, "law": e.law} for e in events}
 
 
 def _events(where):
-    """The events satisfying `where` that have an on-site quiz, with their law's name, by start."""
+    """The events satisfying `where` that have an on-site quiz, with their law's name and
+    their town, by start."""
     return db.session.execute(
         select(Event.id, Event.title, Event.quiz_category_id, Event.starts_at, Event.ends_at, Event.checkin_closes_at,
-               Event.created_at, Category.name.label("law"))
-        .join(Category, Category.id == Event.quiz_category_id).where(where).order_by(Event.starts_at, Event.id)).all()
+               Event.created_at, Category.name.label("law"), OrgUnit.town_id)
+        .join(Category, Category.id == Event.quiz_category_id).join(OrgUnit, OrgUnit.id == Event.org_unit_id)
+        .where(where).order_by(Event.starts_at, Event.id)).all()
 
 
 def gain_of(event: Event, now: datetime | None = None) -> dict | None:
@@ -191,7 +205,8 @@ def event_gain(event: Event, now: datetime | None = None) -> dict | None:
     GROUP: {before, on_site, after: {people, answers, correct, accuracy, too_few}, gain, too_few}"""
     if event.quiz_category_id is None:
         return None
-    rows = _rows(Event.id == event.id, now or utcnow())
+    town_id = db.session.scalar(select(OrgUnit.town_id).where(OrgUnit.id == event.org_unit_id))
+    rows = _rows(Event.id == event.id, now or utcnow(), town_id)
     return rows[0] if rows else None
 
 

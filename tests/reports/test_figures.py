@@ -210,9 +210,10 @@ def test_the_figures_take_the_same_statements_however_much_the_year_holds(make, 
     assert (small["events"]["held"], big["events"]["held"]) == (1, 13)
     assert big["learning"]["answers"] == 13 * 9 and big["rewards"]["made"] == 13 * 3
     assert len(big["learning_gain"]["events"]) == 13
-    # A district of one town: the 22 (the learning gain's four: its events, their kept
-    # gains, the count of the others and their keeping), and whether it has several towns.
-    assert len(few) == len(many) == 23
+    # A district of one town: the 23 (the learning gain's five: its events, their kept
+    # gains, whether their town is the only one, the count of the others and their
+    # keeping), and whether it has several towns.
+    assert len(few) == len(many) == 24
 
 
 def test_a_districts_sentence_names_its_busiest_organisers_not_all_of_them():
@@ -279,7 +280,7 @@ def test_the_districts_figures_do_not_grow_with_its_villages(make, count_queries
     with count_queries() as many:
         big = year_figures(2025, at(*NOW))
     assert (small["events"]["villages"], big["events"]["villages"]) == (3, 15)
-    assert len(few) == len(many) == 25  # the 22, the towns, and two counts by town
+    assert len(few) == len(many) == 26  # the 23, the towns, and two counts by town
     for f in (small, big):
         assert [len(f["events"]["by_organiser"]), len(f["events"]["by_village"]), len(f["learning"]["by_village"]),
                 len(f["exams"]["by_kind"][0]["by_unit"]), len(f["learning_gain"]["by_town"])] == [2, 3, 3, 2, 2]

@@ -130,7 +130,8 @@ def test_no_on_site_quiz_no_gain_and_nothing_yet_before_the_end(make):
 
 
 def test_one_statement_per_event_and_four_per_year_however_many_answers(case, make, count_queries):
-    """The year: its events, their kept gains, one count of the others and their keeping."""
+    """The event: its town, whether that is the only one, its count. The year: its events,
+    their kept gains, the town question, one count of the others and their keeping."""
     e, qs = case
     now = e.ends_at + 40 * DAY
     with count_queries() as few:
@@ -151,7 +152,7 @@ def test_one_statement_per_event_and_four_per_year_however_many_answers(case, ma
         big_year = year_gain(*year_bounds(2026), now)
     assert big["attendees"]["after"]["answers"] == small["attendees"]["after"]["answers"] + 15 * 5
     assert (len(small_year["events"]), len(big_year["events"])) == (2, 32)
-    assert len(few) == len(many) == 5
+    assert len(few) == len(many) == 8
 
 
 def test_the_years_events_with_an_on_site_quiz(case, make):
@@ -292,3 +293,56 @@ def test_a_kept_gain_is_counted_again_when_the_event_changes(make):
     assert gain_of(e, now=later)["law"] == "民法典（测试）"
     e.quiz_category_id = None
     assert gain_of(e, now=later) is None
+
+
+# -- a district of several towns ---------------------------------------------------------
+
+
+def test_a_districts_event_compares_its_own_towns_people_only(make):
+    """With two towns, an event's non-attendees are the other people of its town: a
+    neighbouring town's answers are neither counted nor shown to the event's town; a
+    neighbour who came is an attendee. The district's year counts each event with its own
+    town's people."""
+    law = make.category(name="宪法（测试）")
+    qs = make.questions(5, law)
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    e = event(make, "宪法进万家", "constitution_day", make.org_unit(kind="department", town=east), START)
+    w = event(make, "宪法进校园", "school", make.org_unit(kind="department", town=west), START)
+    e.quiz_category_id = w.quiz_category_id = law.id
+    guest = make.user(org_unit=make.org_unit(town=west))  # of 西岭, came to 东湖's event
+    home = make.user(org_unit=make.org_unit(town=east))
+    away = make.user(org_unit=make.org_unit(town=west))
+    unplaced = make.user()  # chose no unit: of no town in a district
+    check_in(e, guest)
+    for person, right_before, right_after in ((guest, 1, 4), (home, 2, 3), (away, 5, 0), (unplaced, 5, 0)):
+        answers(person, "practice", e.starts_at - 3 * DAY, _given(qs, right_before), law)
+        answers(person, "practice", e.ends_at + 3 * DAY, _given(qs, right_after), law)
+    db.session.flush()
+    later = e.ends_at + 40 * DAY
+    gain = event_gain(e, later)
+    assert _cells(gain, "attendees") == {"before": (1, 5, 1, 20.0), "on_site": (0, 0, 0, None), "after": (1, 5, 4, 80.0)}
+    assert _cells(gain, "others") == {"before": (1, 5, 2, 40.0), "on_site": (0, 0, 0, None), "after": (1, 5, 3, 60.0)}
+    assert gain_of(e, now=later) == gain
+    # 西岭's event: nobody came; its others are 西岭's two, the guest among them.
+    west_gain = event_gain(w, later)
+    assert _cells(west_gain, "others")["before"] == (2, 10, 6, 60.0)
+    assert west_gain["attendees"]["before"]["answers"] == 0
+    year = year_gain(*year_bounds(2026), later)
+    assert [(r["title"], r["others"]["before"]["people"]) for r in year["events"]] == [("宪法进万家", 1), ("宪法进校园", 2)]
+    assert [r["attendees"]["before"]["people"] for r in year_gain(*year_bounds(2026), later, town_id=east.id)["events"]] == [1]
+
+
+def test_a_kept_gain_is_counted_again_when_its_event_moves_to_another_town(make):
+    law = make.category(name="宪法（测试）")
+    qs = make.questions(5, law)
+    east, west = make.town(name="东湖镇"), make.town(name="西岭镇")
+    e = event(make, "宪法进万家", "constitution_day", make.org_unit(kind="department", town=east), START)
+    e.quiz_category_id = law.id
+    for town, right in ((east, 1), (west, 4)):
+        answers(make.user(org_unit=make.org_unit(town=town)), "practice", e.starts_at - DAY, _given(qs, right), law)
+    db.session.flush()
+    later = e.ends_at + 40 * DAY
+    assert gain_of(e, now=later)["others"]["before"]["correct"] == 1 and _kept_gains() == 1
+    e.org_unit = make.org_unit(kind="department", town=west)  # entered under the wrong town, moved
+    db.session.flush()
+    assert gain_of(e, now=later)["others"]["before"]["correct"] == 4
