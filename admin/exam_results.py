@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from accounts import audit, tenancy
 from admin import personal_data
 from admin.auth import StaffView, forbidden, has_role
-from admin.tenancy import get_or_404, viewer_town
+from admin.tenancy import chosen_town, get_or_404, viewer_town
 from admin.views import asked_page
 from core.extensions import db
 from core.timeutil import local_text, utcnow
@@ -60,6 +60,7 @@ class ExamResultsView(StaffView):
         # (seconds for a district's exam); they have their own page (`flags`). The lists
         # come a page at a time from SQL; the summaries are counted there.
         found = results.exam_summary(exam)
+        units = _units_shown(found, chosen_town())
         not_sat = _page(found["total"]["assigned"] - found["total"]["submitted"], PEOPLE_PER_PAGE, "page")
         not_sat["rows"] = results.not_sat(exam, limit=PEOPLE_PER_PAGE, offset=not_sat["first"])
         qpage = request.args.get("qpage")
@@ -69,10 +70,10 @@ class ExamResultsView(StaffView):
         now = utcnow()
         return self.render(
             "admin/exam_result_detail.html", exam=exam, kinds=EXAM_KIND_LABELS, local=local_text,
-            results=found, bands=results.BANDS, not_sat=not_sat,
-            # Only the question analysis' page is carried over: any other argument would go
-            # into url_for as it came (`endpoint`, `_scheme` make it fail).
-            args={"qpage": qpage} if qpage else {},
+            results=found, units=units, bands=results.BANDS, not_sat=not_sat,
+            # Only the question analysis' page and the town picked are carried over: any other
+            # argument would go into url_for as it came (`endpoint`, `_scheme` make it fail).
+            args={k: v for k, v in (("qpage", qpage), ("town", request.args.get("town"))) if v},
             questions=questions, bad_count=analysis["bad_count"],
             min_sample=results.MIN_SAMPLE, makeups=makeups, can_makeup=has_role(*self.makers),
             closed=now >= exam.closes_at, not_open=now < exam.opens_at,
@@ -113,6 +114,19 @@ class ExamResultsView(StaffView):
         except BuildError:  # the exam editor is not registered (a trimmed-down panel)
             target = url_for(".detail", exam_id=new.id)
         return redirect(target)
+
+
+def _units_shown(found: dict, town: int | None) -> dict | None:
+    """The unit table of an exam's page: {title, rows (the units and a total row)}. An exam
+    reaching several towns (a district's, hundreds of units) shows its towns first and one
+    town's units when it is picked (?town=); None until then. The workbook has them all."""
+    if not found["towns"]:
+        return {"title": "各单位成绩", "rows": [*found["units"], found["total"]]}
+    picked = next((t for t in found["towns"] if t["town_id"] == town), None)
+    if picked is None:
+        return None
+    return {"title": f"{picked['unit']}各单位成绩", "rows": [*(u for u in found["units"] if u["town_id"] == town),
+                                                         dict(picked, unit=f"{picked['unit']}合计")]}
 
 
 def _page(count: int, per_page: int, param: str) -> dict:

@@ -192,8 +192,9 @@ def _summary(unit: str, counts: Counter) -> dict:
 
 
 def exam_summary(exam: Exam) -> dict:
-    """The exam's summaries: `units` (one per org unit, by unit id), `towns` (one per
-    town by name, when the exam reaches several) and `total` (the whole exam).
+    """The exam's summaries: `units` (one per org unit, by unit id, with its town_id),
+    `towns` (one per town by name, when the exam reaches several) and `total` (the whole
+    exam).
 
     A summary holds assigned, started (any attempt), submitted (a finished attempt),
     passed (best finished attempt passed), pass_rate (passed / assigned, %, one decimal),
@@ -224,7 +225,7 @@ def exam_summary(exam: Exam) -> dict:
     for r in db.session.execute(stmt):
         counts = Counter(dict(zip(_COUNTS, (r.assigned, r.started, r.submitted, r.passed, r.score_sum,
                                             *(getattr(r, f"band{i}") for i in range(len(BANDS)))))))
-        units.append(dict(_summary(r.name, counts), unit_id=r.id))
+        units.append(dict(_summary(r.name, counts), unit_id=r.id, town_id=r.town_id))
         towns.setdefault(r.town_id, (r.town, Counter()))[1].update(counts)
         total.update(counts)
     return {

@@ -309,10 +309,24 @@ def test_a_district_exams_page_sums_up_town_by_town(panel, make):
     attempt(exam, cadre(make, west_office), 61)
     login(panel, make, "reviewer")
     page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
-    table = page.split('id="town-table"')[1].split("</table>")[0]
-    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr>.*?</tr>", table, re.S)]
-    # town, assigned, started, submitted, passed, pass rate, average
-    assert rows == [["东湖镇", "3", "3", "2", "1", "33.3%", "72.5"], ["西岭镇", "1", "1", "1", "1", "100.0%", "61.0"]]
+    # town, assigned, started, submitted, passed, pass rate, average; then the exam's total
+    assert _table_rows(page, "town-table") == [["东湖镇", "3", "3", "2", "1", "33.3%", "72.5"],
+                                               ["西岭镇", "1", "1", "1", "1", "100.0%", "61.0"],
+                                               ["合计", "4", "4", "3", "2", "50.0%", "68.7"]]
+    # A district's hundreds of units wait for a town to be picked (its name is the link).
+    assert 'id="unit-table"' not in page and 'id="unit-table-hint"' in page
+    link = re.search(r'href="([^"]*town=%d[^"]*)"' % west.id, page).group(1).replace("&amp;", "&")
+    west_page = panel.get(link).get_data(as_text=True)
+    assert _table_rows(west_page, "unit-table") == [["西岭司法所", "1", "1", "1", "1", "100.0%", "61.0", "0", "0", "1", "0"],
+                                                    ["西岭镇合计", "1", "1", "1", "1", "100.0%", "61.0", "0", "0", "1", "0"]]
+    assert "西岭镇各单位成绩" in west_page
+
+
+def _table_rows(page: str, table_id: str) -> list[list[str]]:
+    """The cells' text of a table's rows, links' text included."""
+    table = page.split(f'id="{table_id}"')[1].split("</table>")[0]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1], re.S)]
 
 
 def test_the_results_page_costs_the_same_with_many_more_attempts(panel, make, closed_exam, count_queries):

@@ -257,7 +257,7 @@ def test_a_district_exam_has_its_results_town_by_town(panel, towns, make):
     exam = make.exam(title="全区年度学法考试", assign_all=True)
     login(panel, towns["district"])
     page = panel.get(f"/admin/exam-results/{exam.id}/").get_data(as_text=True)
-    table = page[page.index('id="town-table"'):page.index('id="unit-table"')]
+    table = page[page.index('id="town-table"'):page.index('id="unit-table-hint"')]
     assert "东湖镇" in table and "西岭镇" in table
     book = load_workbook(io.BytesIO(panel.get(f"/admin/exam-results/{exam.id}/export.xlsx").get_data()))
     assert [row[0] for row in book["各镇"].iter_rows(min_row=2, values_only=True)] == ["东湖镇", "西岭镇"]

@@ -79,7 +79,7 @@ def test_counts_per_unit_and_in_total(town):
     units = {u["unit"]: u for u in res["units"]}
     assert list(units) == ["司法所", "执法大队", "党政办"]
     assert units["司法所"] == {
-        "unit": "司法所", "unit_id": a.id, "assigned": 4, "started": 3, "submitted": 2, "passed": 2,
+        "unit": "司法所", "unit_id": a.id, "town_id": a.town_id, "assigned": 4, "started": 3, "submitted": 2, "passed": 2,
         "pass_rate": 50.0, "submit_rate": 50.0, "average": 82.5, "bands": {"优秀": 1, "良好": 0, "合格": 1, "不合格": 0},
     }
     # The inactive cadre and the cadre the exam is not assigned to do not count.
