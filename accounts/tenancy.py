@@ -185,7 +185,7 @@ def unit_list(town_id: int | None = None, kind: str | None = None) -> list:
         query = query.where(OrgUnit.town_id == town_id)
     if kind is not None:
         query = query.where(OrgUnit.kind == kind)
-    return db.session.execute(query).all()
+    return db.session.execute(query).mappings().all()
 
 
 def person_town(user: User) -> int | None:
