@@ -48,22 +48,20 @@ MAKEUP_DAYS = 7
 # -- the band rule -------------------------------------------------------------------
 
 
-def band(exam: Exam, score: int | None, passed: bool | None, total: int | None = None) -> str | None:
-    """The band of one result: 不合格 unless passed; then 优秀 from excellent_percent of the
-    total, 良好 from good_percent, else 合格. None when there is no result (no score).
-
-    `total` is the paper's total (the attempt keeps it); by default the exam's."""
-    if score is None:
-        return None
-    if not passed:
-        return "不合格"
-    total = exam.total_score if total is None else total
-    # Integers: no rounding at the boundary (90% of 100 is exactly 90).
-    if score * 100 >= exam.excellent_percent * total:
-        return "优秀"
-    if score * 100 >= exam.good_percent * total:
-        return "良好"
-    return "合格"
+def band(exam: Exam, score, passed, total):
+    """SQL: the band of a result, from its score, passed and the paper's total (columns;
+    an attempt keeps the total it was drawn with): 不合格 unless passed; then 优秀 from
+    excellent_percent of the total, 良好 from good_percent, else 合格. NULL without a score
+    (no finished attempt). The one place of the rule: the page's counts and the
+    spreadsheet's rows both select it."""
+    return case(
+        (score.is_(None), None),
+        (passed.is_not(True), "不合格"),
+        # Integers: no rounding at the boundary (90% of 100 is exactly 90).
+        (score * 100 >= exam.excellent_percent * total, "优秀"),
+        (score * 100 >= exam.good_percent * total, "良好"),
+        else_="合格",
+    )
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -149,7 +147,8 @@ def cadre_results(exam: Exam) -> list[dict]:
     stmt = (
         _roster(exam, town, Cadre.id, Cadre.name, Cadre.phone, Cadre.position, OrgUnit.id.label("unit_id"),
                 OrgUnit.name.label("unit"), town.id.label("town_id"), town.name.label("town"), best.c.score, best.c.passed,
-                best.c.total_score, best.c.submitted_at, best.c.status, tried.c.attempts, tried.c.open)
+                best.c.total_score, best.c.submitted_at, best.c.status, tried.c.attempts, tried.c.open,
+                band(exam, best.c.score, best.c.passed, best.c.total_score).label("band"))
         .outerjoin(best, best.c.cadre_id == Cadre.id)
         .outerjoin(tried, tried.c.cadre_id == Cadre.id)
         .order_by(OrgUnit.id, Cadre.id)
@@ -166,7 +165,7 @@ def cadre_results(exam: Exam) -> list[dict]:
             "unit_id": r.unit_id, "unit": r.unit, "town_id": r.town_id, "town": r.town,
             "started": bool(r.attempts), "finished": finished, "in_progress": bool(r.open),
             "score": r.score, "total_score": r.total_score, "passed": bool(r.passed) if finished else None,
-            "band": band(exam, r.score, r.passed, r.total_score) if finished else None,
+            "band": r.band,
             "submitted_at": r.submitted_at, "status": status,
         })
     return rows
@@ -199,13 +198,10 @@ def exam_summary(exam: Exam) -> dict:
     A summary holds assigned, started (any attempt), submitted (a finished attempt),
     passed (best finished attempt passed), pass_rate (passed / assigned, %, one decimal),
     submit_rate, average (of best finished scores, one decimal) and bands (counts).
-    Counted unit by unit in one statement (the rule of `band`, on each attempt's own
-    total); towns and the total are those units added up."""
+    Counted unit by unit in one statement (`band`, on each attempt's own total); towns
+    and the total are those units added up."""
     best, tried, town = _best(exam.id), _tried(exam.id), aliased(OrgUnit)
-    finished, passed = best.c.cadre_id.is_not(None), best.c.passed.is_(True)
-    excellent = best.c.score * 100 >= exam.excellent_percent * best.c.total_score
-    good = best.c.score * 100 >= exam.good_percent * best.c.total_score
-    bands = {"优秀": passed & excellent, "良好": passed & ~excellent & good, "合格": passed & ~good, "不合格": finished & ~passed}
+    passed, graded = best.c.passed.is_(True), band(exam, best.c.score, best.c.passed, best.c.total_score)
 
     def count_if(cond):
         return func.sum(case((cond, 1), else_=0))
@@ -215,7 +211,7 @@ def exam_summary(exam: Exam) -> dict:
                 func.count(Cadre.id).label("assigned"), func.count(tried.c.cadre_id).label("started"),
                 func.count(best.c.cadre_id).label("submitted"), count_if(passed).label("passed"),
                 func.coalesce(func.sum(best.c.score), 0).label("score_sum"),
-                *(count_if(cond).label(f"band{i}") for i, cond in enumerate(bands.values())))
+                *(count_if(graded == name).label(f"band{i}") for i, name in enumerate(BANDS)))
         .outerjoin(best, best.c.cadre_id == Cadre.id)
         .outerjoin(tried, tried.c.cadre_id == Cadre.id)
         .group_by(OrgUnit.id, OrgUnit.name, town.id, town.name)
