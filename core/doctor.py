@@ -32,7 +32,11 @@ def run_checks() -> list[Check]:
 def _configuration() -> list[Check]:
     cfg = current_app.config
     if not cfg["PRODUCTION"]:
-        return [Check("运行模式", True, "开发模式：未设置微信凭据时可用开发登录。上线前请设置 PUFA_ENV=production。")]
+        from accounts.services import dev_login_enabled  # the one rule for it
+
+        login = ("未设置微信凭据，开发登录已开启：任何人用任意登录码即可登录，仅供演示" if dev_login_enabled() else
+                 "已设置微信凭据，用微信登录（开发登录已关闭）")
+        return [Check("运行模式", True, f"开发模式：{login}。上线前请设置 PUFA_ENV=production。")]
     problems = config.production_problems(cfg)
     return [Check("生产配置", False, p) for p in problems] or [
         Check("生产配置", True, "SECRET_KEY、微信凭据、数据库、Redis 与监控令牌均已按生产要求设置。")]

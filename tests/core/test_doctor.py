@@ -26,6 +26,13 @@ def test_doctor_on_a_migrated_demo_is_all_right(tmp_path):
     verdicts = _verdicts(output)
     assert set(verdicts.values()) == {"正常"}
     assert {"运行模式", "数据库连接", "数据库结构", "时钟", "上传目录", "证书字体", "Redis", "签到二维码", "时区"} <= set(verdicts)
+    assert "开发登录已开启" in output  # no WeChat credentials: anyone may sign in with any code
+
+
+def test_doctor_says_the_development_login_is_off_once_wechat_is_set(tmp_path):
+    code, output = _flask("doctor", PUFA_INSTANCE=str(tmp_path), WECHAT_APPID="wx0123456789abcdef", WECHAT_SECRET="s" * 32)
+    mode = next(line for line in output.splitlines() if "运行模式" in line)
+    assert "开发登录已关闭" in mode and "开发登录已开启" not in output
 
 
 def test_doctor_names_each_problem_of_a_broken_production(tmp_path):
