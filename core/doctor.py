@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from accounts import wechat
+from accounts.services import dev_login_enabled
 from core import config
 from core.extensions import db
 
@@ -32,8 +33,6 @@ def run_checks() -> list[Check]:
 def _configuration() -> list[Check]:
     cfg = current_app.config
     if not cfg["PRODUCTION"]:
-        from accounts.services import dev_login_enabled  # the one rule for it
-
         login = ("未设置微信凭据，开发登录已开启：任何人用任意登录码即可登录，仅供演示" if dev_login_enabled() else
                  "已设置微信凭据，用微信登录（开发登录已关闭）")
         return [Check("运行模式", True, f"开发模式：{login}。上线前请设置 PUFA_ENV=production。")]
