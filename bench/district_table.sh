@@ -5,6 +5,8 @@
 #   bench/district_table.sh                      # both databases must exist (bench/district_prepare.sh)
 #   N=50 SECONDS_PER=30 bench/district_table.sh  # requests per endpoint and side, time bound each
 #   ONLY=panel bench/district_table.sh
+#   for i in 1 2 3; do BENCH_DIR=/tmp/t$i bench/district_table.sh; done
+#   .venv/bin/python bench/district_table.py pool /tmp/t1 /tmp/t2 /tmp/t3 --out /tmp/t   # one table of the three
 #
 # One gunicorn (gthread, WORKERS x THREADS, default 2 x 4) per database on loopback, both
 # up for the whole run, development settings (dev-login: no WeChat credentials, not
