@@ -39,7 +39,8 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         stamp = int(time.time())
-        category_id = add_bench_questions(db, args.questions, slug=f"bench-{stamp}")
+        # A category of its own each run (names and slugs are unique): the cluster's database is added to.
+        category_id = add_bench_questions(db, args.questions, slug=f"bench-{stamp}", name=f"压测分类{stamp}")
         n_quizzes = -(-args.pairs // QUIZ_SIZE)
         user_ids = add_users(db, n_quizzes, f"bench:{stamp}")
     print(f"questions {args.questions}, users {n_quizzes} ({time.monotonic() - t0:.1f}s)", flush=True)

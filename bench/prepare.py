@@ -98,13 +98,13 @@ def _make_quizzes(job: tuple[list[int], int]) -> list[tuple[int, str, list]]:
     return out
 
 
-def add_bench_questions(db, n: int, slug: str = "bench") -> int:
-    """In an app context: the bench category (slug `slug`) with `n` generated questions,
-    committed. Returns the category's id."""
+def add_bench_questions(db, n: int, slug: str = "bench", name: str = "压测分类") -> int:
+    """In an app context: the bench category (`name`, slug `slug`: both unique) with `n`
+    generated questions, committed. Returns the category's id."""
     from quiz_bank.models import Category
     from quiz_bank.questions import create_question
 
-    category = Category(name="压测分类", slug=slug, description="benchmark questions", sort_order=99)
+    category = Category(name=name, slug=slug, description="benchmark questions", sort_order=99)
     db.session.add(category)
     db.session.flush()
     category_id = category.id
