@@ -178,8 +178,10 @@ def belongs(obj, town_id: int | None) -> bool:
 
 
 def unit_list(town_id: int | None = None, kind: str | None = None) -> list:
-    """The units a person picks theirs from, in one statement of plain rows: every unit, or
-    one town's (the town's own included), or those of one kind (kind "town": the towns)."""
+    """The units a person picks theirs from, in one statement of plain mappings (which
+    marshmallow reads by key; a Row it would first try by key, fail, then read by
+    attribute, for every field): every unit, or one town's (the town's own included), or
+    those of one kind (kind "town": the towns)."""
     query = select(OrgUnit.id, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id, OrgUnit.town_id).order_by(OrgUnit.id)
     if town_id is not None:
         query = query.where(OrgUnit.town_id == town_id)
