@@ -33,9 +33,9 @@ there are (and two before it: the event's town, and whether it is the only one).
 district's size that statement reads the whole district's answers to the law in the 60
 days (200,000 answers, 1.1-1.6 s an event) and keeps its town's. But once an event's 30
 days after and its check-in are over nothing can change its gain (answers are never
-backdated), so pages and the year (`gain_of`, `year_gain`) count it then once and keep it for good
-(reports.kept, kind KEPT, with the event's law, times and town it rests on; its title and
-law's name are read as they are now). Until then it is counted at every view.
+backdated), so pages and the year (`gain_of`, `year_gain`) count it then once and keep it
+for good (reports.kept, kind KEPT, with the event's law, times and town it rests on; its
+title and law's name are read as they are now). Until then it is counted at every view.
 """
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
