@@ -54,7 +54,7 @@ def check_event(event: Event) -> None:
     if any(v is not None for v in fence) and not all(v is not None for v in fence):
         raise ValueError("限定签到位置须同时填写纬度、经度和范围；不限位置则三项都不填。")
     if event.quiz_category is not None:
-        available = quiz_count(event.quiz_category.id)
+        available = quiz_count(event.quiz_category)
         if available < event.quiz_size:
             raise ValueError(f"“{event.quiz_category.name}”可用于答题的题目只有 {available} 道（仅用于考试的题不算），"
                              f"不够现场答题的 {event.quiz_size} 道。")

@@ -238,8 +238,9 @@ class LocalTimesMixin:
 
 class CategoryView(SecureModelView):
     editors = ("admin", "editor")
-    column_list = ("id", "name", "slug", "description", "sort_order", "exam_only")
-    column_labels = {"id": "编号", "name": "名称", "slug": "代码", "description": "说明", "sort_order": "排序", "exam_only": EXAM_ONLY}
+    column_list = ("id", "name", "slug", "description", "sort_order", "exam_only", "quiz_questions", "exam_only_questions")
+    column_labels = {"id": "编号", "name": "名称", "slug": "代码", "description": "说明", "sort_order": "排序", "exam_only": EXAM_ONLY,
+                     "quiz_questions": "可用于答题的题目", "exam_only_questions": "仅用于考试的题目"}
     column_searchable_list = ("name",)
     column_filters = ("exam_only",)
     column_formatters = {"exam_only": _yes_no}

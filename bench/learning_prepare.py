@@ -122,6 +122,7 @@ def main() -> None:
     from learning import reviews
     from learning.models import ReviewCard
     from quiz_bank.models import Category, Question
+    from quiz_bank.questions import recount
 
     app = create_app()
     with app.app_context():
@@ -145,6 +146,7 @@ def main() -> None:
                     "difficulty": 1 + j % 3, "status": "active", "exam_only": False, "version": 1,
                     "fingerprint": hashlib.sha256(stem.encode()).hexdigest()})
         db.session.execute(insert(Question.__table__), rows)
+        recount(laws)
         by_law = [list(db.session.scalars(select(Question.id).where(Question.category_id == law).order_by(Question.id)))
                   for law in laws]
         law_of = {q: law for law, questions in zip(laws, by_law) for q in questions}

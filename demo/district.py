@@ -47,7 +47,7 @@ from points.rules import REASON_LABELS
 from quiz_bank.exams.models import AttemptItem, Exam, ExamAttempt, PaperRule
 from quiz_bank.loader import bank_files, load_bank
 from quiz_bank.models import Category, Question, Quiz, QuizItem, SeenQuestion, WrongAnswer
-from quiz_bank.questions import fingerprint
+from quiz_bank.questions import fingerprint, recount
 
 # Full-size counts a --residents of 500,000 brings (multiplied by --scale).
 ACCOUNTS_PER_RESIDENT = 2  # accounts opened over the years, per resident registered in a unit now
@@ -293,6 +293,7 @@ class _Builder:
         t3 = time.monotonic()
         self.sink.restore_foreign_keys()
         self.echo(f"外键约束已恢复并核对 ({time.monotonic() - t3:.1f}s)")
+        recount(db.session.scalars(select(Category.id)))  # the laws' kept counts, as every change to the bank keeps them
         if self.sink.pg:
             conn.exec_driver_sql("ANALYZE")  # the planner's statistics, before the first request
         db.session.commit()

@@ -28,7 +28,7 @@ from quiz_bank import formats
 from quiz_bank.formats import Problem
 from quiz_bank.models import QUESTION_STATUSES, Category, Question, QuestionImport
 from quiz_bank.questions import (QuestionInvalid, citation_problem, delete_unused, fingerprint, has_been_given,
-                                 normalise)
+                                 normalise, recount)
 
 
 @dataclass
@@ -201,6 +201,7 @@ def apply_import(plan: ImportPlan, only_valid: bool = False, progress=None, admi
         db.session.execute(table.insert(), batch)
         if progress:
             progress(len(batch))
+    recount({row["category_id"] for row in rows})
     if record is not None:
         note = plan.exam_only_note()
         audit.record(admin_id, "import", "question_import", record.id,

@@ -4,10 +4,9 @@ import json
 import re
 import unicodedata
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 
 from core.extensions import db
-from quiz_bank.draw import in_quizzes
 from quiz_bank.models import QUESTION_STATUSES, QUESTION_TYPES, TRUE_FALSE_OPTIONS, Category, Question, QuizItem
 
 OPTION_KEYS = "ABCDEFGH"
@@ -95,6 +94,7 @@ def create_question(data: dict) -> Question:
                         fingerprint=fingerprint(clean["category_id"], clean["type"], clean["stem"], clean["options"], clean["answer"]))
     db.session.add(question)
     db.session.flush()
+    recount({question.category_id})
     return question
 
 
@@ -133,6 +133,7 @@ def edit_question(question: Question, data: dict) -> Question:
             question.status, question.review_note = "active", None
         db.session.flush()
         _redraw_papers(laws)
+        recount({law for law, _ in laws})
         return question
     # The new version is served where the old one was: an exam-only question must not
     # reach quizzes because its wording was corrected.
@@ -144,7 +145,30 @@ def edit_question(question: Question, data: dict) -> Question:
     db.session.add(new)
     db.session.flush()
     _redraw_papers(laws)
+    recount({law for law, _ in laws})
     return new
+
+
+def recount(category_ids) -> None:
+    """Keep the laws' counts of active questions (Category.quiz_questions and
+    exam_only_questions) true after a change to their questions, in the change's own
+    transaction: every function here that adds, removes or moves a question, or changes
+    its status or exam_only, ends with it (as do the importer and the seed). Each law's
+    row is locked first, in id order: two changes to one law at once then count one after
+    the other, the second seeing what the first committed."""
+    ids = sorted(set(category_ids))
+    if not ids:
+        return
+    db.session.flush()
+    # NO KEY UPDATE: a question's insert holds its law's row FOR KEY SHARE (the foreign
+    # key), which a plain FOR UPDATE would wait on, deadlocking two inserts into one law.
+    db.session.execute(select(Category.id).where(Category.id.in_(ids)).order_by(Category.id).with_for_update(key_share=True))
+    active = select(func.count()).select_from(Question).where(Question.category_id == Category.id, Question.status == "active")
+    db.session.execute(
+        update(Category).where(Category.id.in_(ids)).values(
+            quiz_questions=active.where(Question.exam_only.is_(False)).scalar_subquery(),
+            exam_only_questions=active.where(Question.exam_only.is_(True)).scalar_subquery()),
+        execution_options={"synchronize_session": "fetch"})
 
 
 def _redraw_papers(laws: set[tuple[int, str]]) -> None:
@@ -168,12 +192,15 @@ def set_status(question: Question, status: str) -> None:
     if status == "active" and (problem := citation_problem(question.source)):
         raise QuestionInvalid([problem])
     retiring = question.status == "active" and status == "retired"
+    served_changes = "active" in (question.status, status) and status != question.status
     if question.status in ("pending", "recheck") and status != question.status:
         question.review_note = None
     question.status = status
     if retiring:
         db.session.flush()
         _redraw_papers({(question.category_id, question.type)})
+    if served_changes:
+        recount({question.category_id})
 
 
 def flag_for_recheck(notes: dict[Question, str]) -> None:
@@ -186,6 +213,7 @@ def flag_for_recheck(notes: dict[Question, str]) -> None:
     if laws:
         db.session.flush()
         _redraw_papers(laws)
+        recount({law for law, _ in laws})
 
 
 def delete_unused(questions: list[Question]) -> None:
@@ -198,6 +226,7 @@ def delete_unused(questions: list[Question]) -> None:
     db.session.flush()
     if laws:
         _redraw_papers(laws)
+        recount({law for law, _ in laws})
 
 
 def set_exam_only(question: Question, exam_only: bool) -> None:
@@ -205,7 +234,10 @@ def set_exam_only(question: Question, exam_only: bool) -> None:
     version: it changes where the question is served from now on, not what was asked,
     so past answers stay true. (An answered exam-only question also leaves the
     wrong-answer book, which is read with the flag: see quizzes.wrong_answers.)"""
+    changed = question.exam_only != bool(exam_only)
     question.exam_only = bool(exam_only)
+    if changed and question.status == "active":
+        recount({question.category_id})
 
 
 def active_count(category_id: int, qtype: str | None = None) -> int:
@@ -221,22 +253,21 @@ def quiz_laws() -> list[Category]:
     return db.session.scalars(select(Category).where(Category.exam_only.is_(False)).order_by(Category.sort_order, Category.id)).all()
 
 
-def quiz_count(category_id: int) -> int:
-    """How many questions of a law a quiz may serve (exam-only ones not counted)."""
-    return db.session.scalar(select(func.count()).select_from(Question).where(*in_quizzes(), Question.category_id == category_id))
+def quiz_count(category: Category) -> int:
+    """How many questions of a law a quiz may serve (none of a law kept for exams only)."""
+    return 0 if category.exam_only else category.quiz_questions
+
+
+def active_questions() -> int:
+    """The bank's active questions, of every law."""
+    return db.session.scalar(select(func.coalesce(func.sum(Category.quiz_questions + Category.exam_only_questions), 0)))
 
 
 def categories_with_counts() -> list[tuple[Category, int]]:
     """The laws offered for practice, each with how many questions a quiz may serve from
     it. A law kept for exams only is not offered (practising it would find none)."""
-    counts = (
-        select(Question.category_id, func.count().label("n")).where(*in_quizzes()).group_by(Question.category_id).subquery()
-    )
-    rows = db.session.execute(
-        select(Category, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.category_id == Category.id)
-        .where(Category.exam_only.is_(False)).order_by(Category.sort_order, Category.id)
-    ).all()
-    return [(c, n) for c, n in rows]
+    laws = db.session.scalars(select(Category).where(Category.exam_only.is_(False)).order_by(Category.sort_order, Category.id))
+    return [(c, c.quiz_questions) for c in laws]
 
 
 TRUE_WORDS = {"T", "对", "正确", "√", "是", "TRUE", "Y"}

@@ -34,6 +34,7 @@ from quiz_bank.exams.assignment import assigned
 from quiz_bank.exams.models import Exam, ExamAttempt
 from quiz_bank.exams.results import FINISHED
 from quiz_bank.models import Category, Question, Quiz, QuizItem
+from quiz_bank.questions import active_questions
 from reports.figures import ONLINE_MODES, people_in, percent, year_bounds, year_figures
 
 MIN_ANSWERS = 5
@@ -50,7 +51,7 @@ def counts(now: datetime, town_id: int | None = None) -> dict[str, int]:
     if town_id is not None:  # from today's quizzes to their people, not from the town's people to their quizzes
         today_quizzes = today_quizzes.join(User, User.id == Quiz.user_id).where(tenancy.condition(User, town_id))
     return {
-        "题库中启用的题目": db.session.scalar(select(func.count()).select_from(Question).where(Question.status == "active")),
+        "题库中启用的题目": active_questions(),
         "注册用户": db.session.scalar(tenancy.scope(select(func.count()).select_from(User), User, town_id)),
         "今日答题次数": db.session.scalar(today_quizzes),
     }

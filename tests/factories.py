@@ -14,7 +14,7 @@ from points import ledger
 from points.models import Reward
 from quiz_bank.exams.models import Exam, PaperRule
 from quiz_bank.models import Category, Question
-from quiz_bank.questions import create_question
+from quiz_bank.questions import create_question, recount
 
 fake = Faker("zh_CN")
 _seq = itertools.count(1)
@@ -75,7 +75,7 @@ class Factories:
         })
         for field, value in kw.items():
             setattr(question, field, value)
-        db.session.flush()
+        recount({category.id, question.category_id})  # a status or exam_only set here, as the services keep it
         return question
 
     def questions(self, n: int, category: Category | None = None, **kw) -> list[Question]:
