@@ -1,6 +1,6 @@
 """The statements behind a slow page or endpoint, with their query plans.
 
-    python bench/explain_slow.py DATABASE_URL PATH [--admin USERNAME | --user USER_ID] [--top 3] [--min-ms 20]
+    python bench/explain_slow.py DATABASE_URL PATH [--admin USERNAME | --user USER_ID] [--top 3] [--min-ms 20] [--profile N]
 
 In-process (the app's test client, development settings): logs in (the panel account
 USERNAME with bench/district_table.py's password, or a token for USER_ID), requests PATH
@@ -28,6 +28,8 @@ def main() -> None:
     p.add_argument("--top", type=int, default=3)
     p.add_argument("--min-ms", type=float, default=20)
     p.add_argument("--once", action="store_true", help="no warm-up request (for pages of a minute)")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="also profile the request (cProfile, run 5 times) and list its N functions of most own time")
     args = p.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("RATELIMIT_ENABLED", "0")
@@ -73,6 +75,13 @@ def main() -> None:
           f"{sum(s[0] for s in seen):.0f} ms in them")
     for ms, statement, _ in sorted(seen, key=lambda s: -s[0])[:10]:
         print(f"  {ms:8.1f} ms  {' '.join(statement.split())[:160]}")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [client.get(args.path, headers=headers) for _ in range(5)])
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
     for ms, statement, params in [s for s in sorted(seen, key=lambda s: -s[0]) if s[0] >= args.min_ms][:args.top]:
         print(f"\n--- {ms:.1f} ms ---\n{statement}\n-- parameters: {params}")
         with app.app_context():
