@@ -35,7 +35,8 @@ days (200,000 answers, 1.1-1.6 s an event) and keeps its town's. But once an eve
 days after and its check-in are over nothing can change its gain (answers are never
 backdated), so pages and the year (`gain_of`, `year_gain`) count it then once and keep it
 for good (reports.kept, kind KEPT, with the event's law, times and town it rests on; its
-title and law's name are read as they are now). Until then it is counted at every view.
+title and law's name are read as they are now). Until then its page shows it as counted
+within a day (LIVE): by the nightly count of the year's figures, or else at a view.
 """
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -58,6 +59,11 @@ ELSEWHERE = "elsewhere"  # answers of other towns' people who did not come: not 
 GROUP_LABELS = {"attendees": "到场者", "others": "未到场者"}
 TOO_FEW = "样本太少"
 KEPT = "gain"  # an event's gain kept for good (reports.kept)
+# An event's gain in its 30 days after, as last counted: the event's page reads one counted
+# within LIVE_FOR (by the nightly count of the year's figures or an earlier view) instead
+# of counting a district's 200,000 answers to the law at every view.
+LIVE = "gain_live"
+LIVE_FOR = timedelta(days=1)
 
 
 def _text(value: str):
@@ -128,7 +134,8 @@ def _cell(people=0, answers=0, correct=0) -> dict:
 def _gains(event_id, title, starts_at, ends_at, law, cells: dict, now: datetime) -> dict:
     until = ends_at + timedelta(days=WINDOW_DAYS)
     row = {"event_id": event_id, "title": title, "date": to_local(starts_at).date(), "law": law,
-           "ended": ends_at <= now, "complete": now >= until, "after_until": to_local(min(now, until)).date()}
+           "ended": ends_at <= now, "complete": now >= until, "after_until": to_local(min(now, until)).date(),
+           "counted_at": now}
     for g in GROUPS:
         group = {p: _cell(*cells.get((g, p), ())) for p in PERIODS}
         group["gain"] = _points(group["after"]["accuracy"], group["before"]["accuracy"])
@@ -162,18 +169,26 @@ def _final(event, now: datetime) -> bool:
     return now >= max(event.ends_at + timedelta(days=WINDOW_DAYS), event.checkin_closes_at)
 
 
-def _kept_or_counted(events: list, now: datetime) -> dict[int, dict]:
+def _kept_or_counted(events: list, now: datetime, recent: bool = False) -> dict[int, dict]:
     """{event id: gain} of `events` (rows with Event's columns, `title` and `law`) at
-    `now`: the final ones' kept gains, the others counted in one statement, and kept if
-    final, one statement per town. Names are as they are now."""
+    `now`: the final ones' kept gains; with `recent`, those over but not final as counted
+    within LIVE_FOR; the rest counted in one statement per town, and kept: for good if
+    final, as LIVE if over. Names are as they are now."""
     final = [e for e in events if _final(e, now)]
+    # Over, check-in closed: only the answers of its days after are still to come (its
+    # on-site quiz closed with it). One still going on is counted at every view.
+    live = [e for e in events if not _final(e, now) and now >= max(e.ends_at, e.checkin_closes_at)]
     found = kept.final(KEPT, {e.id: _basis(e) for e in final})
+    if recent:
+        found.update({i: gain for i, gain in kept.final(LIVE, {e.id: _basis(e) for e in live}).items()
+                      if now - LIVE_FOR <= gain["counted_at"] <= now})
     rest: dict[int, list[int]] = {}
     for e in events:
         if e.id not in found:
             rest.setdefault(e.town_id, []).append(e.id)
     counted = {r["event_id"]: r for town_id, ids in rest.items() for r in _rows(Event.id.in_(ids), now, town_id)}
     kept.keep_final(KEPT, {e.id: (_basis(e), counted[e.id]) for e in final if e.id in counted}, now)
+    kept.keep_final(LIVE, {e.id: (_basis(e), counted[e.id]) for e in live if e.id in counted}, now)
     return {e.id: {**(found.get(e.id) or counted[e.id]), "title": e.title, "law": e.law} for e in events}
 
 
@@ -188,11 +203,12 @@ def _events(where):
 
 
 def gain_of(event: Event, now: datetime | None = None) -> dict | None:
-    """event_gain as the event's page shows it: kept for good once final."""
+    """event_gain as the event's page shows it: kept for good once final, until then as
+    counted within LIVE_FOR (its `counted_at` says when)."""
     now = now or utcnow()
     if event.quiz_category_id is None:
         return None
-    return _kept_or_counted(_events(Event.id == event.id), now).get(event.id)
+    return _kept_or_counted(_events(Event.id == event.id), now, recent=True).get(event.id)
 
 
 def event_gain(event: Event, now: datetime | None = None) -> dict | None:
@@ -261,7 +277,8 @@ def summary(gain: dict) -> list[str]:
         if gain["too_few"]:
             lines.append(f"有的时段答题不足{MIN_ANSWERS}道（{TOO_FEW}），以上比较仅供参考。")
     if not gain["complete"]:
-        lines.append("活动结束未满30天，“活动后”截至今天。")
+        lines.append(f"活动结束未满30天，“活动后”截至{to_local(gain['counted_at']):%Y年%-m月%-d日 %H:%M}（北京时间）统计时，"
+                     "此后每天重新统计。")
     return lines
 
 

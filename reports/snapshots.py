@@ -79,9 +79,10 @@ KINDS = {
     "mastery": (_mastery, True),
     "by_town": (_by_town, False),
 }
-# Kept for good, apart from the year's kinds (reports.kept): one exam's question analysis, one event's gain.
+# Kept per thing (year 0), apart from the year's kinds (reports.kept): one exam's question
+# analysis and one event's gain for good, an event's gain in its days after as last counted.
 EXAM_QUESTIONS = "exam_questions"
-FINAL = (EXAM_QUESTIONS, learning_gain.KEPT)
+PER_THING = (EXAM_QUESTIONS, learning_gain.KEPT, learning_gain.LIVE)
 # The kinds whose figures name people: the books' audit lists whose balance is not their ledger.
 NAMING = ("books",)
 
@@ -164,7 +165,7 @@ def years_to_refresh(now: datetime) -> list[int]:
     """This year, and every earlier year with a count made before LATE_ENTRIES after its end."""
     this_year = local_today(now).year
     first = db.session.execute(select(FigureSnapshot.year, func.min(FigureSnapshot.counted_at))
-                               .where(FigureSnapshot.year < this_year, FigureSnapshot.kind.not_in([kept.stored(k) for k in FINAL]))
+                               .where(FigureSnapshot.year < this_year, FigureSnapshot.kind.not_in([kept.stored(k) for k in PER_THING]))
                                .group_by(FigureSnapshot.year)).all()
     return sorted({year for year, at in first if at < year_bounds(year)[1] + LATE_ENTRIES} | {this_year})
 
@@ -175,7 +176,7 @@ def refresh(now: datetime | None = None, echo=print) -> int:
     of an older SHAPE go first."""
     now = now or utcnow()
     with transactions.writing():
-        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([kept.stored(k) for k in [*KINDS, *FINAL]])))
+        db.session.execute(delete(FigureSnapshot).where(FigureSnapshot.kind.not_in([kept.stored(k) for k in [*KINDS, *PER_THING]])))
     scopes = [None, *(t.id for t in tenancy.towns())]
     done = 0
     for year in years_to_refresh(now):

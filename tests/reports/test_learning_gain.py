@@ -94,7 +94,8 @@ def test_before_the_30_days_after_are_over_after_runs_to_today(case):
     assert _cells(gain, "attendees")["after"] == (1, 5, 5, 100.0)
     assert _cells(gain, "others")["after"] == (1, 5, 4, 80.0)
     assert not gain["complete"] and gain["after_until"] == (START + 5 * DAY).date()
-    assert summary(gain)[-1] == "活动结束未满30天，“活动后”截至今天。"
+    # e ends at 11:00 Beijing time on 3-15; counted 5 days later at that hour.
+    assert summary(gain)[-1] == "活动结束未满30天，“活动后”截至2026年3月20日 11:00（北京时间）统计时，此后每天重新统计。"
 
 
 def test_a_cell_with_few_answers_is_marked_not_hidden(make):
@@ -131,9 +132,13 @@ def test_no_on_site_quiz_no_gain_and_nothing_yet_before_the_end(make):
 
 def test_one_statement_per_event_and_four_per_year_however_many_answers(case, make, count_queries):
     """The event: its town, whether that is the only one, its count. The year: its events,
-    their kept gains, the town question, one count of the others and their keeping."""
+    their kept gains, the town question, one count of the others and their keeping (for
+    good, and as last counted for one still in its days after)."""
     e, qs = case
     now = e.ends_at + 40 * DAY
+    in_days_after = event(make, "宪法宣讲", "outreach", make.org_unit(kind="department"), e.ends_at + 20 * DAY)
+    in_days_after.quiz_category_id = qs[0].category_id
+    db.session.flush()
     with count_queries() as few:
         small = event_gain(e, now)
         small_year = year_gain(*year_bounds(2026), now)
@@ -151,8 +156,8 @@ def test_one_statement_per_event_and_four_per_year_however_many_answers(case, ma
         big = event_gain(e, now)
         big_year = year_gain(*year_bounds(2026), now)
     assert big["attendees"]["after"]["answers"] == small["attendees"]["after"]["answers"] + 15 * 5
-    assert (len(small_year["events"]), len(big_year["events"])) == (2, 32)
-    assert len(few) == len(many) == 8
+    assert (len(small_year["events"]), len(big_year["events"])) == (3, 33)
+    assert len(few) == len(many) == 9
 
 
 def test_the_years_events_with_an_on_site_quiz(case, make):
@@ -241,15 +246,44 @@ def _kept_gains() -> int:
     return db.session.scalar(select(db.func.count()).select_from(FigureSnapshot).where(FigureSnapshot.kind.like("gain/%")))
 
 
-def test_an_events_gain_is_counted_at_every_view_until_its_30_days_after_are_over(make):
+def _live_gains() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(FigureSnapshot).where(FigureSnapshot.kind.like("gain_live/%")))
+
+
+def test_in_its_30_days_after_an_events_page_shows_its_gain_as_counted_within_a_day(make):
     e, person, qs, law = _gain_case(make)
     during = gain_of(e, now=at(2025, 3, 30, 12, 0))
     assert during["complete"] is False and during["attendees"]["after"]["answers"] == 5
-    assert _kept_gains() == 0  # answers of the days left would change it
-    answers(person, "practice", at(2025, 4, 2, 10, 0), [(q, False) for q in qs], law)
+    assert during["counted_at"] == at(2025, 3, 30, 12, 0)
+    assert _kept_gains() == 0 and _live_gains() == 1  # answers of the days left would change it
+    answers(person, "practice", at(2025, 3, 31, 9, 0), [(q, False) for q in qs], law)
     db.session.flush()
-    assert gain_of(e, now=at(2025, 4, 3, 12, 0))["attendees"]["after"]["answers"] == 10
-    assert _kept_gains() == 0
+    # Within a day the page shows that count, and says when it was made.
+    shown = gain_of(e, now=at(2025, 3, 31, 11, 0))
+    assert shown == during and shown["attendees"]["after"]["answers"] == 5
+    assert "2025年3月30日 12:00（北京时间）统计" in summary(shown)[-1]
+    # A day later it is counted again.
+    assert gain_of(e, now=at(2025, 3, 31, 12, 1))["attendees"]["after"]["answers"] == 10
+    # The nightly count of the year's figures counts it afresh, and the page reads that.
+    answers(person, "practice", at(2025, 4, 1, 9, 0), [(q, True) for q in qs], law)
+    db.session.flush()
+    nightly = year_gain(*year_bounds(2025), at(2025, 4, 2, 2, 0))["events"][0]
+    assert nightly["attendees"]["after"]["answers"] == 15
+    assert gain_of(e, now=at(2025, 4, 2, 9, 0)) == nightly
+    # An edited event is counted again at once.
+    e.ends_at += timedelta(hours=1)
+    db.session.flush()
+    assert gain_of(e, now=at(2025, 4, 2, 9, 30))["counted_at"] == at(2025, 4, 2, 9, 30)
+
+
+def test_an_event_still_going_on_is_counted_at_every_view(make):
+    e, person, qs, law = _gain_case(make)
+    going_on = e.starts_at + timedelta(minutes=30)
+    assert gain_of(e, now=going_on)["attendees"]["on_site"]["answers"] == 0
+    answers(person, "event", going_on, [(q, True) for q in qs], at_event=e)
+    db.session.flush()
+    assert gain_of(e, now=going_on + timedelta(minutes=1))["attendees"]["on_site"]["answers"] == 5
+    assert _live_gains() == 0
 
 
 def test_a_final_gain_is_kept_and_read_back_as_counted(make):
