@@ -4,7 +4,9 @@ and counts kept for good once nothing can change them (`final`, `keep_final`).
 A count kept for good is of one thing (year 0, scope = its id: an event's learning gain,
 an exam's question analysis) and is stored with what it rests on (`basis`: the thing's
 settings that could change it). It is read only while the thing still has that basis,
-so an edited event or a reopened exam is counted again.
+so an edited event or a reopened exam is counted again. An event's gain in its days after
+is kept the same way as last counted (reports.learning_gain.LIVE), and read only while
+recent.
 
 What is read back is JSON: dates and times come back as dates and times, dataclasses
 as dicts, tuples as lists."""
